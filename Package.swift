@@ -1,0 +1,106 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let log = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+
+/// A service executable: a thin shell over the shared libraries.
+func service(_ name: String, product: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name, dependencies: ["ServiceKit", "Bus", "Schema", log, metrics, lifecycle] + deps, path: "Services/\(name)")
+}
+
+let package = Package(
+    name: "Breakwater",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "feed-handler", targets: ["FeedHandler"]),
+        .executable(name: "signal-generator", targets: ["SignalGenerator"]),
+        .executable(name: "risk-gate", targets: ["RiskGate"]),
+        .executable(name: "executor", targets: ["Executor"]),
+        .executable(name: "trace-recorder", targets: ["TraceRecorder"]),
+        .executable(name: "busspy", targets: ["BusSpy"]),
+        .executable(name: "breakwater", targets: ["Breakwater"]),
+        .executable(name: "bus-bench", targets: ["BusBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // C shims
+        .systemLibrary(
+            name: "CZeroMQ", path: "Shared/CZeroMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+
+        .systemLibrary(
+            name: "CSecp256k1", path: "Shared/CSecp256k1", pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]),
+
+        // Pure cores
+        .target(name: "Schema", path: "Shared/Schema"),
+        .target(name: "Market", dependencies: ["Schema"], path: "Shared/Market"),
+        .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
+        .target(name: "Risk", dependencies: ["Schema"], path: "Shared/Risk"),
+        .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
+
+        // Edges: sockets, files, HTTP
+        .target(name: "Hyperliquid", dependencies: ["CSecp256k1"], path: "Shared/Hyperliquid"),
+        .target(name: "Bus", dependencies: ["CZeroMQ", "Schema", log, metrics], path: "Shared/Bus"),
+        .target(name: "Storage", dependencies: ["Schema", "Ledger", grdb], path: "Shared/Storage"),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Bus", "Schema", log, metrics,
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                argumentParser,
+            ],
+            path: "Shared/ServiceKit"),
+
+        // Services
+        service("FeedHandler", product: "feed-handler", ["Market"]),
+        service("SignalGenerator", product: "signal-generator", ["Market", "Strategy"]),
+        service("RiskGate", product: "risk-gate", ["Risk"]),
+        service("Executor", product: "executor", ["Ledger", "Storage"]),
+        service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
+        .executableTarget(
+            name: "BusSpy", dependencies: ["Bus", "Schema", "ServiceKit", argumentParser, log, metrics], path: "Services/BusSpy"),
+        .executableTarget(
+            name: "Breakwater", dependencies: ["ServiceKit", "Schema", "Storage", "Ledger", argumentParser, log],
+            path: "Services/Breakwater"),
+        .executableTarget(
+            name: "BusBench",
+            dependencies: [
+                "Bus", "Schema", "CZeroMQ", argumentParser,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Services/BusBench"),
+
+        // Tests
+        .testTarget(name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests"),
+        .testTarget(name: "BusTests", dependencies: ["Bus", "Schema", metrics], path: "Tests/BusTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema"], path: "Tests/ServiceKitTests"),
+        .testTarget(name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests"),
+        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema"], path: "Tests/RiskTests"),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
+        .testTarget(name: "HyperliquidTests", dependencies: ["Hyperliquid"], path: "Tests/HyperliquidTests"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Schema", "Storage", "Market", "Strategy", "Ledger", grdb],
+            path: "Tests/IntegrationTests"),
+    ]
+)

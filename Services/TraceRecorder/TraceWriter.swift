@@ -1,0 +1,145 @@
+import Bus
+import CoreMetrics
+import Foundation
+import Logging
+import Schema
+import ServiceKit
+import Storage
+
+/// Batches envelopes from the socket thread and writes them on a thread of its own:
+/// SQLite calls block, and must not block the subscriber or the cooperative pool.
+final class TraceWriter: @unchecked Sendable {
+    // Everything mutable is guarded by `condition`.
+    private var pending = TraceBatch()
+    private var finished = false
+    private var written = 0
+    private var failures = 0
+    private var lastError: String?
+    private let condition = NSCondition()
+    private let done = DispatchSemaphore(value: 0)
+    private let database: TraceDatabase
+    private let flushInterval: Duration
+    private let maxBatch: Int
+    private let maxBacklog: Int
+    private let clock: WallClock
+    private let logger: Logger
+    private let status: ServiceStatus
+    private let writtenCounter: CoreMetrics.Counter
+    private let lostCounter: CoreMetrics.Counter
+    private let batchTimer: CoreMetrics.Timer
+    private let onWriteFailure: @Sendable (String) -> Void
+
+    init(
+        database: TraceDatabase, flushInterval: Duration, maxBatch: Int, maxBacklog: Int, clock: WallClock,
+        logger: Logger, metrics: any MetricsFactory, status: ServiceStatus,
+        onWriteFailure: @escaping @Sendable (String) -> Void
+    ) {
+        self.onWriteFailure = onWriteFailure
+        self.database = database
+        self.flushInterval = flushInterval
+        self.maxBatch = maxBatch
+        self.maxBacklog = maxBacklog
+        self.clock = clock
+        self.logger = logger
+        self.status = status
+        writtenCounter = CoreMetrics.Counter(label: "breakwater_trace_written_total", factory: metrics)
+        lostCounter = CoreMetrics.Counter(label: "breakwater_trace_lost_total", factory: metrics)
+        batchTimer = CoreMetrics.Timer(label: "breakwater_trace_batch_seconds", factory: metrics)
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "trace-writer"
+        thread.start()
+    }
+
+    /// Called on the subscriber's socket thread.
+    func accept(_ event: BusEvent) {
+        let now = clock.now()
+        condition.lock()
+        defer { condition.unlock() }
+        if pending.count >= maxBacklog {
+            lostCounter.increment()
+            return
+        }
+        switch event {
+        case .envelope(let raw): pending.envelopes.append(.init(envelope: raw, receivedAt: now))
+        case .gap(let gap): pending.gaps.append((gap, now))
+        case .restart(let restart): pending.restarts.append((restart, now))
+        }
+        if pending.count >= maxBatch { condition.signal() }
+    }
+
+    /// Writes what is pending and stops the writer thread.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+        done.wait()
+    }
+
+    var statistics: [String: Any] {
+        condition.lock()
+        defer { condition.unlock() }
+        return ["written": written, "pending": pending.count, "writeFailures": failures, "lastError": lastError ?? ""]
+    }
+
+    private func run() {
+        var backoff = flushInterval
+        while true {
+            condition.lock()
+            if !finished && pending.count < maxBatch {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(backoff)))
+            }
+            let batch = pending
+            pending = TraceBatch()
+            let stop = finished
+            condition.unlock()
+            if !batch.isEmpty {
+                let started = ContinuousClock.now
+                do {
+                    try database.write(batch)
+                    batchTimer.recordNanoseconds(Int64((ContinuousClock.now - started).components.attoseconds / 1_000_000_000))
+                    writtenCounter.increment(by: Int64(batch.count))
+                    condition.lock()
+                    written += batch.envelopes.count
+                    condition.unlock()
+                    if backoff != flushInterval {
+                        backoff = flushInterval
+                        status.setDegraded("database", nil)
+                        logger.notice("trace database writable again")
+                    }
+                } catch {
+                    // Keep the batch: put it back in front of what arrived since, and retry later.
+                    condition.lock()
+                    var merged = batch
+                    merged.envelopes += pending.envelopes
+                    merged.gaps += pending.gaps
+                    merged.restarts += pending.restarts
+                    pending = merged
+                    failures += 1
+                    lastError = "\(error)"
+                    condition.unlock()
+                    status.setDegraded("database", "writes failing: \(error)")
+                    logger.error("trace write failed; holding the batch", metadata: ["error": "\(error)"])
+                    if backoff == flushInterval { onWriteFailure("\(error)") }
+                    backoff = min(backoff * 2, .seconds(5))
+                    if stop {
+                        logger.critical("stopping with unwritten envelopes", metadata: ["pending": "\(merged.count)"])
+                        break
+                    }
+                    continue
+                }
+            }
+            if stop {
+                condition.lock()
+                let empty = pending.isEmpty
+                condition.unlock()
+                if empty { break }
+            }
+        }
+        done.signal()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

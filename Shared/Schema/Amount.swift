@@ -1,0 +1,104 @@
+import Foundation
+
+/// An exact decimal: a price, a size or a sum of money.
+///
+/// On the wire it is a JSON string ("105055.5"), never a binary float, so that no
+/// peer ever rounds a price. Arithmetic is Foundation's `Decimal` (38 digits).
+public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var decimal: Decimal
+
+    public init(_ decimal: Decimal) { self.decimal = decimal }
+    public init(_ int: Int) { self.decimal = Decimal(int) }
+
+    /// Converts a double through its shortest round-trip text, so 0.1 becomes exactly 0.1.
+    public init(_ double: Double) {
+        precondition(double.isFinite, "Amount from a non-finite double")
+        self.decimal = Decimal(string: "\(double)", locale: Locale(identifier: "en_US_POSIX")) ?? Decimal(double)
+    }
+
+    /// Strict parse: an optional minus, digits, an optional fraction. No exponent, no spaces.
+    public init?(_ text: some StringProtocol) {
+        guard Amount.isPlainDecimal(text),
+            let value = Decimal(string: String(text), locale: Locale(identifier: "en_US_POSIX"))
+        else { return nil }
+        self.decimal = value
+    }
+
+    public static let zero = Amount(Decimal.zero)
+
+    public var doubleValue: Double { NSDecimalNumber(decimal: decimal).doubleValue }
+    public var isZero: Bool { decimal.isZero }
+    public var isNegative: Bool { decimal < 0 }
+    public var isPositive: Bool { decimal > 0 }
+    public var magnitude: Amount { Amount(decimal < 0 ? -decimal : decimal) }
+    public var signum: Int { decimal > 0 ? 1 : (decimal < 0 ? -1 : 0) }
+
+    /// Rounds to `scale` decimal places.
+    public func rounded(scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Amount {
+        var source = decimal
+        var result = Decimal()
+        NSDecimalRound(&result, &source, scale, mode)
+        return Amount(result)
+    }
+
+    public var description: String {
+        // Decimal prints plain digits without exponent; normalise "-0" away.
+        decimal.isZero ? "0" : decimal.description
+    }
+
+    public static func < (lhs: Amount, rhs: Amount) -> Bool { lhs.decimal < rhs.decimal }
+    public static func + (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal + rhs.decimal) }
+    public static func - (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal - rhs.decimal) }
+    public static func * (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal * rhs.decimal) }
+    public static func / (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal / rhs.decimal) }
+    public static prefix func - (value: Amount) -> Amount { Amount(-value.decimal) }
+    public static func += (lhs: inout Amount, rhs: Amount) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Amount, rhs: Amount) { lhs = lhs - rhs }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Amount(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "not a plain decimal string: \"\(text.prefix(40))\"")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    static func isPlainDecimal(_ text: some StringProtocol) -> Bool {
+        var digitsBefore = 0, digitsAfter = 0, seenPoint = false
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "-") where index == 0: continue
+            case UInt8(ascii: "."):
+                if seenPoint { return false }
+                seenPoint = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if seenPoint { digitsAfter += 1 } else { digitsBefore += 1 }
+            default: return false
+            }
+        }
+        return digitsBefore > 0 && (!seenPoint || digitsAfter > 0) && digitsBefore + digitsAfter <= 38
+    }
+}
+
+extension Amount: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int) { self.init(value) }
+}
+
+extension Amount: ExpressibleByStringLiteral {
+    /// For literals in code and tests; a malformed literal is a programming error.
+    public init(stringLiteral value: String) {
+        guard let amount = Amount(value) else { preconditionFailure("malformed Amount literal \(value)") }
+        self = amount
+    }
+}
+
+extension Sequence where Element == Amount {
+    public func sum() -> Amount { reduce(.zero, +) }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Buy or sell, from the order's point of view.
+public enum Side: String, Codable, Sendable, Hashable, CaseIterable {
+    case buy, sell
+
+    public var opposite: Side { self == .buy ? .sell : .buy }
+    /// +1 for a buy, −1 for a sell: the sign a fill gives to a position.
+    public var sign: Int { self == .buy ? 1 : -1 }
+}
+
+/// Why an order exists: to open or add exposure, or to shrink it.
+public enum OrderPurpose: String, Codable, Sendable, Hashable {
+    case entry, exit
+}
+
+public enum OrderType: String, Codable, Sendable, Hashable {
+    case market, limit
+}
+
+public enum TimeInForce: String, Codable, Sendable, Hashable {
+    /// Good till cancelled.
+    case gtc
+    /// Immediate or cancel.
+    case ioc
+    /// Add liquidity only (post-only).
+    case alo
+}
+
+/// A machine-readable reason. An open set: a decoder keeps codes it does not know.
+public struct ReasonCode: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+    public var description: String { rawValue }
+}
+
+extension ReasonCode {
+    // Signal evaluation
+    public static let approved: ReasonCode = "approved"
+    public static let warmingUp: ReasonCode = "warming_up"
+    public static let belowThreshold: ReasonCode = "below_threshold"
+    public static let alreadyPositioned: ReasonCode = "already_positioned"
+    public static let cooldown: ReasonCode = "cooldown"
+    public static let regimeMismatch: ReasonCode = "regime_mismatch"
+    public static let duplicate: ReasonCode = "duplicate"
+    public static let staleData: ReasonCode = "stale_data"
+    public static let tradingHalted: ReasonCode = "trading_halted"
+    // Risk
+    public static let withinLimits: ReasonCode = "within_limits"
+    public static let maxOpenPositions: ReasonCode = "max_open_positions"
+    public static let maxOrderNotional: ReasonCode = "max_order_notional"
+    public static let killSwitch: ReasonCode = "kill_switch"
+    public static let stateSyncing: ReasonCode = "state_syncing"
+    public static let stateReducing: ReasonCode = "state_reducing"
+    public static let stateHalted: ReasonCode = "state_halted"
+    public static let intentExpired: ReasonCode = "intent_expired"
+    public static let duplicateIntent: ReasonCode = "duplicate_intent"
+    public static let invalidIntent: ReasonCode = "invalid_intent"
+    public static let noMarketPrice: ReasonCode = "no_market_price"
+    // Execution
+    public static let venueRejected: ReasonCode = "venue_rejected"
+    public static let ledgerWriteFailed: ReasonCode = "ledger_write_failed"
+}
+
+/// A reason code with the numbers behind it, for a human reading the trace.
+public struct Reason: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var code: ReasonCode
+    public var detail: String
+
+    public init(_ code: ReasonCode, _ detail: String = "") {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { detail.isEmpty ? code.rawValue : "\(code.rawValue): \(detail)" }
+}
+
+/// Nanoseconds since the Unix epoch: every timestamp on the bus.
+public typealias EpochNanos = Int64

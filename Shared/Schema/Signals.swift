@@ -1,0 +1,82 @@
+/// The direction a strategy wants to hold.
+public enum Direction: String, Codable, Sendable, Hashable {
+    case long, short, flat
+}
+
+/// Every evaluation of a strategy on a bar, approved or not, with its reasons.
+public struct Signal: BusMessage {
+    public enum Decision: String, Codable, Sendable { case approved, rejected }
+    public static let messageType = MessageType.signal
+    public var signalId: String
+    public var symbol: String?
+    public var strategy: String
+    public var direction: Direction
+    /// 0…1; how strongly the strategy holds its view.
+    public var confidence: Double
+    /// The price the strategy saw (the bar's close).
+    public var referencePrice: Amount
+    /// Open time of the bar that was evaluated.
+    public var barTime: EpochNanos
+    /// The indicator values behind the decision, by name.
+    public var indicators: [String: Double]
+    public var decision: Decision
+    public var reasons: [Reason]
+    public var topic: String { Topic.join("sig", symbol ?? "") }
+
+    public init(
+        signalId: String, symbol: String, strategy: String, direction: Direction, confidence: Double,
+        referencePrice: Amount, barTime: EpochNanos, indicators: [String: Double], decision: Decision,
+        reasons: [Reason]
+    ) {
+        self.signalId = signalId
+        self.symbol = symbol
+        self.strategy = strategy
+        self.direction = direction
+        self.confidence = confidence
+        self.referencePrice = referencePrice
+        self.barTime = barTime
+        self.indicators = indicators
+        self.decision = decision
+        self.reasons = reasons
+    }
+}
+
+/// A request to trade. Not an order yet: only the risk gate turns it into one.
+public struct OrderIntent: BusMessage {
+    public static let messageType = MessageType.orderIntent
+    public var intentId: String
+    public var symbol: String?
+    public var side: Side
+    public var size: Amount
+    public var orderType: OrderType
+    /// Required for limit orders; for market orders the price the sender saw.
+    public var price: Amount
+    public var purpose: OrderPurpose
+    public var reduceOnly: Bool
+    public var strategy: String
+    /// The signal behind it, or the exit path that fired.
+    public var origin: String
+    public var createdAt: EpochNanos
+    /// After this the intent must not become an order.
+    public var expiresAt: EpochNanos
+    public var topic: String { Topic.join("intent", symbol ?? "") }
+
+    public init(
+        intentId: String, symbol: String, side: Side, size: Amount, orderType: OrderType, price: Amount,
+        purpose: OrderPurpose, reduceOnly: Bool, strategy: String, origin: String, createdAt: EpochNanos,
+        expiresAt: EpochNanos
+    ) {
+        self.intentId = intentId
+        self.symbol = symbol
+        self.side = side
+        self.size = size
+        self.orderType = orderType
+        self.price = price
+        self.purpose = purpose
+        self.reduceOnly = reduceOnly
+        self.strategy = strategy
+        self.origin = origin
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}

@@ -1,0 +1,211 @@
+import ArgumentParser
+import Bus
+import CoreMetrics
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import Schema
+import ServiceLifecycle
+import Synchronization
+
+/// The command line every service shares.
+public struct ServiceOptions: ParsableArguments {
+    @Option(help: "The JSON config file; BREAKWATER_… environment variables override it.")
+    public var config: String?
+
+    @Flag(help: "Validate the config, print every problem, and exit (non-zero if any).")
+    public var checkConfig = false
+
+    public init() {}
+}
+
+/// Everything a service shell needs, built once in `main`.
+public final class ServiceRuntime: Sendable {
+    public let name: ServiceName
+    public let topology: Topology
+    public let identity: PublisherIdentity
+    public let logger: Logger
+    public let clock: WallClock
+    public let context: BusContext
+    public let publisher: Publisher
+    public let status: ServiceStatus
+    public let registry: PrometheusCollectorRegistry
+    public let metrics: PrometheusMetricsFactory
+    public let subscriberCounters: BusCounters
+    private let subscribers = Mutex<[Subscriber]>([])
+    private let publishFailures: CoreMetrics.Counter
+
+    init(
+        name: ServiceName, topology: Topology, logger: Logger, clock: WallClock, instance: String,
+        registry: PrometheusCollectorRegistry
+    ) throws {
+        self.name = name
+        self.topology = topology
+        self.logger = logger
+        self.clock = clock
+        self.registry = registry
+        self.metrics = PrometheusMetricsFactory(registry: registry)
+        self.identity = PublisherIdentity(service: name.rawValue, instance: instance)
+        self.context = BusContext()
+        self.status = ServiceStatus(service: name.rawValue, instance: instance, startedAt: clock.now())
+        self.subscriberCounters = BusCounters(factory: metrics, role: "sub")
+        self.publishFailures = CoreMetrics.Counter(label: "breakwater_publish_failures_total", factory: metrics)
+        self.publisher = try Publisher(
+            context: context, endpoint: topology.bus(name), identity: identity,
+            counters: BusCounters(factory: metrics, role: "pub"), clock: clock.now, logger: logger)
+        let publisher = self.publisher
+        let subscriberCounters = self.subscriberCounters
+        status.addDetail("bus") {
+            [
+                "endpoint": publisher.endpoint,
+                "published": Self.countersDocument(publisher.counters.snapshot),
+                "subscribed": Self.countersDocument(subscriberCounters.snapshot),
+            ]
+        }
+    }
+
+    static func countersDocument(_ snapshot: BusCounters.Snapshot) -> [String: UInt64] {
+        [
+            "sent": snapshot.sent, "received": snapshot.received, "dropped": snapshot.dropped,
+            "gaps": snapshot.gaps, "missing": snapshot.missing, "restarts": snapshot.restarts,
+            "decodeErrors": snapshot.decodeErrors, "unknownVersion": snapshot.unknownVersion,
+        ]
+    }
+
+    /// Subscribes to the publishers of `services`, keeping `topics` (prefixes).
+    public func subscribe(to services: [ServiceName], topics: [String] = [""]) throws -> AsyncStream<BusEvent> {
+        let (subscriber, stream) = try Subscriber.stream(
+            context: context, endpoints: services.map(topology.bus), topics: topics, counters: subscriberCounters,
+            logger: logger)
+        subscribers.withLock { $0.append(subscriber) }
+        return stream
+    }
+
+    /// Publishes, and on failure logs and counts instead of throwing: the caller has
+    /// already done what must not be lost (the ledger, the trace).
+    @discardableResult
+    public func publish<M: BusMessage>(_ message: M, traceId: String) -> EnvelopeHeader? {
+        do {
+            return try publisher.publish(message, traceId: traceId)
+        } catch {
+            publishFailures.increment()
+            logger.error(
+                "publish failed", metadata: ["type": "\(M.messageType.rawValue)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// A fresh random id (trace, intent).
+    public func newIdentifier() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Identifier.random(using: &generator)
+    }
+
+    func shutdown() {
+        status.setStopping()
+        for subscriber in subscribers.withLock({ $0 }) { subscriber.close() }
+        publisher.close()
+        context.terminate()
+    }
+}
+
+/// The bootstrap every service's `main.swift` calls: parse, validate, build, run until SIGTERM.
+public enum ServiceMain {
+    public static func run<Config: Sendable>(
+        _ name: ServiceName,
+        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        readConfig: (inout Settings) -> Config,
+        routes: @escaping @Sendable (ServiceRuntime, Config) -> AdminServer.Routes = { _, _ in { _ in } },
+        body: @escaping @Sendable (ServiceRuntime, Config) async throws -> Void
+    ) async -> Never {
+        let options: ServiceOptions
+        do {
+            options = try ServiceOptions.parse(arguments)
+        } catch {
+            ServiceOptions.exit(withError: error)
+        }
+        var settings = await Settings.load(file: options.config)
+        let logLevel = settings.oneOf(
+            "logLevel", default: "info", allowed: Logger.Level.allCases.map(\.rawValue))
+        let topology = Topology.read(&settings)
+        let config = readConfig(&settings)
+        if !settings.problems.isEmpty {
+            for problem in settings.problems {
+                FileHandle.standardError.write(Data("config problem: \(problem)\n".utf8))
+            }
+            FileHandle.standardError.write(
+                Data("\(name.rawValue): \(settings.problems.count) config problem(s) in \(settings.sourceDescription)\n".utf8))
+            exit(2)
+        }
+        if options.checkConfig {
+            print("\(name.rawValue): config OK (\(settings.sourceDescription))")
+            exit(0)
+        }
+
+        let clock = WallClock.system
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        var generator = SystemRandomNumberGenerator()
+        let instance = Identifier.random(using: &generator)
+        var logger = Logger(label: name.rawValue) { label in JSONLogHandler(label: label, level: level, clock: clock) }
+        logger[metadataKey: "instance"] = "\(instance.prefix(8))"
+
+        let runtime: ServiceRuntime
+        do {
+            runtime = try ServiceRuntime(
+                name: name, topology: topology, logger: logger, clock: clock, instance: instance,
+                registry: PrometheusCollectorRegistry())
+        } catch {
+            logger.critical("cannot start: \(error)")
+            FileHandle.standardError.write(Data("\(name.rawValue): cannot start: \(error)\n".utf8))
+            exit(1)
+        }
+        logger.notice(
+            "starting", metadata: ["bus": "\(topology.bus(name))", "admin": "\(topology.admin(name))"])
+
+        let admin = AdminServer.make(
+            address: topology.admin(name), status: runtime.status, registry: runtime.registry, clock: clock,
+            logger: logger, routes: routes(runtime, config))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: admin),
+                    .init(service: HeartbeatService(runtime: runtime)),
+                    .init(
+                        service: ServiceBody { try await body(runtime, config) },
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        var exitCode: Int32 = 0
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("stopped on error: \(error)")
+            exitCode = 1
+        }
+        runtime.shutdown()
+        logger.notice("stopped")
+        exit(exitCode)
+    }
+}
+
+/// Adapts a service's main loop to the service group.
+struct ServiceBody: Service {
+    let run: @Sendable () async throws -> Void
+    init(_ run: @escaping @Sendable () async throws -> Void) { self.run = run }
+    func run() async throws { try await run() }
+}
+
+/// `svc.hb` once a second, with health, breakers and facts.
+struct HeartbeatService: Service {
+    let runtime: ServiceRuntime
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            runtime.publish(runtime.status.heartbeat(now: runtime.clock.now()), traceId: runtime.newIdentifier())
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+}

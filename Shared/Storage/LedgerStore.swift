@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Schema
+
+/// The executor's ledger on disk: every order and fill, written before it is published.
+/// Amounts are stored as their exact decimal text.
+public final class LedgerStore: Sendable {
+    public enum OrderStatus: String, Sendable, Codable {
+        case new, acked, partiallyFilled = "partially_filled", filled, rejected, canceled
+        public var isLive: Bool { self == .new || self == .acked || self == .partiallyFilled }
+    }
+
+    public struct StoredOrder: Sendable, Equatable {
+        public var command: OrderCommand
+        public var status: OrderStatus
+        public var venueOrderId: String?
+        public var filledSize: Amount
+        public var createdAt: EpochNanos
+        public var remaining: Amount { command.size - filledSize }
+    }
+
+    public enum StoreError: Error, Equatable, CustomStringConvertible {
+        case duplicateClientOrderId(String)
+        case unknownOrder(String)
+        public var description: String {
+            switch self {
+            case .duplicateClientOrderId(let id): "client order id \(id) was used before"
+            case .unknownOrder(let id): "no order with client order id \(id)"
+            }
+        }
+    }
+
+    public let queue: DatabaseQueue
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // A fill must survive power loss once published.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(queue)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ledger_order (
+                        client_order_id TEXT PRIMARY KEY,
+                        intent_id TEXT NOT NULL,
+                        command BLOB NOT NULL,
+                        symbol TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        venue_order_id TEXT,
+                        filled_size TEXT NOT NULL DEFAULT '0',
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX ledger_order_status ON ledger_order(status);
+                    CREATE TABLE ledger_fill (
+                        seq INTEGER PRIMARY KEY,
+                        fill_id TEXT NOT NULL UNIQUE,
+                        client_order_id TEXT NOT NULL REFERENCES ledger_order(client_order_id),
+                        symbol TEXT NOT NULL,
+                        side TEXT NOT NULL,
+                        price TEXT NOT NULL,
+                        size TEXT NOT NULL,
+                        fee TEXT NOT NULL,
+                        liquidity TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        strategy TEXT NOT NULL,
+                        time INTEGER NOT NULL
+                    );
+                    CREATE INDEX ledger_fill_symbol ON ledger_fill(symbol, time);
+                    """)
+        }
+        return migrator
+    }
+
+    /// Records a new order; a client order id seen before is refused, whatever its state.
+    public func recordOrder(_ command: OrderCommand, at now: EpochNanos) throws {
+        let json = try JSONEncoder().encode(command)
+        try queue.write { db in
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM ledger_order WHERE client_order_id = ?", arguments: [command.clientOrderId])
+                != nil
+            {
+                throw StoreError.duplicateClientOrderId(command.clientOrderId)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_order (client_order_id, intent_id, command, symbol, status, created_at,
+                        updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    command.clientOrderId, command.intentId, json, command.symbol ?? "", OrderStatus.new.rawValue, now,
+                    now,
+                ])
+        }
+    }
+
+    public func setStatus(
+        _ clientOrderId: String, _ status: OrderStatus, venueOrderId: String? = nil, at now: EpochNanos
+    ) throws {
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ledger_order SET status = ?, venue_order_id = COALESCE(?, venue_order_id), updated_at = ?
+                    WHERE client_order_id = ?
+                    """,
+                arguments: [status.rawValue, venueOrderId, now, clientOrderId])
+            if db.changesCount == 0 { throw StoreError.unknownOrder(clientOrderId) }
+        }
+    }
+
+    /// Records a fill and advances its order, in one transaction. Returns false for a
+    /// fill id already recorded (a replayed fill changes nothing).
+    @discardableResult
+    public func recordFill(_ fill: Fill) throws -> Bool {
+        try queue.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM ledger_fill WHERE fill_id = ?", arguments: [fill.fillId])
+                != nil
+            {
+                return false
+            }
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT command, filled_size FROM ledger_order WHERE client_order_id = ?",
+                    arguments: [fill.clientOrderId])
+            else { throw StoreError.unknownOrder(fill.clientOrderId) }
+            let command = try JSONDecoder().decode(OrderCommand.self, from: row["command"] as Data)
+            let filled = (Amount(row["filled_size"] as String) ?? .zero) + fill.size
+            let status: OrderStatus = filled >= command.size ? .filled : .partiallyFilled
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_fill (fill_id, client_order_id, symbol, side, price, size, fee, liquidity,
+                        purpose, strategy, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    fill.fillId, fill.clientOrderId, fill.symbol ?? "", fill.side.rawValue, fill.price.description,
+                    fill.size.description, fill.fee.description, fill.liquidity.rawValue, fill.purpose.rawValue,
+                    fill.strategy, fill.time,
+                ])
+            try db.execute(
+                sql: "UPDATE ledger_order SET filled_size = ?, status = ?, updated_at = ? WHERE client_order_id = ?",
+                arguments: [filled.description, status.rawValue, fill.time, fill.clientOrderId])
+            return true
+        }
+    }
+
+    public func order(_ clientOrderId: String) throws -> StoredOrder? {
+        try queue.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM ledger_order WHERE client_order_id = ?", arguments: [clientOrderId]
+            ).map(Self.storedOrder)
+        }
+    }
+
+    public func liveOrders() throws -> [StoredOrder] {
+        try queue.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM ledger_order WHERE status IN ('new', 'acked', 'partially_filled') ORDER BY created_at")
+                .map(Self.storedOrder)
+        }
+    }
+
+    public func orders() throws -> [StoredOrder] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_order ORDER BY created_at").map(Self.storedOrder)
+        }
+    }
+
+    /// Every fill, in the order the ledger recorded them.
+    public func fills() throws -> [Fill] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_fill ORDER BY seq").map { row in
+                Fill(
+                    fillId: row["fill_id"], clientOrderId: row["client_order_id"], symbol: row["symbol"],
+                    side: Side(rawValue: row["side"]) ?? .buy, price: Amount(row["price"] as String) ?? .zero,
+                    size: Amount(row["size"] as String) ?? .zero, fee: Amount(row["fee"] as String) ?? .zero,
+                    liquidity: Liquidity(rawValue: row["liquidity"]) ?? .taker,
+                    purpose: OrderPurpose(rawValue: row["purpose"]) ?? .entry, strategy: row["strategy"],
+                    time: row["time"])
+            }
+        }
+    }
+
+    static func storedOrder(_ row: Row) throws -> StoredOrder {
+        StoredOrder(
+            command: try JSONDecoder().decode(OrderCommand.self, from: row["command"] as Data),
+            status: OrderStatus(rawValue: row["status"]) ?? .new,
+            venueOrderId: row["venue_order_id"],
+            filledSize: Amount(row["filled_size"] as String) ?? .zero,
+            createdAt: row["created_at"])
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GRDB
+import Schema
+
+/// The trace recorder's database: every envelope with indexed header columns, one
+/// row per decision cycle from bar to fill, and rows for gaps and restarts.
+public final class TraceDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL is set by DatabasePool; NORMAL is durable across process crashes in WAL mode.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE envelope (
+                        id INTEGER PRIMARY KEY,
+                        publish_time INTEGER NOT NULL,
+                        received_time INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        topic TEXT NOT NULL,
+                        symbol TEXT,
+                        trace TEXT NOT NULL,
+                        json BLOB NOT NULL
+                    );
+                    CREATE INDEX envelope_time ON envelope(publish_time);
+                    CREATE INDEX envelope_source ON envelope(source, instance, sequence);
+                    CREATE INDEX envelope_type ON envelope(type, publish_time);
+                    CREATE INDEX envelope_topic ON envelope(topic);
+                    CREATE INDEX envelope_symbol ON envelope(symbol, publish_time);
+                    CREATE INDEX envelope_trace ON envelope(trace);
+                    CREATE TABLE cycle (
+                        trace TEXT PRIMARY KEY,
+                        symbol TEXT,
+                        bar_time INTEGER,
+                        bar_at INTEGER,
+                        signal_at INTEGER,
+                        signal_decision TEXT,
+                        intent_at INTEGER,
+                        intent_id TEXT,
+                        decision_at INTEGER,
+                        decision_outcome TEXT,
+                        order_at INTEGER,
+                        client_order_id TEXT,
+                        ack_at INTEGER,
+                        reject_at INTEGER,
+                        fill_at INTEGER,
+                        fills INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX cycle_bar ON cycle(bar_at);
+                    CREATE INDEX cycle_order ON cycle(client_order_id);
+                    CREATE TABLE gap (
+                        id INTEGER PRIMARY KEY,
+                        detected_at INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        after_sequence INTEGER NOT NULL,
+                        received_sequence INTEGER NOT NULL,
+                        missing INTEGER NOT NULL
+                    );
+                    CREATE TABLE restart (
+                        id INTEGER PRIMARY KEY,
+                        detected_at INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        previous_instance TEXT NOT NULL,
+                        instance TEXT NOT NULL,
+                        first_sequence INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    /// One batch, one transaction. Cycle columns are filled from the envelopes that mark
+    /// each step; only those few bodies are decoded.
+    public func write(_ batch: TraceBatch) throws {
+        try pool.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO envelope (publish_time, received_time, source, instance, sequence, type, topic,
+                        symbol, trace, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for item in batch.envelopes {
+                let header = item.envelope.header
+                try insert.execute(arguments: [
+                    header.publishTime, item.receivedAt, header.source, header.instance,
+                    Int64(bitPattern: header.sequence), header.type, item.envelope.topic, header.symbol,
+                    header.traceId, Data(item.envelope.bytes),
+                ])
+                try Self.recordCycleStep(item.envelope, db: db)
+            }
+            for gap in batch.gaps {
+                try db.execute(
+                    sql: """
+                        INSERT INTO gap (detected_at, source, instance, after_sequence, received_sequence, missing)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        gap.at, gap.gap.source, gap.gap.instance, Int64(gap.gap.after), Int64(gap.gap.received),
+                        Int64(gap.gap.missing),
+                    ])
+            }
+            for restart in batch.restarts {
+                try db.execute(
+                    sql: """
+                        INSERT INTO restart (detected_at, source, previous_instance, instance, first_sequence)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        restart.at, restart.restart.source, restart.restart.previousInstance,
+                        restart.restart.instance, Int64(restart.restart.firstSequence),
+                    ])
+            }
+        }
+    }
+
+    static func recordCycleStep(_ envelope: RawEnvelope, db: Database) throws {
+        let header = envelope.header
+        let at = header.publishTime
+        let trace = header.traceId
+        func upsert(_ assignments: String, _ arguments: StatementArguments) throws {
+            try db.execute(
+                sql: "INSERT INTO cycle (trace, symbol) VALUES (?, ?) ON CONFLICT(trace) DO NOTHING",
+                arguments: [trace, header.symbol])
+            try db.execute(sql: "UPDATE cycle SET \(assignments) WHERE trace = ?", arguments: arguments + [trace])
+        }
+        switch header.messageType {
+        case .bar:
+            let bar = try? envelope.decode(Bar.self)
+            try upsert("bar_at = ?, bar_time = ?", [at, bar?.openTime])
+        case .signal:
+            let signal = try? envelope.decode(Signal.self)
+            try upsert("signal_at = ?, signal_decision = ?", [at, signal?.decision.rawValue])
+        case .orderIntent:
+            let intent = try? envelope.decode(OrderIntent.self)
+            try upsert("intent_at = ?, intent_id = ?", [at, intent?.intentId])
+        case .riskDecision:
+            let decision = try? envelope.decode(RiskDecision.self)
+            try upsert("decision_at = ?, decision_outcome = ?", [at, decision?.outcome.rawValue])
+        case .orderCommand:
+            let command = try? envelope.decode(OrderCommand.self)
+            try upsert("order_at = ?, client_order_id = ?", [at, command?.clientOrderId])
+        case .orderAck:
+            try upsert("ack_at = COALESCE(ack_at, ?)", [at])
+        case .orderReject:
+            try upsert("reject_at = ?", [at])
+        case .fill:
+            try upsert("fill_at = COALESCE(fill_at, ?), fills = fills + 1", [at])
+        default:
+            break
+        }
+    }
+
+    /// Deletes envelopes published before `cutoff`; cycles, gaps and restarts stay.
+    @discardableResult
+    public func prune(before cutoff: EpochNanos) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM envelope WHERE publish_time < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    public func count(type: MessageType, source: String? = nil) throws -> Int {
+        try pool.read { db in
+            if let source {
+                return try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM envelope WHERE type = ? AND source = ?",
+                    arguments: [type.rawValue, source]) ?? 0
+            }
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM envelope WHERE type = ?", arguments: [type.rawValue]) ?? 0
+        }
+    }
+
+    /// Bodies of one type, in publish order.
+    public func messages<M: BusMessage>(_ type: M.Type, source: String? = nil) throws -> [Envelope<M>] {
+        try pool.read { db in
+            var sql = "SELECT topic, json FROM envelope WHERE type = ?"
+            var arguments: StatementArguments = [M.messageType.rawValue]
+            if let source {
+                sql += " AND source = ?"
+                arguments += [source]
+            }
+            sql += " ORDER BY publish_time, id"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let raw = try RawEnvelope(topic: row["topic"], bytes: [UInt8](row["json"] as Data))
+                return Envelope(header: raw.header, body: try raw.decode(M.self))
+            }
+        }
+    }
+}
+
+/// What the recorder writes in one transaction.
+public struct TraceBatch: Sendable {
+    public struct Item: Sendable {
+        public var envelope: RawEnvelope
+        public var receivedAt: EpochNanos
+        public init(envelope: RawEnvelope, receivedAt: EpochNanos) {
+            self.envelope = envelope
+            self.receivedAt = receivedAt
+        }
+    }
+    public var envelopes: [Item] = []
+    public var gaps: [(gap: SequenceGap, at: EpochNanos)] = []
+    public var restarts: [(restart: PublisherRestart, at: EpochNanos)] = []
+    public init() {}
+    public var isEmpty: Bool { envelopes.isEmpty && gaps.isEmpty && restarts.isEmpty }
+    public var count: Int { envelopes.count + gaps.count + restarts.count }
+}
+
