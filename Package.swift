@@ -53,6 +53,7 @@ let package = Package(
         .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
         .target(name: "Risk", dependencies: ["Schema"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
+        .target(name: "Resilience", dependencies: [metrics], path: "Shared/Resilience"),
 
         // Edges: sockets, files, HTTP
         .target(name: "Hyperliquid", dependencies: ["CSecp256k1"], path: "Shared/Hyperliquid"),
@@ -79,12 +80,17 @@ let package = Package(
         .executableTarget(
             name: "BusSpy", dependencies: ["Bus", "Schema", "ServiceKit", argumentParser, log, metrics], path: "Services/BusSpy"),
         .executableTarget(
-            name: "Breakwater", dependencies: ["ServiceKit", "Schema", "Storage", "Ledger", argumentParser, log],
+            name: "Breakwater",
+            dependencies: [
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", argumentParser, log, metrics, lifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             path: "Services/Breakwater"),
         .executableTarget(
             name: "BusBench",
             dependencies: [
-                "Bus", "Schema", "CZeroMQ", argumentParser,
+                "Bus", "Schema", "CZeroMQ", argumentParser, log, metrics,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/BusBench"),
@@ -96,6 +102,7 @@ let package = Package(
         .testTarget(name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests"),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema"], path: "Tests/RiskTests"),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience", metrics], path: "Tests/ResilienceTests"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(name: "HyperliquidTests", dependencies: ["Hyperliquid"], path: "Tests/HyperliquidTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),

@@ -19,7 +19,7 @@ struct ExecutorConfig: Sendable {
         let symbol = settings.string("feed.symbol", default: "BTC")
         return ExecutorConfig(
             ledgerPath: settings.string("executor.ledger", default: "var/ledger.db"),
-            startingCapital: settings.amount("executor.startingCapital", default: 10_000, minimum: 1),
+            startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             venue: .init(
                 instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),
                 feeRate: settings.amount("executor.paper.feeRate", default: "0.00035"),

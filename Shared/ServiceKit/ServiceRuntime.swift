@@ -52,7 +52,7 @@ public final class ServiceRuntime: Sendable {
         self.subscriberCounters = BusCounters(factory: metrics, role: "sub")
         self.publishFailures = CoreMetrics.Counter(label: "breakwater_publish_failures_total", factory: metrics)
         self.publisher = try Publisher(
-            context: context, endpoint: topology.bus(name), identity: identity,
+            context: context, endpoint: topology.bind(name), identity: identity,
             counters: BusCounters(factory: metrics, role: "pub"), clock: clock.now, logger: logger)
         let publisher = self.publisher
         let subscriberCounters = self.subscriberCounters
@@ -116,8 +116,22 @@ public enum ServiceMain {
         _ name: ServiceName,
         arguments: [String] = Array(CommandLine.arguments.dropFirst()),
         readConfig: (inout Settings) -> Config,
-        routes: @escaping @Sendable (ServiceRuntime, Config) -> AdminServer.Routes = { _, _ in { _ in } },
         body: @escaping @Sendable (ServiceRuntime, Config) async throws -> Void
+    ) async -> Never {
+        await run(
+            name, arguments: arguments, readConfig: readConfig, prepare: { runtime, config in (runtime, config) },
+            body: { prepared in try await body(prepared.0, prepared.1) })
+    }
+
+    /// For services with operator routes: `prepare` builds the state that both the routes
+    /// and the main loop use, before the admin port opens.
+    public static func run<Config: Sendable, State: Sendable>(
+        _ name: ServiceName,
+        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        readConfig: (inout Settings) -> Config,
+        prepare: (ServiceRuntime, Config) async throws -> State,
+        routes: (State) -> AdminServer.Routes = { _ in { _ in } },
+        body: @escaping @Sendable (State) async throws -> Void
     ) async -> Never {
         let options: ServiceOptions
         do {
@@ -162,17 +176,26 @@ public enum ServiceMain {
         }
         logger.notice(
             "starting", metadata: ["bus": "\(topology.bus(name))", "admin": "\(topology.admin(name))"])
+        let state: State
+        do {
+            state = try await prepare(runtime, config)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            FileHandle.standardError.write(Data("\(name.rawValue): cannot start: \(error)\n".utf8))
+            runtime.shutdown()
+            exit(1)
+        }
 
         let admin = AdminServer.make(
             address: topology.admin(name), status: runtime.status, registry: runtime.registry, clock: clock,
-            logger: logger, routes: routes(runtime, config))
+            logger: logger, routes: routes(state))
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: admin),
                     .init(service: HeartbeatService(runtime: runtime)),
                     .init(
-                        service: ServiceBody { try await body(runtime, config) },
+                        service: ServiceBody { try await body(state) },
                         successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
@@ -198,12 +221,18 @@ struct ServiceBody: Service {
     func run() async throws { try await run() }
 }
 
-/// `svc.hb` once a second, with health, breakers and facts.
+/// `svc.hb` once a second, with health, breakers and facts. Also stops the service when
+/// the supervisor that started it is gone, so that no orphan keeps a port bound.
 struct HeartbeatService: Service {
     let runtime: ServiceRuntime
+    let supervisor = ProcessInfo.processInfo.environment["BREAKWATER_SUPERVISOR_PID"].flatMap { Int32($0) }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if let supervisor, getppid() != supervisor {
+                runtime.logger.warning("supervisor \(supervisor) is gone; stopping")
+                kill(getpid(), SIGTERM)
+            }
             runtime.publish(runtime.status.heartbeat(now: runtime.clock.now()), traceId: runtime.newIdentifier())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }

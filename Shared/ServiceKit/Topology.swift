@@ -23,23 +23,29 @@ public enum ServiceName: String, CaseIterable, Sendable, Codable {
 /// Where each service publishes and serves its admin port: the endpoint table.
 public struct Topology: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
+        /// Where subscribers connect.
         public var bus: String
+        /// Where the publisher binds; differs from `bus` in containers (tcp://0.0.0.0:…).
+        public var bind: String
         public var admin: HostPort
     }
 
     public var entries: [ServiceName: Entry]
 
     public func bus(_ service: ServiceName) -> String { entries[service]!.bus }
+    public func bind(_ service: ServiceName) -> String { entries[service]!.bind }
     public func admin(_ service: ServiceName) -> HostPort { entries[service]!.admin }
 
-    /// `endpoints.<service>.bus` and `endpoints.<service>.admin`; defaults on loopback
+    /// `endpoints.<service>.bus`, `.bind` (default: the bus address) and `.admin`; defaults on loopback
     /// at 7101… (bus) and 7201… (admin).
     public static func read(_ settings: inout Settings) -> Topology {
         var entries: [ServiceName: Entry] = [:]
         for service in ServiceName.allCases {
             let base = "endpoints.\(service.configKey)"
+            let bus = settings.endpoint("\(base).bus", default: "tcp://127.0.0.1:\(7100 + service.defaultOffset)")
             entries[service] = Entry(
-                bus: settings.endpoint("\(base).bus", default: "tcp://127.0.0.1:\(7100 + service.defaultOffset)"),
+                bus: bus,
+                bind: settings.endpoint("\(base).bind", default: bus),
                 admin: settings.hostPort(
                     "\(base).admin", default: HostPort(host: "127.0.0.1", port: 7200 + service.defaultOffset)))
         }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what Breakwater needs on a fresh Debian machine, or says what is missing.
+# Usage: .ci/deps.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libsecp256k1-dev pkg-config python3-venv)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "Breakwater needs these Debian packages: ${missing[*]}" >&2
+        echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "Breakwater needs Swift 6.1 or later on PATH (swift.org/install)." >&2
+    exit 1
+fi
+
+# Python tools for tests: reference implementations and schema validation.
+if [ "${1:-run}" = "test" ]; then
+    python=python3
+    if [ ! -x .venv/bin/python3 ]; then
+        "$python" -m venv .venv
+    fi
+    stamp=.venv/.breakwater-requirements
+    if ! cmp -s .ci/requirements-test.txt "$stamp" 2>/dev/null; then
+        .venv/bin/pip install -q --disable-pip-version-check -r .ci/requirements-test.txt
+        cp .ci/requirements-test.txt "$stamp"
+    fi
+fi

@@ -1,0 +1,265 @@
+import ArgumentParser
+import Bus
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Schema
+import ServiceKit
+import ServiceLifecycle
+import UnixSignals
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The operator's command: runs the system and talks to it while it runs.
+@main
+struct Breakwater: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "breakwater",
+        abstract: "Run and operate Breakwater.",
+        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self])
+}
+
+/// Options every subcommand shares: where the config and the run data are.
+struct Common: ParsableArguments {
+    @Option(help: "The JSON config file (BREAKWATER_… environment variables override it).")
+    var config: String?
+
+    @Option(help: "Directory for logs and run data.")
+    var varDir: String = "var"
+
+    /// The supervisor's admin address, from `supervisor.admin` (default 127.0.0.1:7200).
+    func load() async throws -> (Topology, HostPort, Settings) {
+        var settings = await Settings.load(file: config)
+        let topology = Topology.read(&settings)
+        let admin = settings.hostPort("supervisor.admin", default: HostPort(host: "127.0.0.1", port: 7200))
+        if !settings.problems.isEmpty {
+            for problem in settings.problems { printError("config problem: \(problem)") }
+            throw ExitCode(2)
+        }
+        return (topology, admin, settings)
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every service as its own process, in the foreground; Ctrl-C stops them all.")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let (topology, adminAddress, _) = try await common.load()
+        let directory = URL(fileURLWithPath: CommandLine.executablePath).deletingLastPathComponent().path
+        let logs = "\(common.varDir)/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        var arguments: [String] = []
+        if let config = common.config { arguments = ["--config", config] }
+        // The recorder first, so it sees everything; the feed last, so nobody misses a bar.
+        let order: [ServiceName] = [.traceRecorder, .executor, .riskGate, .signalGenerator, .feedHandler]
+        let specs = order.map { service in
+            ChildSpec(
+                name: service.rawValue, executable: "\(directory)/\(service.rawValue)", arguments: arguments,
+                bus: topology.bus(service), admin: topology.admin(service).baseURL)
+        }
+        for spec in specs where !FileManager.default.isExecutableFile(atPath: spec.executable) {
+            printError("missing executable \(spec.executable); build with `swift build` first")
+            throw ExitCode(1)
+        }
+        let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
+        let supervisor = Supervisor(specs: specs, logDirectory: logs, logger: logger)
+
+        let context = BusContext()
+        let subscriber = try Subscriber(
+            context: context, endpoints: order.map(topology.bus), topics: ["svc.hb"],
+            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "supervisor"), logger: logger
+        ) { event in
+            guard case .envelope(let raw) = event, let beat = try? raw.decode(Heartbeat.self) else { return }
+            supervisor.heartbeat(beat, instance: raw.header.instance)
+        }
+
+        let (shutdown, trigger) = AsyncStream<String>.makeStream()
+        let admin = SupervisorAdmin.make(address: adminAddress, supervisor: supervisor, logger: logger) {
+            trigger.yield("down requested")
+        }
+        let server = Task { try await admin.runService() }
+        let signals = Task {
+            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                trigger.yield("signal \(signal)")
+            }
+        }
+        supervisor.say("starting \(specs.count) services; admin on \(adminAddress)")
+        supervisor.startAll()
+        try? "\(getpid())\n".write(toFile: "\(common.varDir)/breakwater.pid", atomically: true, encoding: .utf8)
+
+        var iterator = shutdown.makeAsyncIterator()
+        let why = await iterator.next() ?? "stream ended"
+        supervisor.say("stopping (\(why))")
+        await supervisor.stopAll()
+        signals.cancel()
+        subscriber.close()
+        context.terminate()
+        server.cancel()
+        try? FileManager.default.removeItem(atPath: "\(common.varDir)/breakwater.pid")
+        supervisor.say("stopped")
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show every process: pid, instance, health and heartbeat age.")
+
+    @OptionGroup var common: Common
+
+    @Flag(help: "Print the status as JSON (a stable interface for scripts).")
+    var json = false
+
+    func run() async throws {
+        let (topology, admin, _) = try await common.load()
+        let document: [String: Any]
+        var running = true
+        if let fetched = try? await SupervisorClient(admin: admin).get("/status") {
+            document = fetched
+        } else {
+            running = false
+            document = [
+                "services": ServiceName.allCases.map { service -> [String: Any] in
+                    [
+                        "name": service.rawValue, "pid": NSNull(), "instance": NSNull(),
+                        "bus": topology.bus(service), "admin": topology.admin(service).baseURL, "health": "down",
+                        "heartbeatAgeMs": NSNull(),
+                    ]
+                }
+            ]
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            if !running { print("breakwater is not running (no supervisor at \(admin))") }
+            print(StatusTable.render(document))
+        }
+        let services = document["services"] as? [[String: Any]] ?? []
+        if !running || services.contains(where: { ($0["health"] as? String) == "down" }) {
+            throw ExitCode(3)
+        }
+    }
+}
+
+enum StatusTable {
+    static func render(_ document: [String: Any]) -> String {
+        let services = document["services"] as? [[String: Any]] ?? []
+        func cell(_ value: Any?, _ width: Int) -> String {
+            let text: String
+            switch value {
+            case let string as String: text = string
+            case let number as Int: text = "\(number)"
+            case let number as NSNumber: text = number.stringValue
+            default: text = "-"
+            }
+            return text.count >= width ? String(text.prefix(width - 1)) + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
+        }
+        var lines = [
+            cell("SERVICE", 18) + cell("HEALTH", 10) + cell("PID", 9) + cell("INSTANCE", 10) + cell("HB AGE", 9)
+                + cell("RESTARTS", 10) + cell("BUS", 24) + "ADMIN"
+        ]
+        for service in services {
+            let age = (service["heartbeatAgeMs"] as? Int).map { "\($0)ms" }
+            let instance = (service["instance"] as? String).map { String($0.prefix(8)) }
+            lines.append(
+                cell(service["name"], 18) + cell(service["health"], 10) + cell(service["pid"], 9) + cell(instance, 10)
+                    + cell(age, 9) + cell(service["restarts"], 10) + cell(service["bus"], 24)
+                    + ((service["admin"] as? String) ?? "-"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct Restart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restart one service, and only that one.")
+
+    @OptionGroup var common: Common
+
+    @Argument(help: "The service to restart.")
+    var service: String
+
+    func run() async throws {
+        let (_, admin, _) = try await common.load()
+        do {
+            let answer = try await SupervisorClient(admin: admin).post("/restart/\(service)")
+            print(answer["message"] as? String ?? "restarting \(service)")
+        } catch let error as SupervisorClient.Failure {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a service's log.")
+
+    @OptionGroup var common: Common
+
+    @Argument(help: "The service whose log to print.")
+    var service: String
+
+    @Option(help: "How many of the last lines.")
+    var lines: Int = 100
+
+    @Flag(help: "Keep printing as the log grows.")
+    var follow = false
+
+    func run() async throws {
+        let path = "\(common.varDir)/logs/\(service).log"
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            printError("no log at \(path)")
+            throw ExitCode(1)
+        }
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
+        where !line.isEmpty {
+            print(line)
+        }
+        while follow {
+            let more = handle.readDataToEndOfFile()
+            if !more.isEmpty { FileHandle.standardOutput.write(more) }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}
+
+struct Down: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop every service and the supervisor.")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let (_, admin, _) = try await common.load()
+        let client = SupervisorClient(admin: admin)
+        guard (try? await client.post("/down")) != nil else {
+            print("breakwater is not running")
+            return
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try? await client.get("/status")) == nil {
+                print("stopped")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        printError("the supervisor is still answering after 30 s")
+        throw ExitCode(1)
+    }
+}
+
+extension CommandLine {
+    /// This executable's path, from /proc so that it works whatever the working directory.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+    }
+}

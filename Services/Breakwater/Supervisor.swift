@@ -1,0 +1,244 @@
+import Bus
+import Foundation
+import Logging
+import Schema
+import ServiceKit
+import Synchronization
+
+/// A process the supervisor runs: one of the five services, or a dependency such as a
+/// database server.
+struct ChildSpec: Sendable {
+    var name: String
+    var executable: String
+    var arguments: [String]
+    var environment: [String: String] = [:]
+    /// Its PUB endpoint, if it is on the bus.
+    var bus: String?
+    /// Its admin (or health) base URL.
+    var admin: String?
+    /// Path polled for readiness when it publishes no heartbeat.
+    var healthPath: String = "/health/ready"
+    var publishesHeartbeats: Bool = true
+}
+
+/// Runs every child as its own process, restarts a crashed one with backoff, and keeps
+/// what the bus says about each (instance, heartbeat age, health).
+final class Supervisor: Sendable {
+    struct ChildState: Sendable {
+        var spec: ChildSpec
+        var pid: Int32?
+        var startedAt: ContinuousClock.Instant?
+        var restarts = 0
+        var consecutiveCrashes = 0
+        var restartRequested = false
+        var lastExit: String?
+        var instance: String?
+        var lastHeartbeat: ContinuousClock.Instant?
+        var heartbeatHealth: ServiceHealth?
+        var probeHealthy = false
+    }
+
+    let specs: [ChildSpec]
+    let logDirectory: String
+    let logger: Logger
+    private let children: Mutex<[String: ChildState]>
+    private let stopping = Mutex(false)
+    private let processes = Mutex<[String: Process]>([:])
+
+    init(specs: [ChildSpec], logDirectory: String, logger: Logger) {
+        self.specs = specs
+        self.logDirectory = logDirectory
+        self.logger = logger
+        children = Mutex(Dictionary(uniqueKeysWithValues: specs.map { ($0.name, ChildState(spec: $0)) }))
+    }
+
+    func say(_ text: String) {
+        print("[breakwater] \(text)")
+        fflush(nil)
+    }
+
+    func startAll() {
+        for spec in specs { start(spec.name) }
+    }
+
+    func start(_ name: String) {
+        guard let spec = specs.first(where: { $0.name == name }), !stopping.withLock({ $0 }) else { return }
+        let logPath = "\(logDirectory)/\(name).log"
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            say("cannot open \(logPath)")
+            return
+        }
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: spec.executable)
+        process.arguments = spec.arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["BREAKWATER_SUPERVISOR_PID"] = "\(getpid())"
+        for (key, value) in spec.environment { environment[key] = value }
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [weak self] finished in
+            try? log.close()
+            self?.exited(name, status: finished.terminationStatus, reason: finished.terminationReason)
+        }
+        do {
+            try process.run()
+        } catch {
+            say("\(name): cannot start \(spec.executable): \(error)")
+            scheduleRestart(name)
+            return
+        }
+        processes.withLock { $0[name] = process }
+        children.withLock {
+            $0[name]?.pid = process.processIdentifier
+            $0[name]?.startedAt = .now
+            $0[name]?.instance = nil
+            $0[name]?.lastHeartbeat = nil
+            $0[name]?.probeHealthy = false
+        }
+        say("\(name) started (pid \(process.processIdentifier), log \(logPath))")
+    }
+
+    private func exited(_ name: String, status: Int32, reason: Process.TerminationReason) {
+        let how = reason == .uncaughtSignal ? "signal \(status)" : "exit \(status)"
+        let (requested, ranFor) = children.withLock { children -> (Bool, Duration) in
+            let state = children[name]
+            let ranFor = state?.startedAt.map { ContinuousClock.now - $0 } ?? .zero
+            children[name]?.pid = nil
+            children[name]?.lastExit = how
+            let requested = state?.restartRequested ?? false
+            children[name]?.restartRequested = false
+            return (requested, ranFor)
+        }
+        processes.withLock { _ = $0.removeValue(forKey: name) }
+        if stopping.withLock({ $0 }) {
+            say("\(name) stopped (\(how))")
+            return
+        }
+        if requested {
+            say("\(name) stopped for restart (\(how))")
+            children.withLock { $0[name]?.restarts += 1 }
+            start(name)
+            return
+        }
+        say("\(name) exited unexpectedly (\(how)) after \(ranFor.formatted(.units(allowed: [.seconds, .milliseconds])))")
+        children.withLock {
+            if ranFor > .seconds(30) { $0[name]?.consecutiveCrashes = 0 }
+            $0[name]?.consecutiveCrashes += 1
+        }
+        scheduleRestart(name)
+    }
+
+    /// 0.5 s, 1 s, 2 s … at most 30 s; a child that ran 30 s starts the series again.
+    private func scheduleRestart(_ name: String) {
+        let crashes = children.withLock { $0[name]?.consecutiveCrashes ?? 1 }
+        let delay = min(0.5 * pow(2, Double(max(crashes - 1, 0))), 30)
+        say("restarting \(name) in \(delay) s")
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            self.children.withLock { $0[name]?.restarts += 1 }
+            self.start(name)
+        }
+    }
+
+    /// Stops one child and starts it again at once; false if it is unknown.
+    func restart(_ name: String) -> Bool {
+        guard specs.contains(where: { $0.name == name }) else { return false }
+        let pid = children.withLock { children -> Int32? in
+            children[name]?.restartRequested = true
+            return children[name]?.pid
+        }
+        if let pid {
+            kill(pid, SIGTERM)
+            Task {
+                try? await Task.sleep(for: .seconds(10))
+                if self.children.withLock({ $0[name]?.pid == pid }) { kill(pid, SIGKILL) }
+            }
+        } else {
+            children.withLock {
+                $0[name]?.restartRequested = false
+                $0[name]?.restarts += 1
+            }
+            start(name)
+        }
+        return true
+    }
+
+    /// Stops every child, last started first; SIGKILL after the grace period.
+    func stopAll(grace: Duration = .seconds(10)) async {
+        stopping.withLock { $0 = true }
+        for spec in specs.reversed() {
+            guard let pid = children.withLock({ $0[spec.name]?.pid }) else { continue }
+            kill(pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while children.withLock({ $0[spec.name]?.pid }) != nil, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if let pid = children.withLock({ $0[spec.name]?.pid }) {
+                say("\(spec.name) did not stop in time; killing")
+                kill(pid, SIGKILL)
+            }
+        }
+        // Wait for the termination handlers so no child outlives us.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while processes.withLock({ !$0.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func heartbeat(_ heartbeat: Heartbeat, instance: String) {
+        children.withLock {
+            $0[heartbeat.service]?.instance = instance
+            $0[heartbeat.service]?.lastHeartbeat = .now
+            $0[heartbeat.service]?.heartbeatHealth = heartbeat.health
+        }
+    }
+
+    func setProbe(_ name: String, healthy: Bool) {
+        children.withLock { $0[name]?.probeHealthy = healthy }
+    }
+
+    var states: [ChildState] {
+        let snapshot = children.withLock { $0 }
+        return specs.compactMap { snapshot[$0.name] }
+    }
+
+    /// The `status --json` document: one entry per process.
+    func statusDocument() -> [String: Any] {
+        let now = ContinuousClock.now
+        let services: [[String: Any]] = states.map { state in
+            let age = state.lastHeartbeat.map { now - $0 }
+            let ageMs = age.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+            var health = "down"
+            if state.pid != nil {
+                if state.spec.publishesHeartbeats {
+                    if let ageMs, ageMs <= 3_000 {
+                        health = state.heartbeatHealth == .ok ? "ok" : "degraded"
+                    } else if state.probeHealthy {
+                        health = "degraded"
+                    }
+                } else {
+                    health = state.probeHealthy ? "ok" : "degraded"
+                }
+            }
+            var entry: [String: Any] = [
+                "name": state.spec.name,
+                "pid": state.pid.map { Int($0) } ?? NSNull(),
+                "instance": state.instance ?? NSNull(),
+                "bus": state.spec.bus ?? NSNull(),
+                "admin": state.spec.admin ?? NSNull(),
+                "health": health,
+                "heartbeatAgeMs": ageMs ?? NSNull(),
+                "restarts": state.restarts,
+            ]
+            if let exit = state.lastExit { entry["lastExit"] = exit }
+            return entry
+        }
+        return ["services": services, "supervisorPid": Int(getpid())]
+    }
+}

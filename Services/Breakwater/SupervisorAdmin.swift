@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceKit
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The supervisor's loopback HTTP port: how `status`, `restart` and `down` reach a running `up`.
+enum SupervisorAdmin {
+    static func make(
+        address: HostPort, supervisor: Supervisor, logger: Logger, down: @escaping @Sendable () -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/status") { _, _ in
+            AdminServer.json(supervisor.statusDocument())
+        }
+        router.post("/restart/{service}") { _, context in
+            let service = try context.parameters.require("service")
+            guard supervisor.restart(service) else {
+                let known = supervisor.specs.map(\.name).joined(separator: ", ")
+                return AdminServer.json(
+                    ["message": "unknown service \(service); known: \(known)"], status: .notFound)
+            }
+            supervisor.say("restart of \(service) requested")
+            return AdminServer.json(["message": "restarting \(service)"])
+        }
+        router.post("/down") { _, _ in
+            down()
+            return AdminServer.json(["message": "stopping"])
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(address.host, port: address.port)),
+            logger: logger)
+    }
+}
+
+/// Talks to a running supervisor.
+struct SupervisorClient {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let admin: HostPort
+
+    func get(_ path: String) async throws -> [String: Any] {
+        try await send("GET", path)
+    }
+
+    func post(_ path: String) async throws -> [String: Any] {
+        try await send("POST", path)
+    }
+
+    private func send(_ method: String, _ path: String) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: admin.baseURL + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 3
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
+            throw Failure(description: document["message"] as? String ?? "HTTP \(http.statusCode)")
+        }
+        return document
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import Schema
+import Storage
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Paths of the repository, the built executables and the shared data.
+enum Repository {
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static var binaries: URL {
+        if let custom = ProcessInfo.processInfo.environment["BREAKWATER_BIN_DIR"] {
+            return URL(fileURLWithPath: custom)
+        }
+        return root.appendingPathComponent(".build/debug")
+    }
+    static let candles = root.appendingPathComponent("../shared/data/btc-perp-1m-ftx-2022-01.csv").standardized
+    static var hasData: Bool { FileManager.default.fileExists(atPath: candles.path) }
+}
+
+/// Free loopback ports: bound to port 0 by the kernel, then released.
+func freePorts(_ count: Int) -> [Int] {
+    var sockets: [Int32] = []
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(fd, $0, length)
+                _ = getsockname(fd, $0, &length)
+            }
+        }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        sockets.append(fd)
+    }
+    for fd in sockets { close(fd) }
+    return ports
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A whole Breakwater started with `breakwater up` on free loopback ports in a temp directory.
+/// Stopping it (or the test ending) stops every process it started.
+final class RunningSystem: @unchecked Sendable {
+    let directory: URL
+    let configPath: String
+    let supervisorPort: Int
+    private let process = Process()
+    private let output: URL
+
+    static let services = ["feed-handler", "signal-generator", "risk-gate", "executor", "trace-recorder"]
+
+    /// `overrides` are merged over the generated config (nested dictionaries).
+    init(overrides: [String: Any]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("breakwater-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let ports = freePorts(11)
+        supervisorPort = ports[10]
+        let keys = ["feedHandler", "signalGenerator", "riskGate", "executor", "traceRecorder"]
+        var endpoints: [String: Any] = [:]
+        for (index, key) in keys.enumerated() {
+            endpoints[key] = ["bus": "tcp://127.0.0.1:\(ports[index])", "admin": "127.0.0.1:\(ports[5 + index])"]
+        }
+        var config: [String: Any] = [
+            "logLevel": "info",
+            "endpoints": endpoints,
+            "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
+            "traceRecorder": ["database": directory.appendingPathComponent("var/trace.db").path],
+            "executor": ["ledger": directory.appendingPathComponent("var/ledger.db").path],
+        ]
+        config = Self.merge(config, overrides)
+        configPath = directory.appendingPathComponent("config.json").path
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: configPath))
+
+        output = directory.appendingPathComponent("breakwater-up.log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let log = try FileHandle(forWritingTo: output)
+        process.executableURL = Repository.binaries.appendingPathComponent("breakwater")
+        process.arguments = ["up", "--config", configPath, "--var-dir", directory.appendingPathComponent("var").path]
+        process.currentDirectoryURL = directory
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    static func merge(_ base: [String: Any], _ overrides: [String: Any]) -> [String: Any] {
+        var result = base
+        for (key, value) in overrides {
+            if let nested = value as? [String: Any], let existing = result[key] as? [String: Any] {
+                result[key] = merge(existing, nested)
+            } else {
+                result[key] = value
+            }
+        }
+        return result
+    }
+
+    var varDirectory: URL { directory.appendingPathComponent("var") }
+    var traceDatabase: String { varDirectory.appendingPathComponent("trace.db").path }
+    var ledgerDatabase: String { varDirectory.appendingPathComponent("ledger.db").path }
+    var supervisorLog: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    func serviceLog(_ name: String) -> String {
+        (try? String(contentsOf: varDirectory.appendingPathComponent("logs/\(name).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// The supervisor's `/status` document, or nil while it does not answer.
+    func status() async -> [[String: Any]]? {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(supervisorPort)/status")!)
+        request.timeoutInterval = 2
+        guard let (data, _) = try? await URLSession.shared.data(for: request),
+            let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return document["services"] as? [[String: Any]]
+    }
+
+    func entry(_ service: String) async -> [String: Any]? {
+        await status()?.first { $0["name"] as? String == service }
+    }
+
+    /// Polls until `condition` holds, failing after `timeout`.
+    func waitUntil(
+        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if process.isRunning == false {
+                throw HarnessError(description: "breakwater up exited while waiting for \(what):\n\(supervisorLog)")
+            }
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw HarnessError(description: "timed out waiting for \(what)\n\(supervisorLog)")
+    }
+
+    func waitHealthy(timeout: Duration = .seconds(90)) async throws {
+        try await waitUntil("every service healthy", timeout: timeout) {
+            guard let services = await status() else { return false }
+            return services.count == Self.services.count
+                && services.allSatisfy { ($0["health"] as? String) == "ok" }
+        }
+    }
+
+    /// Runs `breakwater` with arguments against this system; returns its exit code and output.
+    func command(_ arguments: [String]) throws -> (Int32, String) {
+        let command = Process()
+        command.executableURL = Repository.binaries.appendingPathComponent("breakwater")
+        command.arguments = arguments + ["--config", configPath, "--var-dir", varDirectory.path]
+        let pipe = Pipe()
+        command.standardOutput = pipe
+        command.standardError = pipe
+        try command.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        command.waitUntilExit()
+        return (command.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func trace() throws -> TraceDatabase { try TraceDatabase(path: traceDatabase) }
+
+    /// Stops everything: `down` first, then signals, then SIGKILL to anything left.
+    func stop() async {
+        let pids = (await status() ?? []).compactMap { $0["pid"] as? Int }
+        if process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for pid in pids where kill(Int32(pid), 0) == 0 { kill(Int32(pid), SIGKILL) }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Schema
+import Storage
+import Testing
+
+@Suite(
+    "A service killed mid-run",
+    .serialized,
+    .enabled(if: Repository.hasData, "needs ../shared/data/btc-perp-1m-ftx-2022-01.csv beside the repository"))
+struct RestartTests {
+    @Test("SIGKILL of the executor: restarted alone, nothing lost, no order twice, trading resumes")
+    func executorKilledMidRun() async throws {
+        let window = ExpectedTrading.Window(from: "2022-01-10 00:00:00", to: "2022-01-10 11:59:00")
+        var killedAt: ContinuousClock.Instant?
+        let busspyOutput = FileManager.default.temporaryDirectory.appendingPathComponent("busspy-\(UUID()).log")
+        let system = try await withSystem([
+            "feed": [
+                "source": "replay", "speedup": 2_400,
+                "replay": ["file": Repository.candles.path, "from": window.from, "to": window.to],
+            ],
+            // Narrow bands make many trades, so trading after the restart is visible.
+            "signal": ["tradeNotional": "1000", "rsi": ["oversold": 45, "overbought": 55]],
+            "risk": looseRisk,
+        ]) { system in
+            try await system.waitHealthy()
+            let spy = try busspy(system, output: busspyOutput)
+            defer { spy.terminate() }
+
+            try await system.waitUntil("some fills before the kill", timeout: .seconds(60)) {
+                try system.trace().count(type: .fill) >= 5
+            }
+            let before = try #require(await system.entry("executor"))
+            let pid = try #require(before["pid"] as? Int)
+            let oldInstance = try #require(before["instance"] as? String)
+            let others = try await instances(system, except: "executor")
+            kill(Int32(pid), SIGKILL)
+            killedAt = .now
+
+            try await system.waitUntil("the executor restarted with a new instance", timeout: .seconds(30)) {
+                guard let entry = await system.entry("executor"),
+                    let instance = entry["instance"] as? String
+                else { return false }
+                return instance != oldInstance && entry["health"] as? String == "ok"
+            }
+            let after = try #require(await system.entry("executor"))
+            #expect(after["pid"] as? Int != pid)
+            #expect(after["restarts"] as? Int == 1)
+            // The other four kept their processes and instances.
+            #expect(try await instances(system, except: "executor") == others)
+
+            try await system.waitUntil("the replay to end", timeout: .seconds(120)) {
+                try system.trace().messages(FeedStatus.self).contains { $0.body.state == .ended }
+            }
+            try await Task.sleep(for: .seconds(2))
+        }
+        #expect(killedAt != nil)
+
+        let trace = try TraceDatabase(path: system.traceDatabase)
+        // The recorder saw the restart: one row, for the executor.
+        let restarts = try trace.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT source, detected_at FROM restart")
+        }
+        #expect(restarts.map { $0["source"] as String } == ["executor"])
+        let restartTime: Int64 = try #require(restarts.first?["detected_at"])
+
+        // The other four heartbeat without a break, on one instance each.
+        let beats = try trace.messages(Heartbeat.self)
+        for service in RunningSystem.services where service != "executor" {
+            let own = beats.filter { $0.header.source == service }
+            #expect(Set(own.map(\.header.instance)).count == 1, "\(service) changed instance")
+            let times = own.map(\.header.publishTime)
+            let longest = zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? 0
+            #expect(longest < 2_500_000_000, "\(service) heartbeat gap of \(longest / 1_000_000) ms")
+        }
+
+        // No client order id used twice, on the bus or in the ledger.
+        let orders = try trace.messages(OrderCommand.self).map(\.body.clientOrderId)
+        #expect(Set(orders).count == orders.count)
+        let ledger = try LedgerStore(path: system.ledgerDatabase)
+        let ledgerOrders = try ledger.orders().map(\.command.clientOrderId)
+        #expect(Set(ledgerOrders).count == ledgerOrders.count)
+
+        // Every fill that was published is in the ledger.
+        let published = Set(try trace.messages(Fill.self).map(\.body.fillId))
+        let recorded = Set(try ledger.fills().map(\.fillId))
+        #expect(published.isSubset(of: recorded), "missing from the ledger: \(published.subtracting(recorded))")
+
+        // Trading resumed: fills after the restart.
+        let fillsAfter = try trace.messages(Fill.self).filter { $0.header.publishTime > restartTime }
+        #expect(fillsAfter.count >= 3, "only \(fillsAfter.count) fills after the restart")
+
+        // busspy, watching all along, reported the restart as it happened.
+        let spied = (try? String(contentsOf: busspyOutput, encoding: .utf8)) ?? ""
+        #expect(spied.contains("restart of executor"), "busspy printed:\n\(spied.suffix(2_000))")
+    }
+
+    /// pid and instance of every service but one.
+    func instances(_ system: RunningSystem, except skipped: String) async throws -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in await system.status() ?? [] {
+            guard let name = entry["name"] as? String, name != skipped else { continue }
+            result[name] = "\(entry["pid"] ?? "-")/\(entry["instance"] ?? "-")"
+        }
+        return result
+    }
+
+    func busspy(_ system: RunningSystem, output: URL) throws -> Process {
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        let spy = Process()
+        spy.executableURL = Repository.binaries.appendingPathComponent("busspy")
+        spy.arguments = ["--config", system.configPath, "--topic", "svc.hb", "--seconds", "120"]
+        spy.standardOutput = handle
+        spy.standardError = handle
+        try spy.run()
+        return spy
+    }
+}
