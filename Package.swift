@@ -99,7 +99,8 @@ let package = Package(
         .testTarget(name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests"),
         .testTarget(name: "BusTests", dependencies: ["Bus", "Schema", metrics], path: "Tests/BusTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema"], path: "Tests/ServiceKitTests"),
-        .testTarget(name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests"),
+        .testTarget(
+            name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema"], path: "Tests/RiskTests"),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", metrics], path: "Tests/ResilienceTests"),

@@ -122,7 +122,7 @@ func derivedBook(_ candle: Candle, config: FeedConfig) -> BookUpdate {
 /// Holds the replay back until the services that must see every bar are up and healthy.
 func waitForPeers(_ runtime: ServiceRuntime, config: FeedConfig) async throws {
     guard !config.waitFor.isEmpty else { return }
-    let stream = try runtime.subscribe(to: config.waitFor, topics: ["svc.hb"])
+    let stream = try runtime.subscribe(to: config.waitFor, topics: ["svc.hb"], readiness: false)
     let wanted = Set(config.waitFor.map(\.rawValue))
     var healthy: Set<String> = []
     let deadline = ContinuousClock.now + .seconds(config.waitTimeoutSeconds)
@@ -138,12 +138,14 @@ func waitForPeers(_ runtime: ServiceRuntime, config: FeedConfig) async throws {
             return
         }
         guard case .envelope(let raw) = event, let heartbeat = try? raw.decode(Heartbeat.self) else { continue }
-        if heartbeat.health == .ok { healthy.insert(heartbeat.service) } else { healthy.remove(heartbeat.service) }
-        if wanted.isSubset(of: healthy) {
-            // Heartbeats prove the peers run; a moment more lets their subscriptions to us settle.
-            try await Task.sleep(for: .milliseconds(300))
-            return
+        // Healthy means hearing every upstream, this feed included: its subscription to us is live.
+        let hearsUs = heartbeat.facts["hears"]?.split(separator: ",").contains("feed-handler") ?? false
+        if heartbeat.health == .ok && hearsUs {
+            healthy.insert(heartbeat.service)
+        } else {
+            healthy.remove(heartbeat.service)
         }
+        if wanted.isSubset(of: healthy) { return }
     }
 }
 

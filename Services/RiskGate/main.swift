@@ -128,8 +128,8 @@ func operatorRoutes(_ gate: Gate, token: String?) -> AdminServer.Routes {
             }
             let outcome = gate.withBook { $0.resume(now: gate.runtime.clock.now()) }
             switch outcome {
-            case .resumed(let changes):
-                gate.publish(changes)
+            case .resumed(let change):
+                gate.publish([change])
                 return AdminServer.json(["state": gate.withBook { $0.state.rawValue }])
             case .refused(let causes):
                 return AdminServer.json(["refused": causes.map(\.description)], status: .conflict)

@@ -49,6 +49,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     ) { event in
         recorder.accept(event)
     }
+    runtime.adopt(subscriber, upstreams: ServiceName.allCases)
     runtime.status.setReady()
     let retention = Task {
         guard config.retentionDays > 0 else { return }

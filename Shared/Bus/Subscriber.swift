@@ -19,6 +19,8 @@ public enum BusEvent: Sendable {
 public final class Subscriber: Sendable {
     public let endpoints: [String]
     public let counters: BusCounters
+    /// When each source was last heard, whatever the topic filter kept.
+    public let heard = HeardSources()
     private let stopping = StopFlag()
     private let done = DispatchSemaphore(value: 0)
 
@@ -31,6 +33,7 @@ public final class Subscriber: Sendable {
         let stopping = self.stopping
         let done = self.done
         let filter = TopicFilter(topics)
+        let heard = self.heard
         let connectResult: Result<Void, BusError> = SocketThread.start(name: "bus-sub") { started in
             guard let socket = zmq_socket(context.handle, ZMQ_SUB) else {
                 started(.failure(.last("socket", endpoints.joined(separator: ","))))
@@ -46,7 +49,8 @@ public final class Subscriber: Sendable {
                 return
             }
             started(.success(()))
-            var receiver = Receiver(filter: filter, counters: counters, logger: logger, handler: handler)
+            var receiver = Receiver(
+                filter: filter, counters: counters, heard: heard, logger: logger, handler: handler)
             var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
             while !stopping.isSet {
                 // The timeout bounds how long close() waits for this thread.
@@ -100,6 +104,7 @@ public struct TopicFilter: Sendable {
 struct Receiver {
     let filter: TopicFilter
     let counters: BusCounters
+    let heard: HeardSources
     let logger: Logger
     let handler: @Sendable (BusEvent) -> Void
     var tracker = SequenceTracker()
@@ -118,6 +123,7 @@ struct Receiver {
             reject(error, topic: frames[0])
             return
         }
+        heard.record(raw.header.source)
         let key = EnvelopeHeaderKey(
             source: raw.header.source, instance: raw.header.instance, sequence: raw.header.sequence)
         switch tracker.observe(key) {
@@ -165,4 +171,23 @@ final class StopFlag: Sendable {
     var isSet: Bool { flag.load(ordering: .acquiring) }
     /// True the first time.
     func set() -> Bool { !flag.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
+/// The last time each publishing service was heard, for readiness: a service that does
+/// not hear its upstreams is not ready to trade.
+public final class HeardSources: Sendable {
+    private let last = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    public init() {}
+
+    func record(_ source: String) {
+        let now = ContinuousClock.now
+        last.withLock { $0[source] = now }
+    }
+
+    /// Sources heard within `window`.
+    public func recent(within window: Duration) -> Set<String> {
+        let cutoff = ContinuousClock.now - window
+        return Set(last.withLock { $0 }.filter { $0.value >= cutoff }.keys)
+    }
 }

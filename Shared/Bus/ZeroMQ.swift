@@ -30,7 +30,7 @@ public struct SocketOptions: Sendable, Equatable {
     /// How long close waits to flush: a publisher's last fills must leave; a subscriber has nothing to flush.
     public var lingerMilliseconds: Int32 = 1_000
     public var reconnectMilliseconds: Int32 = 100
-    public var reconnectMaxMilliseconds: Int32 = 2_000
+    public var reconnectMaxMilliseconds: Int32 = 500
     /// Messages held in process between a publishing task and the socket thread.
     public var outboundQueueLimit: Int = 100_000
 

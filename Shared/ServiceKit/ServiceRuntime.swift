@@ -34,6 +34,8 @@ public final class ServiceRuntime: Sendable {
     public let metrics: PrometheusMetricsFactory
     public let subscriberCounters: BusCounters
     private let subscribers = Mutex<[Subscriber]>([])
+    /// Services this one subscribes to; it is degraded while it does not hear one of them.
+    private let upstreams = Mutex<Set<String>>([])
     private let publishFailures: CoreMetrics.Counter
 
     init(
@@ -73,13 +75,34 @@ public final class ServiceRuntime: Sendable {
         ]
     }
 
-    /// Subscribes to the publishers of `services`, keeping `topics` (prefixes).
-    public func subscribe(to services: [ServiceName], topics: [String] = [""]) throws -> AsyncStream<BusEvent> {
+    /// Subscribes to the publishers of `services`, keeping `topics` (prefixes). Unless
+    /// `readiness` is false, the service is degraded while it does not hear one of them.
+    public func subscribe(
+        to services: [ServiceName], topics: [String] = [""], readiness: Bool = true
+    ) throws -> AsyncStream<BusEvent> {
         let (subscriber, stream) = try Subscriber.stream(
             context: context, endpoints: services.map(topology.bus), topics: topics, counters: subscriberCounters,
             logger: logger)
         subscribers.withLock { $0.append(subscriber) }
+        if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
         return stream
+    }
+
+    /// Registers a subscriber made directly (callback form), so readiness and shutdown know it.
+    public func adopt(_ subscriber: Subscriber, upstreams services: [ServiceName]) {
+        subscribers.withLock { $0.append(subscriber) }
+        upstreams.withLock { $0.formUnion(services.map(\.rawValue)) }
+    }
+
+    /// Upstreams heard recently (every service heartbeats once a second), and the silent ones.
+    func checkUpstreams(window: Duration = .seconds(3)) {
+        let wanted = upstreams.withLock { $0 }
+        guard !wanted.isEmpty else { return }
+        var heard = Set<String>()
+        for subscriber in subscribers.withLock({ $0 }) { heard.formUnion(subscriber.heard.recent(within: window)) }
+        let silent = wanted.subtracting(heard).sorted()
+        status.setFact("hears", heard.intersection(wanted).sorted().joined(separator: ","))
+        status.setDegraded("upstream", silent.isEmpty ? nil : "not hearing \(silent.joined(separator: ", "))")
     }
 
     /// Publishes, and on failure logs and counts instead of throwing: the caller has
@@ -233,6 +256,7 @@ struct HeartbeatService: Service {
                 runtime.logger.warning("supervisor \(supervisor) is gone; stopping")
                 kill(getpid(), SIGTERM)
             }
+            runtime.checkUpstreams()
             runtime.publish(runtime.status.heartbeat(now: runtime.clock.now()), traceId: runtime.newIdentifier())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }

@@ -186,6 +186,20 @@ public final class TraceDatabase: Sendable {
         }
     }
 
+    /// One integer from a query, for reports and checks.
+    public func scalar(_ sql: String, arguments: StatementArguments = []) throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0 }
+    }
+
+    /// Restarts the recorder detected, oldest first.
+    public func restarts() throws -> [(source: String, detectedAt: EpochNanos)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT source, detected_at FROM restart ORDER BY id").map {
+                (source: $0["source"], detectedAt: $0["detected_at"])
+            }
+        }
+    }
+
     /// Bodies of one type, in publish order.
     public func messages<M: BusMessage>(_ type: M.Type, source: String? = nil) throws -> [Envelope<M>] {
         try pool.read { db in

@@ -83,7 +83,7 @@ final class RunningSystem: @unchecked Sendable {
             .write(to: URL(fileURLWithPath: configPath))
 
         output = directory.appendingPathComponent("breakwater-up.log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let log = try FileHandle(forWritingTo: output)
         process.executableURL = Repository.binaries.appendingPathComponent("breakwater")
         process.arguments = ["up", "--config", configPath, "--var-dir", directory.appendingPathComponent("var").path]

@@ -4,11 +4,7 @@ import Schema
 import Storage
 import Testing
 
-@Suite(
-    "A service killed mid-run",
-    .serialized,
-    .enabled(if: Repository.hasData, "needs ../shared/data/btc-perp-1m-ftx-2022-01.csv beside the repository"))
-struct RestartTests {
+extension SystemTests {
     @Test("SIGKILL of the executor: restarted alone, nothing lost, no order twice, trading resumes")
     func executorKilledMidRun() async throws {
         let window = ExpectedTrading.Window(from: "2022-01-10 00:00:00", to: "2022-01-10 11:59:00")
@@ -58,11 +54,9 @@ struct RestartTests {
 
         let trace = try TraceDatabase(path: system.traceDatabase)
         // The recorder saw the restart: one row, for the executor.
-        let restarts = try trace.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT source, detected_at FROM restart")
-        }
-        #expect(restarts.map { $0["source"] as String } == ["executor"])
-        let restartTime: Int64 = try #require(restarts.first?["detected_at"])
+        let restarts = try trace.restarts()
+        #expect(restarts.map(\.source) == ["executor"])
+        let restartTime = try #require(restarts.first?.detectedAt)
 
         // The other four heartbeat without a break, on one instance each.
         let beats = try trace.messages(Heartbeat.self)
@@ -106,7 +100,7 @@ struct RestartTests {
     }
 
     func busspy(_ system: RunningSystem, output: URL) throws -> Process {
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         let spy = Process()
         spy.executableURL = Repository.binaries.appendingPathComponent("busspy")

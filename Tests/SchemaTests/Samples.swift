@@ -1,0 +1,292 @@
+import Schema
+
+/// One envelope as a service would publish it.
+struct Sample: Sendable, CustomStringConvertible {
+    var header: EnvelopeHeader
+    var body: any BusMessage
+    var type: MessageType { messageType(of: body) }
+    var description: String { "\(header.type) #\(header.sequence)" }
+    func encoded() throws -> [UInt8] { try encodeEnvelope(header: header, body: body) }
+}
+
+/// Realistic messages of every type, built in Swift: every enum value appears somewhere,
+/// and every optional field both present and absent.
+enum Samples {
+    static let all: [Sample] = build()
+
+    static func of(_ type: MessageType) -> [Sample] { all.filter { $0.type == type } }
+
+    private static func build() -> [Sample] {
+        var random = SplitMix64(seed: 0x1641_0240_6000)
+        func id() -> String { Identifier.random(using: &random) }
+        let instances = [
+            "feed-handler": id(), "signal-generator": id(), "risk-gate": id(), "executor": id(),
+            "trace-recorder": id(),
+        ]
+        var sequences: [String: UInt64] = [:]
+        var clock: EpochNanos = 1_641_024_060_000_000_000
+        var samples: [Sample] = []
+        var trace = id()
+
+        func publish(_ body: any BusMessage, from source: String, newTrace: Bool = false) {
+            if newTrace { trace = id() }
+            clock += 137_219
+            sequences[source, default: 0] += 1
+            let header = EnvelopeHeader(
+                type: messageType(of: body).rawValue, source: source, instance: instances[source]!,
+                sequence: sequences[source]!, publishTime: clock, traceId: trace, symbol: body.symbol)
+            samples.append(Sample(header: header, body: body))
+        }
+
+        let barOpen: EpochNanos = 1_641_024_000_000_000_000
+        let strategy = "rsi_mean_reversion"
+
+        // Market data
+        publish(
+            BookUpdate(
+                symbol: "BTC",
+                bids: [
+                    BookLevel(price: "46377", size: "0.41872"), BookLevel(price: "46376", size: "1.20544"),
+                    BookLevel(price: "46375", size: "0.03"),
+                ],
+                asks: [BookLevel(price: "46378", size: "0.25"), BookLevel(price: "46379", size: "2.1004")],
+                exchangeTime: clock - 1_200_000), from: "feed-handler", newTrace: true)
+        publish(
+            BookUpdate(
+                symbol: "ETH", bids: [BookLevel(price: "3682.4", size: "12.3456")],
+                asks: [BookLevel(price: "3682.5", size: "0.0091")], exchangeTime: clock - 900_000),
+            from: "feed-handler", newTrace: true)
+        publish(
+            BookUpdate(symbol: "BTC", bids: [BookLevel(price: "46301", size: "0.00012")], asks: [], exchangeTime: clock),
+            from: "feed-handler", newTrace: true)
+        publish(
+            Trade(symbol: "BTC", price: "46377", size: "0.01078", side: .sell, tradeId: id(), exchangeTime: clock - 800_000),
+            from: "feed-handler", newTrace: true)
+        publish(
+            Trade(symbol: "ETH", price: "3682.5", size: "1.5", side: .buy, tradeId: id(), exchangeTime: clock - 700_000),
+            from: "feed-handler", newTrace: true)
+        publish(
+            Bar(
+                symbol: "ETH", intervalSeconds: 3600, openTime: barOpen - 3_540_000_000_000, open: "3701.2",
+                high: "3712.9", low: "3655.1", close: "3682.4", volume: "48213377.0912"),
+            from: "feed-handler", newTrace: true)
+        publish(FeedStatus(symbol: "BTC", state: .live, source: "hyperliquid-ws", lastUpdateAgeMs: 3), from: "feed-handler")
+        publish(
+            FeedStatus(
+                symbol: "ETH", state: .stale, source: "hyperliquid-ws", lastUpdateAgeMs: 5_012,
+                detail: "no book update for 5012 ms (limit 5000 ms)"), from: "feed-handler", newTrace: true)
+        publish(
+            FeedStatus(
+                symbol: "BTC", state: .ended, source: "replay:btc-2022-01-01.jsonl", lastUpdateAgeMs: 0,
+                detail: "replay file exhausted after 1440 bars"), from: "feed-handler", newTrace: true)
+
+        // One decision cycle: bar → signal → intent → decision → command → ack → fill → snapshot
+        publish(
+            Bar(
+                symbol: "BTC", intervalSeconds: 60, openTime: barOpen, open: "46521", high: "46538", low: "46309",
+                close: "46377", volume: "2873405.61234"), from: "feed-handler", newTrace: true)
+        let signalId = id()
+        publish(
+            Signal(
+                signalId: signalId, symbol: "BTC", strategy: strategy, direction: .long, confidence: 0.25,
+                referencePrice: "46377", barTime: barOpen, indicators: ["rsi": 22.5, "atr_14": 212.37],
+                decision: .approved, reasons: [Reason(.approved, "RSI 22.5 < oversold 30.0")]),
+            from: "signal-generator")
+        let intentId = id()
+        let clientOrderId = Identifier.clientOrderId(forIntent: intentId)
+        let created = clock
+        publish(
+            OrderIntent(
+                intentId: intentId, symbol: "BTC", side: .buy, size: "0.01078", orderType: .limit, price: "46378",
+                purpose: .entry, reduceOnly: false, strategy: strategy, origin: signalId, createdAt: created,
+                expiresAt: created + 5_000_000_000), from: "signal-generator")
+        publish(
+            RiskDecision(
+                intentId: intentId, symbol: "BTC", outcome: .approved,
+                reasons: [Reason(.withinLimits, "notional 499.95484 <= 5000; open positions 0 of 8")],
+                requestedSize: "0.01078", approvedSize: "0.01078", clientOrderId: clientOrderId), from: "risk-gate")
+        publish(
+            OrderCommand(
+                action: .place, clientOrderId: clientOrderId, intentId: intentId, symbol: "BTC", side: .buy,
+                size: "0.01078", orderType: .limit, price: "46378", timeInForce: .ioc, reduceOnly: false,
+                purpose: .entry, strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate")
+        publish(
+            OrderAck(clientOrderId: clientOrderId, venueOrderId: "77738308", symbol: "BTC", action: .place),
+            from: "executor")
+        let price: Amount = "46378", size: Amount = "0.01078"
+        let fee = (price * size * "0.00035").rounded(scale: 6)
+        let fillId = id()
+        publish(
+            Fill(
+                fillId: fillId, clientOrderId: clientOrderId, symbol: "BTC", side: .buy, price: price, size: size,
+                fee: fee, liquidity: .taker, purpose: .entry, strategy: strategy, time: clock), from: "executor")
+        let takeProfit = Identifier.clientOrderId(forIntent: id())
+        let unrealized = (Amount("46377") - price) * size
+        let realized: Amount = "182.41735", fees: Amount = "3.914822", funding: Amount = "-0.52114"
+        publish(
+            AccountSnapshot(
+                asOf: clock, startingCapital: 10_000, realizedPnl: realized, fees: fees, funding: funding,
+                unrealizedPnl: unrealized, equity: 10_000 + realized - fees + funding + unrealized,
+                positions: [Position(symbol: "BTC", size: size, entryPrice: price, unrealizedPnl: unrealized)],
+                openOrders: [
+                    OpenOrder(clientOrderId: takeProfit, symbol: "BTC", side: .sell, size: size, price: "47305")
+                ], lastFillId: fillId), from: "executor")
+
+        // More signals and intents
+        publish(
+            Signal(
+                signalId: id(), symbol: "ETH", strategy: strategy, direction: .short, confidence: 0.6166666666666667,
+                referencePrice: "3682.4", barTime: barOpen, indicators: ["rsi": 88.5], decision: .approved,
+                reasons: [Reason(.approved, "RSI 88.5 > overbought 70.0")]), from: "signal-generator", newTrace: true)
+        publish(
+            Signal(
+                signalId: id(), symbol: "BTC", strategy: strategy, direction: .flat, confidence: 0,
+                referencePrice: "46377", barTime: barOpen, indicators: [:], decision: .rejected,
+                reasons: [Reason(.warmingUp, "RSI(14) needs 15 closes")]), from: "signal-generator", newTrace: true)
+        publish(
+            Signal(
+                signalId: id(), symbol: "BTC", strategy: "breakout_v2", direction: .long, confidence: 0.91,
+                referencePrice: "46377", barTime: barOpen, indicators: ["donchian_high_20": 46290.5, "volume_z": 2.4],
+                decision: .rejected,
+                reasons: [
+                    Reason(.alreadyPositioned, "already long 0.01078 BTC"), Reason(.cooldown),
+                    Reason("recall_fallback", "recall breaker open: local fallback answered"),
+                ]), from: "signal-generator", newTrace: true)
+        let exitIntent = id()
+        publish(
+            OrderIntent(
+                intentId: exitIntent, symbol: "ETH", side: .sell, size: "1.5", orderType: .market, price: "3655.1",
+                purpose: .exit, reduceOnly: true, strategy: strategy, origin: "exit:stop_loss", createdAt: clock,
+                expiresAt: clock + 3_000_000_000), from: "signal-generator", newTrace: true)
+
+        // Risk decisions and state
+        publish(
+            RiskDecision(
+                intentId: id(), symbol: "BTC", outcome: .resized,
+                reasons: [Reason(.maxOrderNotional, "notional 2318.85 > 1000; resized to 0.02156")],
+                requestedSize: "0.05", approvedSize: "0.02156",
+                clientOrderId: Identifier.clientOrderId(forIntent: "resized-intent")), from: "risk-gate", newTrace: true)
+        publish(
+            RiskDecision(
+                intentId: id(), symbol: "ETH", outcome: .rejected,
+                reasons: [Reason(.maxOpenPositions, "8 of 8 positions open"), Reason(.stateReducing)],
+                requestedSize: "0.4", approvedSize: 0, clientOrderId: nil), from: "risk-gate", newTrace: true)
+        publish(
+            RiskStateChange(
+                state: .active, previous: .syncing, reasons: [Reason("account_synced", "snapshot at seq 907")],
+                openPositions: 0, grossExposure: 0, killSwitch: false), from: "risk-gate", newTrace: true)
+        publish(
+            RiskStateChange(
+                state: .reducing, previous: .active, reasons: [Reason(.staleData, "exchange breaker open")],
+                openPositions: 2, grossExposure: "6023.59406", killSwitch: false), from: "risk-gate", newTrace: true)
+        publish(
+            RiskStateChange(
+                state: .halted, previous: .reducing, reasons: [Reason(.killSwitch, "kill switch engaged by operator")],
+                openPositions: 1, grossExposure: "499.94406", killSwitch: true), from: "risk-gate", newTrace: true)
+        publish(
+            RiskStateChange(
+                state: .halted, previous: .halted, reasons: [Reason("restated")], openPositions: 1,
+                grossExposure: "499.94406", killSwitch: true), from: "risk-gate")
+
+        // Commands, acks, rejects, fills, cancels
+        let exitOrder = Identifier.clientOrderId(forIntent: exitIntent)
+        publish(
+            OrderCommand(
+                action: .place, clientOrderId: exitOrder, intentId: exitIntent, symbol: "ETH", side: .sell, size: "1.5",
+                orderType: .market, price: "3655.1", timeInForce: .ioc, reduceOnly: true, purpose: .exit,
+                strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate", newTrace: true)
+        publish(
+            OrderCommand(
+                action: .modify, clientOrderId: takeProfit, intentId: id(), symbol: "BTC", side: .sell, size: "0.01078",
+                orderType: .limit, price: "47410", timeInForce: .alo, reduceOnly: true, purpose: .exit,
+                strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate", newTrace: true)
+        publish(
+            OrderCommand(
+                action: .cancel, clientOrderId: takeProfit, intentId: id(), symbol: "BTC", side: .sell, size: "0.01078",
+                orderType: .limit, price: "47410", timeInForce: .gtc, reduceOnly: true, purpose: .exit,
+                strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate", newTrace: true)
+        publish(
+            OrderAck(clientOrderId: takeProfit, venueOrderId: "77738412", symbol: "BTC", action: .modify),
+            from: "executor")
+        publish(
+            OrderAck(clientOrderId: takeProfit, venueOrderId: "77738412", symbol: "BTC", action: .cancel),
+            from: "executor")
+        publish(
+            OrderReject(
+                clientOrderId: Identifier.clientOrderId(forIntent: id()), symbol: "BTC",
+                reason: Reason(.venueRejected, "Order must have minimum value of $10.")), from: "executor",
+            newTrace: true)
+        publish(
+            OrderReject(
+                clientOrderId: exitOrder, symbol: "ETH", reason: Reason(.duplicateIntent, "order \(exitOrder) exists")),
+            from: "executor")
+        publish(
+            Fill(
+                fillId: id(), clientOrderId: exitOrder, symbol: "ETH", side: .sell, price: "3655.1", size: "1.5",
+                fee: "-0.001096", liquidity: .maker, purpose: .exit, strategy: strategy, time: clock),
+            from: "executor")
+        publish(
+            OrderCanceled(
+                clientOrderId: takeProfit, symbol: "BTC",
+                reason: Reason("canceled_by_request", "risk gate canceled resting orders: kill switch engaged")),
+            from: "executor")
+        publish(
+            OrderCanceled(clientOrderId: exitOrder, symbol: "ETH", reason: Reason(.intentExpired)), from: "executor",
+            newTrace: true)
+        publish(
+            AccountSnapshot(
+                asOf: clock, startingCapital: 10_000, realizedPnl: 0, fees: 0, funding: 0, unrealizedPnl: 0,
+                equity: 10_000, positions: [], openOrders: [], lastFillId: nil), from: "executor", newTrace: true)
+
+        // Service messages
+        publish(
+            Heartbeat(
+                service: "executor", health: .ok, uptimeMs: 3_605_012,
+                breakers: [
+                    BreakerStatus(dependency: "exchange_rest", state: .closed),
+                    BreakerStatus(dependency: "exchange_ws", state: .halfOpen),
+                ], facts: ["mode": "paper", "venue": "exchange-sim"]), from: "executor", newTrace: true)
+        publish(
+            Heartbeat(service: "feed-handler", health: .starting, uptimeMs: 0, breakers: [], facts: [:]),
+            from: "feed-handler", newTrace: true)
+        publish(
+            Heartbeat(
+                service: "signal-generator", health: .degraded, uptimeMs: 86_400_123,
+                breakers: [
+                    BreakerStatus(dependency: "recall", state: .open),
+                    BreakerStatus(dependency: "recall_fallback", state: .disabled),
+                    BreakerStatus(dependency: "exchange_rest", state: .forcedOpen),
+                ], facts: ["mode": "testnet", "strategy": strategy]), from: "signal-generator", newTrace: true)
+        publish(
+            Heartbeat(service: "risk-gate", health: .stopping, uptimeMs: 12_001, breakers: [], facts: ["state": "halted"]),
+            from: "risk-gate", newTrace: true)
+        let transitions: [(BreakerState, BreakerState, String, Double, Double)] = [
+            (.closed, .open, "failure_rate_exceeded", 62.5, 12.5),
+            (.open, .halfOpen, "wait_elapsed", 62.5, 12.5),
+            (.halfOpen, .closed, "probe_succeeded", 0, 0),
+            (.closed, .forcedOpen, "operator", 3.25, 0.5),
+            (.forcedOpen, .disabled, "operator", 0, 0),
+        ]
+        for (from, to, reason, failureRate, slowCallRate) in transitions {
+            publish(
+                BreakerTransition(
+                    service: "signal-generator", dependency: "recall", from: from, to: to, reason: reason,
+                    failureRate: failureRate, slowCallRate: slowCallRate), from: "signal-generator", newTrace: true)
+        }
+        publish(
+            Alert(
+                severity: .critical, code: "trace_write_failed",
+                message: "trace database refuses writes, holding envelopes in memory: database or disk is full",
+                service: "trace-recorder"), from: "trace-recorder", newTrace: true)
+        publish(
+            Alert(
+                severity: .warning, code: "sequence_gap",
+                message: "gap from executor: 2 missing after seq 911, received 914", service: "trace-recorder",
+                symbol: nil), from: "trace-recorder", newTrace: true)
+        publish(
+            Alert(
+                severity: .info, code: "feed_recovered", message: "BTC feed live again after 7.2 s \"stale\"",
+                service: "feed-handler", symbol: "BTC"), from: "feed-handler", newTrace: true)
+        return samples
+    }
+}
