@@ -30,9 +30,7 @@ struct RiskConfig: Sendable {
             reduceAtDrawdown: settings.double("risk.reduceAtDrawdown", default: defaults.reduceAtDrawdown, in: 0.001...1),
             maxOrdersPerMinute: settings.int("risk.maxOrdersPerMinute", default: defaults.maxOrdersPerMinute, in: 1...100_000))
         limits.ackTimeoutNanos = Int64(settings.int("risk.ackTimeoutMs", default: 5_000, in: 100...600_000)) * 1_000_000
-        if limits.reduceAtDrawdown >= limits.drawdownLock {
-            settings.problem("risk.reduceAtDrawdown must be below risk.drawdownLock")
-        }
+        for problem in limits.validationErrors() { settings.problem("risk: \(problem)") }
         let token = settings.optionalString("risk.adminToken")
         if let token, token.count < 16 {
             settings.problem("risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN) must be at least 16 characters")

@@ -65,13 +65,23 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
         self = value
     }
 
+    /// A NaN (from a division by zero) is refused here, so it never reaches the wire.
     public func encode(to encoder: any Encoder) throws {
+        guard !decimal.isNaN else {
+            throw EncodingError.invalidValue(
+                self, .init(codingPath: encoder.codingPath, debugDescription: "Amount is not a number"))
+        }
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
 
+    public var isNaN: Bool { decimal.isNaN }
+
+    /// Up to 38 significant digits (first to last non-zero digit): what `Decimal` holds
+    /// exactly, so whatever arithmetic produces can be read back.
     static func isPlainDecimal(_ text: some StringProtocol) -> Bool {
         var digitsBefore = 0, digitsAfter = 0, seenPoint = false
+        var digitIndex = 0, firstNonZero: Int?, lastNonZero = 0
         for (index, byte) in text.utf8.enumerated() {
             switch byte {
             case UInt8(ascii: "-") where index == 0: continue
@@ -80,10 +90,17 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
                 seenPoint = true
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if seenPoint { digitsAfter += 1 } else { digitsBefore += 1 }
+                if byte != UInt8(ascii: "0") {
+                    if firstNonZero == nil { firstNonZero = digitIndex }
+                    lastNonZero = digitIndex
+                }
+                digitIndex += 1
             default: return false
             }
         }
-        return digitsBefore > 0 && (!seenPoint || digitsAfter > 0) && digitsBefore + digitsAfter <= 38
+        let significant = firstNonZero.map { lastNonZero - $0 + 1 } ?? 0
+        return digitsBefore > 0 && (!seenPoint || digitsAfter > 0) && significant <= 38
+            && digitsBefore + digitsAfter <= 80
     }
 }
 

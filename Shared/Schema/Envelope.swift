@@ -163,7 +163,7 @@ public enum EnvelopeCodec {
                     case "type": type = try scanner.readString()
                     case "src": source = try scanner.readString()
                     case "inst": instance = try scanner.readString()
-                    case "seq": sequence = UInt64(exactly: try scanner.readInteger())
+                    case "seq": sequence = try scanner.readUnsignedInteger()
                     case "ts": publishTime = try scanner.readInteger()
                     case "trace": traceId = try scanner.readString()
                     case "sym": symbol = try scanner.readNullableString()

@@ -94,6 +94,20 @@ struct JSONScanner {
         return value
     }
 
+    mutating func readUnsignedInteger() throws -> UInt64 {
+        skipWhitespace()
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        guard index > start, index - start <= 20 else { throw fail("expected an unsigned integer") }
+        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
+            throw fail("expected an integer, found a fraction")
+        }
+        guard let value = UInt64(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+            throw fail("integer out of range")
+        }
+        return value
+    }
+
     /// Skips one value and returns its byte range.
     mutating func skipValue() throws -> Range<Int> {
         skipWhitespace()

@@ -45,13 +45,15 @@ public struct BreakerTransition: BusMessage {
     public var from: BreakerState
     public var to: BreakerState
     public var reason: String
-    public var failureRate: Double
-    public var slowCallRate: Double
+    /// Percent of recorded calls that failed; nil while too few calls were recorded.
+    public var failureRate: Double?
+    /// Percent of recorded calls slower than the slow-call threshold; nil like `failureRate`.
+    public var slowCallRate: Double?
     public var topic: String { Topic.join("svc", "breaker", service) }
 
     public init(
         service: String, dependency: String, from: BreakerState, to: BreakerState, reason: String,
-        failureRate: Double, slowCallRate: Double
+        failureRate: Double?, slowCallRate: Double?
     ) {
         self.service = service
         self.dependency = dependency

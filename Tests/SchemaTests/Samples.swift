@@ -260,9 +260,9 @@ enum Samples {
         publish(
             Heartbeat(service: "risk-gate", health: .stopping, uptimeMs: 12_001, breakers: [], facts: ["state": "halted"]),
             from: "risk-gate", newTrace: true)
-        let transitions: [(BreakerState, BreakerState, String, Double, Double)] = [
+        let transitions: [(BreakerState, BreakerState, String, Double?, Double?)] = [
             (.closed, .open, "failure_rate_exceeded", 62.5, 12.5),
-            (.open, .halfOpen, "wait_elapsed", 62.5, 12.5),
+            (.open, .halfOpen, "wait_elapsed", nil, nil),
             (.halfOpen, .closed, "probe_succeeded", 0, 0),
             (.closed, .forcedOpen, "operator", 3.25, 0.5),
             (.forcedOpen, .disabled, "operator", 0, 0),

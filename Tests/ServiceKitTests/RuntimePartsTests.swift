@@ -73,6 +73,36 @@ struct JSONLogHandlerTests {
     }
 
     @Test(
+        "the timestamp shows the clock's milliseconds",
+        arguments: [
+            (1_700_000_000_123_000_000, "2023-11-14T22:13:20.123"), (1_700_000_000_000_000_000, "2023-11-14T22:13:20.000"),
+        ])
+    func timestampMilliseconds(nanos: Int64, expected: String) throws {
+        try expectTimestamp(nanos: nanos, expected: expected)
+    }
+
+    @Test(
+        "the timestamp keeps the clock's milliseconds exactly, truncated, never rounded into the next second",
+        .disabled(
+            "defect: JSONLogHandler.timestamp converts nanos to a Double-based Date and lets the ISO 8601 style truncate it: .001 prints as .000, .250 as .249, and 20.999999999 rounds up to 21.000"
+        ),
+        arguments: [
+            (1_700_000_000_001_000_000, "2023-11-14T22:13:20.001"), (1_700_000_000_250_000_000, "2023-11-14T22:13:20.250"),
+            (1_700_000_000_999_999_999, "2023-11-14T22:13:20.999"),
+        ])
+    func timestampMillisecondsExact(nanos: Int64, expected: String) throws {
+        try expectTimestamp(nanos: nanos, expected: expected)
+    }
+
+    func expectTimestamp(nanos: Int64, expected: String) throws {
+        let sink = LineSink()
+        logger(sink, now: nanos).info("tick")
+        let line = try #require(sink.all.first)
+        let ts = try #require(try object(line)["ts"] as? String)
+        #expect(ts.hasPrefix(expected), "\(ts)")
+    }
+
+    @Test(
         "the timestamp says it is UTC, so it cannot be read as local time",
         .disabled(
             "defect: JSONLogHandler.timestamp uses .iso8601.year().month().day().time(includingFractionalSeconds:) without .timeZone(separator:), so the Z designator is missing"
