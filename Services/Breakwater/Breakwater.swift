@@ -4,8 +4,10 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import Ledger
 import Schema
 import ServiceKit
+import Storage
 import ServiceLifecycle
 import UnixSignals
 #if canImport(FoundationNetworking)
@@ -18,7 +20,7 @@ struct Breakwater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakwater",
         abstract: "Run and operate Breakwater.",
-        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self])
+        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self])
 }
 
 /// Options every subcommand shares: where the config and the run data are.
@@ -31,7 +33,9 @@ struct Common: ParsableArguments {
 
     /// The supervisor's admin address, from `supervisor.admin` (default 127.0.0.1:7200).
     func load() async throws -> (Topology, HostPort, Settings) {
-        var settings = await Settings.load(file: config)
+        var environment = ProcessInfo.processInfo.environment
+        environment["BREAKWATER_VAR_DIR"] = varDir
+        var settings = await Settings.load(file: config, environment: environment)
         let topology = Topology.read(&settings)
         let admin = settings.hostPort("supervisor.admin", default: HostPort(host: "127.0.0.1", port: 7200))
         if !settings.problems.isEmpty {
@@ -64,6 +68,7 @@ struct Up: AsyncParsableCommand {
         let specs = order.map { service in
             ChildSpec(
                 name: service.rawValue, executable: "\(directory)/\(service.rawValue)", arguments: arguments,
+                environment: ["BREAKWATER_VAR_DIR": common.varDir],
                 bus: topology.bus(service), admin: topology.admin(service).baseURL)
         }
         for spec in specs where !FileManager.default.isExecutableFile(atPath: spec.executable) {
@@ -254,6 +259,64 @@ struct Down: AsyncParsableCommand {
         }
         printError("the supervisor is still answering after 30 s")
         throw ExitCode(1)
+    }
+}
+
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the performance table per strategy: trades, win rate, profit factor, max drawdown.")
+
+    enum Source: String, ExpressibleByArgument, CaseIterable {
+        /// The fills the trace recorder saw on the bus.
+        case trace
+        /// The fills in the executor's ledger.
+        case ledger
+    }
+
+    @OptionGroup var common: Common
+
+    @Option(help: "Where the fills come from: \(Source.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var source: Source = .trace
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() async throws {
+        var (_, _, settings) = try await common.load()
+        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        let fills: [Fill]
+        switch source {
+        case .trace:
+            let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("no trace database at \(path)")
+                throw ExitCode(1)
+            }
+            fills = try TraceDatabase(path: path).messages(Fill.self).map(\.body)
+        case .ledger:
+            let path = settings.dataPath("executor.ledger", file: "ledger.db")
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("no ledger at \(path)")
+                throw ExitCode(1)
+            }
+            fills = try LedgerStore(path: path).fills()
+        }
+        let report = try PerformanceReport(fills: fills, startingCapital: capital)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            struct Document: Encodable {
+                var rows: [PerformanceReport.Row]
+                var total: PerformanceReport.Row
+                var fills: Int
+                var startingCapital: Amount
+            }
+            let document = Document(
+                rows: report.rows, total: report.total, fills: report.fills, startingCapital: report.startingCapital)
+            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+        } else {
+            print(report.table())
+        }
     }
 }
 

@@ -18,7 +18,7 @@ struct ExecutorConfig: Sendable {
     static func read(_ settings: inout Settings) -> ExecutorConfig {
         let symbol = settings.string("feed.symbol", default: "BTC")
         return ExecutorConfig(
-            ledgerPath: settings.string("executor.ledger", default: "var/ledger.db"),
+            ledgerPath: settings.dataPath("executor.ledger", file: "ledger.db"),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             venue: .init(
                 instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),

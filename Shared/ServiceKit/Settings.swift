@@ -66,6 +66,13 @@ public struct Settings: Sendable {
         read(key) { try $0.requiredString(forKey: ConfigKey(key)) }
     }
 
+    /// A file under the run-data directory (`varDir`, default `var`; `breakwater up
+    /// --var-dir` sets it for every service) unless the key names another path.
+    public mutating func dataPath(_ key: String, file: String) -> String {
+        let directory = string("varDir", default: "var")
+        return string(key, default: "\(directory)/\(file)")
+    }
+
     public mutating func bool(_ key: String, default value: Bool) -> Bool {
         read(key) { try $0.requiredBool(forKey: ConfigKey(key)) } ?? value
     }

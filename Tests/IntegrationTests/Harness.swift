@@ -74,8 +74,6 @@ final class RunningSystem: @unchecked Sendable {
             "logLevel": "info",
             "endpoints": endpoints,
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
-            "traceRecorder": ["database": directory.appendingPathComponent("var/trace.db").path],
-            "executor": ["ledger": directory.appendingPathComponent("var/ledger.db").path],
         ]
         config = Self.merge(config, overrides)
         configPath = directory.appendingPathComponent("config.json").path

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Ledger
 import Schema
 import Storage
 import Testing
@@ -105,5 +106,17 @@ extension SystemTests {
         // The ledger holds exactly the fills that were published.
         let ledger = try LedgerStore(path: system.ledgerDatabase)
         #expect(Set(try ledger.fills().map(\.fillId)) == Set(try trace.messages(Fill.self).map(\.body.fillId)))
+
+        // `breakwater report` from the recorded fills equals the ledger's own computation.
+        let (traceCode, fromTrace) = try system.command(["report", "--source", "trace", "--json"])
+        let (ledgerCode, fromLedger) = try system.command(["report", "--source", "ledger", "--json"])
+        #expect(traceCode == 0 && ledgerCode == 0, "\(fromTrace)\n\(fromLedger)")
+        #expect(fromTrace == fromLedger)
+        let offline = try PerformanceReport(fills: try ledger.fills(), startingCapital: 10_000)
+        let printed = try JSONSerialization.jsonObject(with: Data(fromTrace.utf8)) as? [String: Any]
+        let total = try #require(printed?["total"] as? [String: Any])
+        #expect(total["trades"] as? Int == offline.total.trades)
+        #expect(total["netPnl"] as? String == offline.total.netPnl.description)
+        #expect(offline.total.trades == expected.fills - 1, "every fill but the first closes a round trip")
     }
 }
