@@ -14,12 +14,14 @@ public final class BusCounters: Sendable {
         public var restarts: UInt64 = 0
         public var decodeErrors: UInt64 = 0
         public var unknownVersion: UInt64 = 0
+        /// Envelopes whose sequence was not after the last one of their publisher instance.
+        public var duplicates: UInt64 = 0
         public init() {}
     }
 
     public enum Kind: String, CaseIterable, Sendable {
         case sent, received, dropped, missing, gaps, restarts, decodeErrors = "decode_errors",
-            unknownVersion = "unknown_version"
+            unknownVersion = "unknown_version", duplicates
     }
 
     private let state = Mutex(Snapshot())
@@ -45,6 +47,7 @@ public final class BusCounters: Sendable {
             case .restarts: snapshot.restarts += count
             case .decodeErrors: snapshot.decodeErrors += count
             case .unknownVersion: snapshot.unknownVersion += count
+            case .duplicates: snapshot.duplicates += count
             }
         }
         counters[kind]?.increment(by: Int64(clamping: count))

@@ -23,6 +23,7 @@ public final class Subscriber: Sendable {
     public let heard = HeardSources()
     private let stopping = StopFlag()
     private let done = DispatchSemaphore(value: 0)
+    private let closeHandlers = Mutex<[@Sendable () -> Void]>([])
 
     public init(
         context: BusContext, endpoints: [String], topics: [String] = [""], options: SocketOptions = .subscriber,
@@ -65,11 +66,16 @@ public final class Subscriber: Sendable {
         try connectResult.get()
     }
 
-    /// Stops the socket thread and closes the socket. Idempotent.
+    /// Stops the socket thread and closes the socket, then finishes its stream. Idempotent.
     public func close() {
         if stopping.set() {
             done.wait()
+            for handler in closeHandlers.withLock({ $0 }) { handler() }
         }
+    }
+
+    private func onClose(_ handler: @escaping @Sendable () -> Void) {
+        closeHandlers.withLock { $0.append(handler) }
     }
 
     deinit { close() }
@@ -87,6 +93,7 @@ public final class Subscriber: Sendable {
         ) { event in
             if case .dropped = continuation.yield(event) { counters.add(.dropped) }
         }
+        subscriber.onClose { continuation.finish() }
         return (subscriber, stream)
     }
 }
@@ -138,8 +145,12 @@ struct Receiver {
             logger.notice("publisher restarted", metadata: ["restart": "\(restart)"])
             handler(.restart(restart))
         case .stale(let last, let received):
+            // A repeated envelope (a duplicated order command, say) must not act twice.
+            counters.add(.duplicates)
             logger.warning(
-                "stale sequence", metadata: ["source": "\(key.source)", "last": "\(last)", "received": "\(received)"])
+                "dropped a repeated sequence",
+                metadata: ["source": "\(key.source)", "last": "\(last)", "received": "\(received)"])
+            return
         }
         if filter.matches(frames[0]) {
             handler(.envelope(raw))

@@ -36,11 +36,12 @@ public struct JSONLogHandler: LogHandler {
             "msg": event.message.description,
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        // Metadata never replaces ts, level, logger or msg; an error's location goes under "loc".
         for (key, value) in merged where fields[key] == nil {
             fields[key] = Self.plain(value)
         }
-        if event.level >= .error {
-            fields["source"] = "\(event.file):\(event.line)"
+        if event.level >= .error && fields["loc"] == nil {
+            fields["loc"] = "\(event.file):\(event.line)"
         }
         guard
             let data = try? JSONSerialization.data(
@@ -58,8 +59,15 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// UTC with milliseconds, truncated from the integer nanoseconds (a Double would round).
     static func timestamp(_ nanos: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(nanos) / 1e9)
-        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let seconds = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
+        let millis = (nanos - seconds * 1_000_000_000) / 1_000_000
+        let date = Date(timeIntervalSince1970: Double(seconds))
+        let whole = date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+                .timeSeparator(.colon))
+        let padded = String(millis + 1000).dropFirst()
+        return "\(whole).\(padded)Z"
     }
 }

@@ -72,6 +72,7 @@ public final class ServiceRuntime: Sendable {
             "sent": snapshot.sent, "received": snapshot.received, "dropped": snapshot.dropped,
             "gaps": snapshot.gaps, "missing": snapshot.missing, "restarts": snapshot.restarts,
             "decodeErrors": snapshot.decodeErrors, "unknownVersion": snapshot.unknownVersion,
+            "duplicates": snapshot.duplicates,
         ]
     }
 

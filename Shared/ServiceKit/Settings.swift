@@ -10,6 +10,10 @@ public struct Settings: Sendable {
     public let reader: ConfigReader
     public let sourceDescription: String
     public private(set) var problems: [String] = []
+    /// The file's values by dotted key, to check their JSON types strictly: the reader
+    /// would take `true` for 1 and read an object in place of a value as missing.
+    private var fileValues: [String: FoundKind] = [:]
+    private var environmentNames: Set<String> = []
 
     /// `BREAKWATER_RISK_MAX_OPEN_POSITIONS` overrides `risk.maxOpenPositions` in the file.
     public static func load(
@@ -32,7 +36,76 @@ public struct Settings: Sendable {
         var settings = Settings(
             reader: ConfigReader(providers: providers), sourceDescription: file ?? "(defaults and environment)")
         settings.problems = problems
+        if let file, problems.isEmpty, let data = FileManager.default.contents(atPath: file),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
+            settings.fileValues = flatten(object)
+        }
+        settings.environmentNames = Set(environment.keys.map { $0.uppercased() })
         return settings
+    }
+
+    /// What the file holds at a key, as far as type checks need to know.
+    enum FoundKind: String, Sendable {
+        case string, integer, fraction, boolean, object, array, null
+
+        init(_ value: Any) {
+            if let number = value as? NSNumber, !(value is String) {
+                if String(cString: number.objCType) == "c" {
+                    self = .boolean
+                } else {
+                    self = number.doubleValue == number.doubleValue.rounded() ? .integer : .fraction
+                }
+            } else if value is String {
+                self = .string
+            } else if value is [String: Any] {
+                self = .object
+            } else if value is [Any] {
+                self = .array
+            } else {
+                self = .null
+            }
+        }
+
+        var article: String { self == .integer || self == .object || self == .array ? "an" : "a" }
+    }
+
+    static func flatten(_ object: [String: Any], prefix: String = "") -> [String: FoundKind] {
+        var flat: [String: FoundKind] = [:]
+        for (key, value) in object {
+            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+            flat[path] = FoundKind(value)
+            if let nested = value as? [String: Any] {
+                flat.merge(flatten(nested, prefix: path)) { first, _ in first }
+            }
+        }
+        return flat
+    }
+
+    /// `risk.maxOpenPositions` → `BREAKWATER_RISK_MAX_OPEN_POSITIONS`, as the environment provider maps it.
+    static func environmentName(_ key: String) -> String {
+        var name = "BREAKWATER"
+        for component in key.split(separator: ".") {
+            name += "_"
+            var previousLower = false
+            for character in component {
+                if character.isUppercase && previousLower { name += "_" }
+                name += character.isLetter || character.isNumber ? character.uppercased() : "_"
+                previousLower = character.isLowercase || character.isNumber
+            }
+        }
+        return name
+    }
+
+    /// A problem when the file holds `key` with a JSON type other than `wanted` (and the
+    /// environment does not override it).
+    private mutating func checkFileType(_ key: String, _ wanted: Set<FoundKind>, _ name: String) -> Bool {
+        guard let found = fileValues[key], !environmentNames.contains(Self.environmentName(key)) else { return true }
+        guard wanted.contains(found) else {
+            problems.append("\(key): expected \(name), found \(found.article) \(found.rawValue)")
+            return false
+        }
+        return true
     }
 
     public init(reader: ConfigReader, sourceDescription: String) {
@@ -59,11 +132,12 @@ public struct Settings: Sendable {
     }
 
     public mutating func string(_ key: String, default value: String) -> String {
-        read(key) { try $0.requiredString(forKey: ConfigKey(key)) } ?? value
+        optionalString(key) ?? value
     }
 
     public mutating func optionalString(_ key: String) -> String? {
-        read(key) { try $0.requiredString(forKey: ConfigKey(key)) }
+        guard checkFileType(key, [.string], "a string") else { return nil }
+        return read(key) { try $0.requiredString(forKey: ConfigKey(key)) }
     }
 
     /// A file under the run-data directory (`varDir`, default `var`; `breakwater up
@@ -74,10 +148,12 @@ public struct Settings: Sendable {
     }
 
     public mutating func bool(_ key: String, default value: Bool) -> Bool {
-        read(key) { try $0.requiredBool(forKey: ConfigKey(key)) } ?? value
+        guard checkFileType(key, [.boolean], "a boolean") else { return value }
+        return read(key) { try $0.requiredBool(forKey: ConfigKey(key)) } ?? value
     }
 
     public mutating func int(_ key: String, default value: Int, in range: ClosedRange<Int>) -> Int {
+        guard checkFileType(key, [.integer], "an integer") else { return value }
         let found = read(key) { try $0.requiredInt(forKey: ConfigKey(key)) } ?? value
         guard range.contains(found) else {
             problems.append("\(key): \(found) is outside \(range.lowerBound)…\(range.upperBound)")
@@ -87,6 +163,7 @@ public struct Settings: Sendable {
     }
 
     public mutating func double(_ key: String, default value: Double, in range: ClosedRange<Double>) -> Double {
+        guard checkFileType(key, [.integer, .fraction], "a number") else { return value }
         let found = read(key) { try $0.requiredDouble(forKey: ConfigKey(key)) } ?? value
         guard range.contains(found) else {
             problems.append("\(key): \(found) is outside \(range.lowerBound)…\(range.upperBound)")
@@ -154,4 +231,13 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     }
     public var description: String { "\(host):\(port)" }
     public var baseURL: String { "http://\(description)" }
+
+    /// Whether binding both would fight over one port: the same host, or two spellings
+    /// that overlap on this machine (loopback names, wildcards).
+    public func collides(with other: HostPort) -> Bool {
+        guard port == other.port else { return false }
+        let local: Set<String> = ["127.0.0.1", "localhost", "0.0.0.0", "*", "::1", "[::1]", "::", "[::]"]
+        return host == other.host || (local.contains(host) && local.contains(other.host))
+            || ["0.0.0.0", "*", "::", "[::]"].contains(host) || ["0.0.0.0", "*", "::", "[::]"].contains(other.host)
+    }
 }

@@ -50,13 +50,15 @@ public struct Topology: Sendable, Equatable {
                     "\(base).admin", default: HostPort(host: "127.0.0.1", port: 7200 + service.defaultOffset)))
         }
         let topology = Topology(entries: entries)
-        var seen: [String: ServiceName] = [:]
+        var seen: [(address: HostPort, service: ServiceName)] = []
         for service in ServiceName.allCases {
-            for address in [topology.bus(service), "tcp://" + topology.admin(service).description] {
-                if let other = seen[address] {
-                    settings.problem("endpoints: \(service.rawValue) and \(other.rawValue) both use \(address)")
+            let bus = HostPort(String(topology.bind(service).dropFirst(6)))
+            for address in [bus, topology.admin(service)].compactMap({ $0 }) {
+                if let other = seen.first(where: { $0.address.collides(with: address) }) {
+                    settings.problem(
+                        "endpoints: \(service.rawValue) and \(other.service.rawValue) both use port \(address.port) (\(address))")
                 }
-                seen[address] = service
+                seen.append((address, service))
             }
         }
         return topology

@@ -22,10 +22,13 @@ public final class LedgerStore: Sendable {
     public enum StoreError: Error, Equatable, CustomStringConvertible {
         case duplicateClientOrderId(String)
         case unknownOrder(String)
+        /// A stored row that does not read back: never guessed into a plausible value.
+        case corruptRow(String)
         public var description: String {
             switch self {
             case .duplicateClientOrderId(let id): "client order id \(id) was used before"
             case .unknownOrder(let id): "no order with client order id \(id)"
+            case .corruptRow(let why): "ledger row does not read back: \(why)"
             }
         }
     }
@@ -130,12 +133,16 @@ public final class LedgerStore: Sendable {
             }
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT command, filled_size FROM ledger_order WHERE client_order_id = ?",
+                    db, sql: "SELECT command, filled_size, status FROM ledger_order WHERE client_order_id = ?",
                     arguments: [fill.clientOrderId])
             else { throw StoreError.unknownOrder(fill.clientOrderId) }
             let command = try JSONDecoder().decode(OrderCommand.self, from: row["command"] as Data)
-            let filled = (Amount(row["filled_size"] as String) ?? .zero) + fill.size
-            let status: OrderStatus = filled >= command.size ? .filled : .partiallyFilled
+            let filled = try Self.amount(row["filled_size"]) + fill.size
+            let current = OrderStatus(rawValue: row["status"]) ?? .new
+            // A late fill of a canceled order is recorded, but does not bring the order back to life.
+            let status: OrderStatus =
+                current == .canceled || current == .rejected
+                ? current : (filled >= command.size ? .filled : .partiallyFilled)
             try db.execute(
                 sql: """
                     INSERT INTO ledger_fill (fill_id, client_order_id, symbol, side, price, size, fee, liquidity,
@@ -181,11 +188,10 @@ public final class LedgerStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM ledger_fill ORDER BY seq").map { row in
                 Fill(
                     fillId: row["fill_id"], clientOrderId: row["client_order_id"], symbol: row["symbol"],
-                    side: Side(rawValue: row["side"]) ?? .buy, price: Amount(row["price"] as String) ?? .zero,
-                    size: Amount(row["size"] as String) ?? .zero, fee: Amount(row["fee"] as String) ?? .zero,
-                    liquidity: Liquidity(rawValue: row["liquidity"]) ?? .taker,
-                    purpose: OrderPurpose(rawValue: row["purpose"]) ?? .entry, strategy: row["strategy"],
-                    time: row["time"])
+                    side: try Self.value(row["side"]), price: try Self.amount(row["price"]),
+                    size: try Self.amount(row["size"]), fee: try Self.amount(row["fee"]),
+                    liquidity: try Self.value(row["liquidity"]), purpose: try Self.value(row["purpose"]),
+                    strategy: row["strategy"], time: row["time"])
             }
         }
     }
@@ -193,9 +199,21 @@ public final class LedgerStore: Sendable {
     static func storedOrder(_ row: Row) throws -> StoredOrder {
         StoredOrder(
             command: try JSONDecoder().decode(OrderCommand.self, from: row["command"] as Data),
-            status: OrderStatus(rawValue: row["status"]) ?? .new,
+            status: try value(row["status"]),
             venueOrderId: row["venue_order_id"],
-            filledSize: Amount(row["filled_size"] as String) ?? .zero,
+            filledSize: try amount(row["filled_size"]),
             createdAt: row["created_at"])
+    }
+
+    static func amount(_ text: String?) throws -> Amount {
+        guard let text, let amount = Amount(text) else { throw StoreError.corruptRow("amount \(text ?? "null")") }
+        return amount
+    }
+
+    static func value<T: RawRepresentable>(_ text: String?) throws -> T where T.RawValue == String {
+        guard let text, let value = T(rawValue: text) else {
+            throw StoreError.corruptRow("\(T.self) \(text ?? "null")")
+        }
+        return value
     }
 }

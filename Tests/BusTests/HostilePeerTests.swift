@@ -174,6 +174,7 @@ struct HostilePeerTests {
         #expect(
             Set(BusCounters.Kind.allCases.map(\.rawValue)) == [
                 "sent", "received", "dropped", "missing", "gaps", "restarts", "decode_errors", "unknown_version",
+                "duplicates",
             ])
     }
 }

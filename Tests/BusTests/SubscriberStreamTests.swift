@@ -52,10 +52,7 @@ struct SubscriberStreamTests {
     }
 
     @Test(
-        "closing the subscriber finishes its stream, so a consuming loop ends",
-        .disabled(
-            "defect: Subscriber.stream never calls continuation.finish(); after close() a `for await` over the stream waits forever unless its task is cancelled"
-        ))
+        "closing the subscriber finishes its stream, so a consuming loop ends")
     func streamFinishesOnClose() async throws {
         let endpoint = try freeEndpoint()
         let context = BusContext()

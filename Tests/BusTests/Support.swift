@@ -273,6 +273,7 @@ extension BusCounters.Snapshot {
         case .restarts: restarts
         case .decodeErrors: decodeErrors
         case .unknownVersion: unknownVersion
+        case .duplicates: duplicates
         }
     }
 }

@@ -162,10 +162,7 @@ struct LedgerStoreTests {
     }
 
     @Test(
-        "a late fill on a canceled order updates the filled size but leaves it canceled, not live",
-        .disabled(
-            "defect: LedgerStore.recordFill sets status to partially_filled/filled whatever the current status, so a canceled order with a late partial fill becomes live again"
-        ))
+        "a late fill on a canceled order updates the filled size but leaves it canceled, not live")
     func lateFillOnCanceledOrder() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -1,0 +1,302 @@
+import Market
+import Schema
+
+/// Runs several strategies on one symbol's bars, picks which may trade by market regime,
+/// and turns their views into signals (every evaluation, approved or not) and intents
+/// (one per approved signal, at most one per bar).
+///
+/// The desk tracks the position it *intended*, not fills: a decision must not depend on
+/// whether a fill happened to arrive before the next bar. A rejected intent rolls the
+/// intended position (and the cooldown it started) back.
+///
+/// Each bar, in this order:
+/// 1. a bar not after the previous one is a `duplicate` for every strategy, and feeds
+///    no indicator;
+/// 2. the regime classifier (when configured) and every strategy see the close, in the
+///    order given at `init` (that order is also the priority within a bar);
+/// 3. each view is judged, first failing check wins, one reason per signal:
+///    `warming_up` (strategy) → `warming_up` (regime classifier) → `regime_mismatch`
+///    (style not admitted in this regime) → `below_threshold` (no view) →
+///    `regime_mismatch` (direction not admitted) → `stale_data` (feed status, or bar
+///    older than `maxBarAgeNanos`) → `trading_halted` (risk gate syncing, reducing or
+///    halted) → `no_market_price` (close not positive) → `already_positioned` →
+///    `superseded` (another strategy traded this bar) → `cooldown` → `below_threshold`
+///    (position below the venue minimum) → `approved`.
+///
+/// Pure and synchronous; the caller passes time and identifiers in and routes only
+/// this desk's symbol to it.
+public struct StrategyDesk: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var instrument: Instrument
+        /// Quote notional of one position.
+        public var tradeNotional: Amount
+        /// How long an intent may wait for the risk gate.
+        public var intentLifetimeNanos: Int64
+        /// After an entry on bar k, no entry on bars k+1 … k+cooldownBars (0: none).
+        public var cooldownBars: Int
+        /// A bar whose close time is more than this before `now` is `stale_data`.
+        /// nil: only the feed status decides (replays run on recorded bar times).
+        public var maxBarAgeNanos: Int64?
+        /// nil: no classifier; every strategy may trade both directions in any market.
+        public var regimeSelection: RegimeSelection?
+
+        public init(
+            instrument: Instrument, tradeNotional: Amount, intentLifetimeNanos: Int64 = 5_000_000_000,
+            cooldownBars: Int = 0, maxBarAgeNanos: Int64? = nil, regimeSelection: RegimeSelection? = nil
+        ) {
+            self.instrument = instrument
+            self.tradeNotional = tradeNotional
+            self.intentLifetimeNanos = intentLifetimeNanos
+            self.cooldownBars = cooldownBars
+            self.maxBarAgeNanos = maxBarAgeNanos
+            self.regimeSelection = regimeSelection
+        }
+
+        public func validate() throws(StrategyConfigError) {
+            var problems: [String] = []
+            if !tradeNotional.isPositive { problems.append("tradeNotional \(tradeNotional) must be positive") }
+            if intentLifetimeNanos <= 0 { problems.append("intentLifetimeNanos must be positive") }
+            if cooldownBars < 0 { problems.append("cooldownBars \(cooldownBars) must not be negative") }
+            if let maxBarAgeNanos, maxBarAgeNanos <= 0 { problems.append("maxBarAgeNanos must be positive") }
+            if let regimeSelection {
+                do { try regimeSelection.classifier.validate() } catch { problems += error.problems }
+            }
+            try StrategyConfigError.check(problems)
+        }
+    }
+
+    /// One strategy's evaluation of one bar.
+    public struct Evaluation: Sendable, Equatable {
+        public var signal: Signal
+        /// Present exactly when `signal.decision == .approved`.
+        public var intent: OrderIntent?
+    }
+
+    /// Everything one bar produced: one evaluation per strategy, in strategy order.
+    public struct Output: Sendable, Equatable {
+        public var evaluations: [Evaluation]
+        /// The regime reading after this bar; nil without a classifier or while it warms up.
+        public var regime: RegimeReading?
+        public var signals: [Signal] { evaluations.map(\.signal) }
+        public var intents: [OrderIntent] { evaluations.compactMap(\.intent) }
+    }
+
+    /// What the desk intends to hold in its symbol: signed size.
+    public private(set) var intendedPosition: Amount = .zero
+    public private(set) var tradingState: TradingState = .active
+    public private(set) var feedLive = true
+    /// The strategy whose intent set the intended position last.
+    public private(set) var positionStrategy: String?
+    public let settings: Settings
+    private var strategies: [any BarStrategy]
+    private var classifier: RegimeClassifier?
+    /// Bars accepted so far (duplicates excluded): the clock of the cooldown.
+    private var barCount = 0
+    private var lastEntryBar: Int?
+    private var lastBarTime: EpochNanos?
+    private var pending: [String: PendingIntent] = [:]
+
+    private struct PendingIntent: Sendable {
+        /// Signed change the intent made to the intended position.
+        var change: Amount
+        var bar: Int
+        var lastEntryBarBefore: Int?
+        var strategyBefore: String?
+    }
+
+    /// Strategy names must be distinct; the settings must be valid.
+    public init(strategies: [any BarStrategy], settings: Settings) {
+        precondition(!strategies.isEmpty, "a desk needs at least one strategy")
+        precondition(
+            Set(strategies.map(\.name)).count == strategies.count, "strategy names must be distinct")
+        do { try settings.validate() } catch { preconditionFailure("\(error)") }
+        self.strategies = strategies
+        self.settings = settings
+        self.classifier = settings.regimeSelection.map { RegimeClassifier(config: $0.classifier) }
+    }
+
+    /// The presets, in the given order.
+    public init(presets: [StrategyPreset], settings: Settings) {
+        self.init(strategies: presets.map { $0.makeStrategy() }, settings: settings)
+    }
+
+    public var strategyNames: [String] { strategies.map(\.name) }
+    /// The latest regime reading (nil without a classifier or while it warms up).
+    public var regime: RegimeReading? { classifier?.current }
+    /// Intents still waiting for the risk gate's decision.
+    public var pendingIntentCount: Int { pending.count }
+
+    /// Evaluates a closed bar of this desk's symbol with every strategy.
+    /// `newIdentifier` supplies each signal's id and each intent's id.
+    public mutating func onBar(_ bar: Bar, now: EpochNanos, newIdentifier: () -> String) -> Output {
+        evaluate(bar, now: now, signalId: { _ in newIdentifier() }, intentId: { _ in newIdentifier() })
+    }
+
+    /// A rejection restores the position the intent would have changed, and the cooldown
+    /// it started; a resize keeps only the approved part.
+    public mutating func onDecision(_ decision: RiskDecision) {
+        guard let entry = pending.removeValue(forKey: decision.intentId) else { return }
+        switch decision.outcome {
+        case .rejected:
+            intendedPosition -= entry.change
+            if lastEntryBar == entry.bar {
+                lastEntryBar = entry.lastEntryBarBefore
+                positionStrategy = entry.strategyBefore
+            }
+        case .resized:
+            let approved = entry.change.isNegative ? -decision.approvedSize : decision.approvedSize
+            intendedPosition += approved - entry.change
+        case .approved:
+            break
+        }
+    }
+
+    public mutating func onTradingState(_ state: TradingState) { tradingState = state }
+    /// Only a `stale` feed blocks entries; a status for another symbol is ignored (one
+    /// without a symbol applies to all).
+    public mutating func onFeedStatus(_ status: FeedStatus) {
+        guard status.symbol == nil || status.symbol == settings.instrument.symbol else { return }
+        feedLive = status.state != .stale
+    }
+
+    // MARK: Evaluation
+
+    mutating func evaluate(
+        _ bar: Bar, now: EpochNanos, signalId: (Int) -> String, intentId: (Int) -> String
+    ) -> Output {
+        let symbol = settings.instrument.symbol
+        if let last = lastBarTime, bar.openTime <= last {
+            let evaluations = strategies.indices.map { index in
+                Evaluation(
+                    signal: Signal(
+                        signalId: signalId(index), symbol: symbol, strategy: strategies[index].name, direction: .flat,
+                        confidence: 0, referencePrice: bar.close, barTime: bar.openTime, indicators: [:],
+                        decision: .rejected, reasons: [Reason(.duplicate, "bar at \(bar.openTime) not after \(last)")]),
+                    intent: nil)
+            }
+            return Output(evaluations: evaluations, regime: classifier?.current)
+        }
+        lastBarTime = bar.openTime
+        barCount += 1
+
+        let close = bar.close.doubleValue
+        let reading = classifier?.update(
+            high: bar.high.doubleValue, low: bar.low.doubleValue, close: close)
+        let regimeIndicators: [String: Double] =
+            reading.map {
+                [
+                    "regime_volatility": $0.realisedVolatility, "regime_trend_strength": $0.trendStrength,
+                ]
+            } ?? [:]
+        let staleReason = staleness(of: bar, now: now)
+
+        var tradedThisBar: String?
+        var evaluations: [Evaluation] = []
+        evaluations.reserveCapacity(strategies.count)
+        for index in strategies.indices {
+            let sid = signalId(index)
+            let view = strategies[index].update(close: close)
+            let name = strategies[index].name
+            let style = strategies[index].style
+            var reason = view.reason
+            var intent: OrderIntent?
+            if view.reason.code != .warmingUp {
+                reason = judge(
+                    view, style: style, reading: reading, stale: staleReason, tradedThisBar: tradedThisBar,
+                    close: bar.close)
+            }
+            if reason.code == .approved, let wanted = view.direction {
+                let id = intentId(index)
+                let unit = settings.instrument.roundSize(settings.tradeNotional / bar.close)
+                let target = wanted == .long ? unit : -unit
+                let change = target - intendedPosition
+                intent = OrderIntent(
+                    intentId: id, symbol: symbol, side: change.isPositive ? .buy : .sell, size: change.magnitude,
+                    orderType: .market, price: bar.close, purpose: .entry, reduceOnly: false, strategy: name,
+                    origin: sid, createdAt: now, expiresAt: now + settings.intentLifetimeNanos)
+                pending[id] = PendingIntent(
+                    change: change, bar: barCount, lastEntryBarBefore: lastEntryBar, strategyBefore: positionStrategy)
+                intendedPosition = target
+                lastEntryBar = barCount
+                positionStrategy = name
+                tradedThisBar = name
+            }
+            var indicators = view.indicators
+            indicators.merge(regimeIndicators) { own, _ in own }
+            let signal = Signal(
+                signalId: sid, symbol: symbol, strategy: name, direction: view.direction ?? .flat,
+                confidence: view.confidence, referencePrice: bar.close, barTime: bar.openTime,
+                indicators: indicators.filter { $0.value.isFinite }, decision: intent == nil ? .rejected : .approved,
+                reasons: [reason])
+            evaluations.append(Evaluation(signal: signal, intent: intent))
+        }
+        return Output(evaluations: evaluations, regime: reading)
+    }
+
+    /// The first check a warm strategy's view fails, or `.approved`.
+    private func judge(
+        _ view: StrategyView, style: StrategyStyle, reading: RegimeReading?, stale: Reason?, tradedThisBar: String?,
+        close: Amount
+    ) -> Reason {
+        let symbol = settings.instrument.symbol
+        var regimeNote = ""
+        if let selection = settings.regimeSelection {
+            guard let reading else {
+                let bars = max(selection.classifier.slowPeriod, selection.classifier.volatilityPeriod + 1)
+                return Reason(.warmingUp, "regime classifier needs about \(bars) bars; \(view.reason.description)")
+            }
+            let admission = selection.admission(for: style, in: reading.regime)
+            if admission == .none {
+                return Reason(
+                    .regimeMismatch,
+                    "\(style.rawValue) does not trade in \(reading.regime.rawValue); \(view.reason.description)")
+            }
+            guard let direction = view.direction else { return view.reason }
+            if !admission.admits(direction) {
+                let rule = "\(reading.regime.rawValue) admits \(style.rawValue) \(admission.rawValue)"
+                return Reason(.regimeMismatch, "\(direction.rawValue) refused: \(rule); \(view.reason.description)")
+            }
+            regimeNote = " in \(reading.regime.rawValue)"
+        }
+        guard let wanted = view.direction else { return view.reason }
+        if let stale { return stale }
+        switch tradingState {
+        case .halted, .syncing:
+            return Reason(.tradingHalted, "risk gate is \(tradingState.rawValue)")
+        case .reducing:
+            return Reason(.tradingHalted, "risk gate is reducing: entries refused")
+        case .active:
+            break
+        }
+        guard close.isPositive else { return Reason(.noMarketPrice, "bar close \(close) is not a price") }
+        let unit = settings.instrument.roundSize(settings.tradeNotional / close)
+        let target = wanted == .long ? unit : -unit
+        if !intendedPosition.isZero, intendedPosition.signum == target.signum {
+            return Reason(.alreadyPositioned, "already \(wanted.rawValue) \(intendedPosition.magnitude) \(symbol)")
+        }
+        if let tradedThisBar {
+            return Reason(.superseded, "\(tradedThisBar) already traded \(symbol) on this bar")
+        }
+        if let lastEntryBar, barCount - lastEntryBar <= settings.cooldownBars {
+            return Reason(
+                .cooldown, "last entry \(barCount - lastEntryBar) bar(s) ago; cooldown is \(settings.cooldownBars) bars"
+            )
+        }
+        if unit.isZero || unit * close < settings.instrument.minOrderValue {
+            return Reason(.belowThreshold, "position of \(unit) \(symbol) is below the venue minimum")
+        }
+        return Reason(.approved, view.reason.detail + regimeNote)
+    }
+
+    private func staleness(of bar: Bar, now: EpochNanos) -> Reason? {
+        if !feedLive { return Reason(.staleData, "feed for \(settings.instrument.symbol) is not live") }
+        if let maxAge = settings.maxBarAgeNanos {
+            let closeTime = bar.openTime + Int64(bar.intervalSeconds) * 1_000_000_000
+            let age = now - closeTime
+            if age > maxAge {
+                return Reason(.staleData, "bar closed \(age / 1_000_000) ms ago; limit \(maxAge / 1_000_000) ms")
+            }
+        }
+        return nil
+    }
+}
