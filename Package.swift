@@ -5,6 +5,7 @@ let log = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let httpClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 
 /// A service executable: a thin shell over the shared libraries.
@@ -25,6 +26,8 @@ let package = Package(
         .executable(name: "busspy", targets: ["BusSpy"]),
         .executable(name: "breakwater", targets: ["Breakwater"]),
         .executable(name: "bus-bench", targets: ["BusBench"]),
+        .executable(name: "exchange-sim", targets: ["ExchangeSim"]),
+        .executable(name: "recall-bench", targets: ["RecallBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +39,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // C shims
@@ -53,10 +59,17 @@ let package = Package(
         .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
         .target(name: "Risk", dependencies: ["Schema"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
-        .target(name: "Resilience", dependencies: [metrics], path: "Shared/Resilience"),
+        .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
 
         // Edges: sockets, files, HTTP
         .target(name: "Hyperliquid", dependencies: ["CSecp256k1"], path: "Shared/Hyperliquid"),
+        .target(
+            name: "Recall",
+            dependencies: [
+                "Schema", "Resilience", "Market", "Ledger", httpClient, log, metrics,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Shared/Recall"),
         .target(name: "Bus", dependencies: ["CZeroMQ", "Schema", log, metrics], path: "Shared/Bus"),
         .target(name: "Storage", dependencies: ["Schema", "Ledger", grdb], path: "Shared/Storage"),
         .target(
@@ -73,7 +86,7 @@ let package = Package(
 
         // Services
         service("FeedHandler", product: "feed-handler", ["Market"]),
-        service("SignalGenerator", product: "signal-generator", ["Market", "Strategy"]),
+        service("SignalGenerator", product: "signal-generator", ["Market", "Strategy", "Recall", "Resilience", httpClient]),
         service("RiskGate", product: "risk-gate", ["Risk"]),
         service("Executor", product: "executor", ["Ledger", "Storage"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
@@ -82,8 +95,7 @@ let package = Package(
         .executableTarget(
             name: "Breakwater",
             dependencies: [
-                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", argumentParser, log, metrics, lifecycle,
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Breakwater"),
@@ -95,6 +107,22 @@ let package = Package(
             ],
             path: "Services/BusBench"),
 
+        .executableTarget(
+            name: "RecallBench",
+            dependencies: [
+                "Recall", "Resilience", "Strategy", "Market", "Schema", httpClient, argumentParser, log, metrics,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Services/RecallBench"),
+        .executableTarget(
+            name: "ExchangeSim",
+            dependencies: [
+                "Schema", "Market", "Resilience", "Hyperliquid", argumentParser, log,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            path: "Services/ExchangeSim"),
+
         // Tests
         .testTarget(
             name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests", exclude: ["validate_proto.py"]),
@@ -104,9 +132,19 @@ let package = Package(
             name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema"], path: "Tests/RiskTests"),
-        .testTarget(name: "ResilienceTests", dependencies: ["Resilience", metrics], path: "Tests/ResilienceTests"),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Schema", metrics], path: "Tests/ResilienceTests"),
+        .testTarget(
+            name: "RecallTests",
+            dependencies: [
+                "Recall", "Resilience", "Schema", httpClient, log, metrics,
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/RecallTests"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(name: "HyperliquidTests", dependencies: ["Hyperliquid"], path: "Tests/HyperliquidTests"),
+        .testTarget(
+            name: "ExchangeSimTests", dependencies: ["ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
+            path: "Tests/ExchangeSimTests", exclude: ["sdk"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Schema", "Storage", "Market", "Strategy", "Ledger", grdb],

@@ -26,15 +26,18 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 1
 fi
 
-# Python tools for tests: reference implementations and schema validation.
-if [ "${1:-run}" = "test" ]; then
-    python=python3
-    if [ ! -x .venv/bin/python3 ]; then
-        "$python" -m venv .venv
-    fi
-    stamp=.venv/.breakwater-requirements
-    if ! cmp -s .ci/requirements-test.txt "$stamp" 2>/dev/null; then
-        .venv/bin/pip install -q --disable-pip-version-check -r .ci/requirements-test.txt
-        cp .ci/requirements-test.txt "$stamp"
-    fi
+# Python packages in .venv: ChromaDB (the recall server) for running, and reference
+# implementations, validators and SDKs for tests.
+requirements=(.ci/requirements-run.txt)
+[ "${1:-run}" = "test" ] && requirements+=(.ci/requirements-test.txt)
+if [ ! -x .venv/bin/python3 ]; then
+    python3 -m venv .venv
 fi
+for file in "${requirements[@]}"; do
+    stamp=".venv/.installed-$(basename "$file")"
+    if ! cmp -s "$file" "$stamp" 2>/dev/null; then
+        echo "installing Python packages from $file into .venv"
+        .venv/bin/pip install -q --disable-pip-version-check -r "$file"
+        cp "$file" "$stamp"
+    fi
+done

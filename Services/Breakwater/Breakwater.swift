@@ -8,8 +8,6 @@ import Ledger
 import Schema
 import ServiceKit
 import Storage
-import ServiceLifecycle
-import UnixSignals
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -57,7 +55,7 @@ struct Up: AsyncParsableCommand {
     @OptionGroup var common: Common
 
     func run() async throws {
-        let (topology, adminAddress, _) = try await common.load()
+        var (topology, adminAddress, settings) = try await common.load()
         let directory = URL(fileURLWithPath: CommandLine.executablePath).deletingLastPathComponent().path
         let logs = "\(common.varDir)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -65,7 +63,7 @@ struct Up: AsyncParsableCommand {
         if let config = common.config { arguments = ["--config", config] }
         // The recorder first, so it sees everything; the feed last, so nobody misses a bar.
         let order: [ServiceName] = [.traceRecorder, .executor, .riskGate, .signalGenerator, .feedHandler]
-        let specs = order.map { service in
+        var specs = order.map { service in
             ChildSpec(
                 name: service.rawValue, executable: "\(directory)/\(service.rawValue)", arguments: arguments,
                 environment: ["BREAKWATER_VAR_DIR": common.varDir],
@@ -75,6 +73,7 @@ struct Up: AsyncParsableCommand {
             printError("missing executable \(spec.executable); build with `swift build` first")
             throw ExitCode(1)
         }
+        if let chroma = try chromaSpec(&settings) { specs.insert(chroma, at: 0) }
         let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
         let supervisor = Supervisor(specs: specs, logDirectory: logs, logger: logger)
 
@@ -91,14 +90,15 @@ struct Up: AsyncParsableCommand {
         let admin = SupervisorAdmin.make(address: adminAddress, supervisor: supervisor, logger: logger) {
             trigger.yield("down requested")
         }
-        let server = Task { try await admin.runService() }
+        // run(), not runService(): a service group would take SIGTERM from the supervisor.
+        _ = Task { try await admin.run() }
         let signals = Task {
-            for await signal in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
-                trigger.yield("signal \(signal)")
-            }
+            for await signal in TerminationSignals.stream() { trigger.yield("signal \(signal)") }
         }
-        supervisor.say("starting \(specs.count) services; admin on \(adminAddress)")
+        supervisor.say("starting \(specs.count) processes; admin on \(adminAddress)")
         supervisor.startAll()
+        let probes = Task { await supervisor.probeDependencies() }
+        defer { probes.cancel() }
         try? "\(getpid())\n".write(toFile: "\(common.varDir)/breakwater.pid", atomically: true, encoding: .utf8)
 
         var iterator = shutdown.makeAsyncIterator()
@@ -108,9 +108,37 @@ struct Up: AsyncParsableCommand {
         signals.cancel()
         subscriber.close()
         context.terminate()
-        server.cancel()
         try? FileManager.default.removeItem(atPath: "\(common.varDir)/breakwater.pid")
         supervisor.say("stopped")
+    }
+}
+
+extension Up {
+    /// ChromaDB as a child process when recall uses a local one (`recall.chroma.managed`,
+    /// default true) and it is installed (`make run` puts it in `.venv`); data under the var dir.
+    func chromaSpec(_ settings: inout Settings) throws -> ChildSpec? {
+        guard settings.bool("recall.enabled", default: true), settings.bool("recall.chroma.managed", default: true)
+        else { return nil }
+        let url = settings.string("recall.chroma.url", default: "http://127.0.0.1:8000")
+        let command = settings.string("recall.chroma.command", default: ".venv/bin/chroma")
+        guard let address = URL(string: url), let urlHost = address.host, let urlPort = address.port else {
+            printError("recall.chroma.url \(url) has no host:port")
+            throw ExitCode(2)
+        }
+        // Where the server listens: the URL's address unless something (a proxy) stands between.
+        let serve = settings.hostPort("recall.chroma.serve", default: HostPort(host: urlHost, port: urlPort))
+        let (host, port) = (serve.host, serve.port)
+        guard FileManager.default.isExecutableFile(atPath: command) else {
+            print("[breakwater] ChromaDB is not installed (\(command)); recall answers from its local fallback")
+            return nil
+        }
+        let data = "\(common.varDir)/chroma"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        return ChildSpec(
+            name: "chromadb", executable: command,
+            arguments: ["run", "--path", data, "--host", host, "--port", "\(port)"],
+            environment: ["ANONYMIZED_TELEMETRY": "False"], bus: nil, admin: serve.baseURL,
+            healthPath: "/api/v2/heartbeat", publishesHeartbeats: false)
     }
 }
 

@@ -1,5 +1,8 @@
 import Bus
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 import Schema
 import ServiceKit
@@ -43,7 +46,8 @@ final class Supervisor: Sendable {
     let logger: Logger
     private let children: Mutex<[String: ChildState]>
     private let stopping = Mutex(false)
-    private let processes = Mutex<[String: Process]>([:])
+    /// Children whose exit has not been reaped yet.
+    private let running = Mutex<Set<String>>([])
 
     init(specs: [ChildSpec], logDirectory: String, logger: Logger) {
         self.specs = specs
@@ -64,48 +68,34 @@ final class Supervisor: Sendable {
     func start(_ name: String) {
         guard let spec = specs.first(where: { $0.name == name }), !stopping.withLock({ $0 }) else { return }
         let logPath = "\(logDirectory)/\(name).log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        guard let log = FileHandle(forWritingAtPath: logPath) else {
-            say("cannot open \(logPath)")
-            return
-        }
-        log.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: spec.executable)
-        process.arguments = spec.arguments
         var environment = ProcessInfo.processInfo.environment
         environment["BREAKWATER_SUPERVISOR_PID"] = "\(getpid())"
         for (key, value) in spec.environment { environment[key] = value }
-        process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        process.terminationHandler = { [weak self] finished in
-            try? log.close()
-            self?.exited(name, status: finished.terminationStatus, reason: finished.terminationReason)
-        }
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.spawn(
+                executable: spec.executable, arguments: spec.arguments, environment: environment, log: logPath
+            ) { [weak self] status in
+                self?.exited(name, status: status)
+            }
         } catch {
-            say("\(name): cannot start \(spec.executable): \(error)")
+            say("\(name): \(error)")
             scheduleRestart(name)
             return
         }
-        processes.withLock { $0[name] = process }
+        _ = running.withLock { $0.insert(name) }
         children.withLock {
-            $0[name]?.pid = process.processIdentifier
+            $0[name]?.pid = child.pid
             $0[name]?.startedAt = .now
             $0[name]?.instance = nil
             $0[name]?.lastHeartbeat = nil
             $0[name]?.probeHealthy = false
         }
-        say("\(name) started (pid \(process.processIdentifier), log \(logPath))")
+        say("\(name) started (pid \(child.pid), log \(logPath))")
     }
 
-    private func exited(_ name: String, status: Int32, reason: Process.TerminationReason) {
-        let how = reason == .uncaughtSignal ? "signal \(status)" : "exit \(status)"
+    private func exited(_ name: String, status: Int32) {
+        let how = ChildProcess.describe(status)
         let (requested, ranFor) = children.withLock { children -> (Bool, Duration) in
             let state = children[name]
             let ranFor = state?.startedAt.map { ContinuousClock.now - $0 } ?? .zero
@@ -115,7 +105,7 @@ final class Supervisor: Sendable {
             children[name]?.restartRequested = false
             return (requested, ranFor)
         }
-        processes.withLock { _ = $0.removeValue(forKey: name) }
+        running.withLock { _ = $0.remove(name) }
         if stopping.withLock({ $0 }) {
             say("\(name) stopped (\(how))")
             return
@@ -186,8 +176,31 @@ final class Supervisor: Sendable {
         }
         // Wait for the termination handlers so no child outlives us.
         let deadline = ContinuousClock.now + .seconds(5)
-        while processes.withLock({ !$0.isEmpty }), ContinuousClock.now < deadline {
+        while running.withLock({ !$0.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Polls the health URL of every child that publishes no heartbeat (a database server).
+    func probeDependencies() async {
+        let probed = specs.filter { !$0.publishesHeartbeats && $0.admin != nil }
+        guard !probed.isEmpty else { return }
+        while !Task.isCancelled {
+            for spec in probed {
+                guard let url = URL(string: spec.admin! + spec.healthPath) else { continue }
+                var request = URLRequest(url: url)
+                request.timeoutInterval = 1
+                let healthy: Bool
+                if let (_, response) = try? await URLSession.shared.data(for: request),
+                    let http = response as? HTTPURLResponse
+                {
+                    healthy = (200..<300).contains(http.statusCode)
+                } else {
+                    healthy = false
+                }
+                setProbe(spec.name, healthy: healthy)
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 

@@ -138,9 +138,12 @@ func waitForPeers(_ runtime: ServiceRuntime, config: FeedConfig) async throws {
             return
         }
         guard case .envelope(let raw) = event, let heartbeat = try? raw.decode(Heartbeat.self) else { continue }
-        // Healthy means hearing every upstream, this feed included: its subscription to us is live.
+        // Ready to see every bar: it hears us (its subscription is live), hears its other
+        // upstreams and, for the risk gate, can trade. A recall fallback does not hold the replay back.
         let hearsUs = heartbeat.facts["hears"]?.split(separator: ",").contains("feed-handler") ?? false
-        if heartbeat.health == .ok && hearsUs {
+        let blocking = Set(heartbeat.facts["degraded"]?.split(separator: ",").map(String.init) ?? [])
+            .intersection(["upstream", "trading"])
+        if (heartbeat.health == .ok || heartbeat.health == .degraded) && hearsUs && blocking.isEmpty {
             healthy.insert(heartbeat.service)
         } else {
             healthy.remove(heartbeat.service)

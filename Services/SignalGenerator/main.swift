@@ -1,7 +1,10 @@
 import Bus
 import Foundation
 import Logging
+import AsyncHTTPClient
 import Market
+import Recall
+import Resilience
 import Metrics
 import Schema
 import ServiceKit
@@ -9,7 +12,45 @@ import ServiceLifecycle
 import Strategy
 import Synchronization
 
+/// Pattern recall: ChromaDB behind deadline → breaker → retry, with a local fallback.
+struct RecallConfig: Sendable {
+    var enabled: Bool
+    var chromaURL: String
+    var collection: String
+    var k: Int
+    var localCapacity: Int
+    var policy: ResiliencePolicy
+
+    static func read(_ settings: inout Settings) -> RecallConfig {
+        let deadline = Duration.milliseconds(settings.int("recall.deadlineMs", default: 100, in: 1...10_000))
+        let waitOpen = settings.int("recall.breaker.waitOpenMs", default: 5_000, in: 10...600_000)
+        var policy = RecallService<ContinuousClock>.defaultPolicy(deadline: deadline)
+        var breaker = policy.circuitBreaker
+        breaker.failureRateThreshold = settings.double("recall.breaker.failureRateThreshold", default: 20, in: 1...100)
+        breaker.slowCallRateThreshold = settings.double("recall.breaker.slowCallRateThreshold", default: 60, in: 1...100)
+        breaker.slowCallDurationThreshold = .milliseconds(
+            settings.int("recall.breaker.slowCallMs", default: 60, in: 1...60_000))
+        breaker.slidingWindow = .countBased(calls: settings.int("recall.breaker.window", default: 5, in: 1...10_000))
+        breaker.minimumNumberOfCalls = settings.int("recall.breaker.minimumCalls", default: 1, in: 1...10_000)
+        breaker.permittedCallsInHalfOpenState = settings.int("recall.breaker.halfOpenCalls", default: 1, in: 1...1_000)
+        breaker.waitInOpenState = .exponential(
+            initial: .milliseconds(waitOpen), multiplier: 2,
+            maximum: .milliseconds(settings.int("recall.breaker.waitOpenMaxMs", default: 120_000, in: waitOpen...3_600_000)))
+        for problem in breaker.problems { settings.problem("recall.breaker: \(problem)") }
+        policy.circuitBreaker = breaker
+        return RecallConfig(
+            enabled: settings.bool("recall.enabled", default: true),
+            chromaURL: settings.string("recall.chroma.url", default: "http://127.0.0.1:8000"),
+            collection: settings.string(
+                "recall.chroma.collection", default: "breakwater_setups_v\(SetupFeatures.version)"),
+            k: settings.int("recall.k", default: 10, in: 1...1_000),
+            localCapacity: settings.int("recall.localCapacity", default: 5_000, in: 10...1_000_000),
+            policy: policy)
+    }
+}
+
 struct SignalConfig: Sendable {
+    var recall: RecallConfig
     var instrument: Instrument
     var presets: [StrategyPreset]
     /// Replaces the RSI presets' parameters when any `signal.rsi.*` key is set.
@@ -42,6 +83,7 @@ struct SignalConfig: Sendable {
             rsi = .init(period: period, oversold: oversold, overbought: overbought)
         }
         return SignalConfig(
+            recall: RecallConfig.read(&settings),
             instrument: Instrument(
                 symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8),
                 minOrderValue: settings.amount("signal.minOrderValue", default: 10)),
@@ -75,12 +117,81 @@ final class SharedDesk: Sendable {
     func withLock<T>(_ body: (inout StrategyDesk) throws -> T) rethrows -> T { try state.withLock { try body(&$0) } }
 }
 
+/// Features, the set-up journal and the recall service, for the bar loop.
+final class RecallDesk: Sendable {
+    let service: RecallService<ContinuousClock>
+    let client: HTTPClient
+    private let state = Mutex((tracker: SetupFeatureTracker(), journal: SetupJournal()))
+    let k: Int
+
+    init(config: RecallConfig, runtime: ServiceRuntime) {
+        client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: ChromaRecallStore.makeHTTPClientConfiguration())
+        let store = ChromaRecallStore(
+            client: client,
+            configuration: .init(baseURL: config.chromaURL, collection: config.collection),
+            logger: runtime.logger)
+        k = config.k
+        service = RecallService(
+            store: store,
+            settings: .init(policy: config.policy, localCapacity: config.localCapacity),
+            clock: ContinuousClock(), logger: runtime.logger, metricsFactory: runtime.metrics
+        ) { transition in
+            runtime.status.setBreaker(transition.name, transition.to)
+            runtime.status.setDegraded(
+                "recall", transition.to == .closed ? nil : "answering from the local fallback (breaker \(transition.to.rawValue))")
+            runtime.publish(transition.message(service: runtime.name.rawValue), traceId: runtime.newIdentifier())
+        }
+        runtime.status.setBreaker(service.dependency.name, .closed)
+    }
+
+    func features(_ bar: Bar) -> [Double]? {
+        state.withLock { $0.tracker.update(bar) }.map { SetupFeatures.vector($0) }
+    }
+
+    /// Asks recall about one signal's set-up and notes the answer on it.
+    func annotate(_ signal: inout Signal, features: [Double]) async {
+        guard signal.direction != .flat, let symbol = signal.symbol else { return }
+        let answer = await service.recall(
+            features: features, symbol: symbol, direction: signal.direction, strategy: signal.strategy, k: k)
+        let micros = answer.latency.components.seconds * 1_000_000 + answer.latency.components.attoseconds / 1_000_000_000_000
+        signal.recall = RecallNote(
+            source: answer.source == .chroma ? .chroma : .local, latencyMicros: micros,
+            neighbours: answer.neighbours.count, adjustment: answer.confidenceAdjustment,
+            fallbackReason: answer.fallbackReason?.rawValue)
+        signal.confidence = min(1, max(0, signal.confidence * answer.confidenceAdjustment))
+    }
+
+    func remember(_ signal: Signal, intent: OrderIntent, features: [Double]) async {
+        state.withLock { $0.journal.intended(intent.intentId, setupId: signal.signalId) }
+        await service.remember(
+            setupId: signal.signalId, features: features,
+            context: SetupContext(
+                symbol: signal.symbol ?? "", strategy: signal.strategy, direction: signal.direction,
+                time: signal.barTime))
+    }
+
+    func decided(_ decision: RiskDecision) { state.withLock { $0.journal.decided(decision) } }
+
+    func filled(_ fill: Fill) async {
+        let finished = state.withLock { $0.journal.filled(fill) }
+        for (setupId, outcome) in finished { await service.recordOutcome(setupId: setupId, outcome: outcome) }
+    }
+
+    func shutdown() async {
+        await service.shutdown()
+        try? await client.shutdown()
+    }
+}
+
 await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime, config in
     let desk = SharedDesk(config.makeDesk())
+    let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil
     let evaluated = Counter(label: "breakwater_signals_total", factory: runtime.metrics)
     let approved = Counter(label: "breakwater_signals_approved_total", factory: runtime.metrics)
     let tally = Mutex((signals: 0, approved: 0))
     runtime.status.setFact("strategies", desk.withLock { $0.strategyNames.joined(separator: ",") })
+    runtime.status.setFact("recall", recall == nil ? "disabled" : config.recall.chromaURL)
     runtime.status.addDetail("signals") {
         let counts = tally.withLock { $0 }
         let (position, regime) = desk.withLock { ($0.intendedPosition, $0.regime?.regime.rawValue) }
@@ -89,8 +200,16 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             "regime": regime ?? "n/a",
         ]
     }
+    if let recall {
+        runtime.status.addDetail("recall") {
+            let data = (try? JSONEncoder().encode(recall.service.status())) ?? Data("{}".utf8)
+            return (try? JSONSerialization.jsonObject(with: data)) ?? [:]
+        }
+        await recall.service.warmUp(timeout: .seconds(2))
+    }
     let stream = try runtime.subscribe(
-        to: [.feedHandler, .riskGate], topics: ["md.bar.", "md.status.", "risk.decision.", "risk.state"])
+        to: [.feedHandler, .riskGate, .executor],
+        topics: ["md.bar.", "md.status.", "risk.decision.", "risk.state", "exec.fill."])
     runtime.status.setReady()
     for await event in stream.cancelOnGracefulShutdown() {
         guard case .envelope(let raw) = event else { continue }
@@ -99,16 +218,20 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             case .bar:
                 let bar = try raw.decode(Bar.self)
                 guard bar.symbol == config.instrument.symbol else { continue }
+                let features = recall?.features(bar)
                 let output = desk.withLock {
                     $0.onBar(bar, now: runtime.clock.now(), newIdentifier: runtime.newIdentifier)
                 }
                 // The bar's trace follows each decision all the way to the fill.
                 for evaluation in output.evaluations {
-                    runtime.publish(evaluation.signal, traceId: raw.header.traceId)
+                    var signal = evaluation.signal
+                    if let recall, let features { await recall.annotate(&signal, features: features) }
+                    runtime.publish(signal, traceId: raw.header.traceId)
                     evaluated.increment()
                     if let intent = evaluation.intent {
                         runtime.publish(intent, traceId: raw.header.traceId)
                         approved.increment()
+                        if let recall, let features { await recall.remember(signal, intent: intent, features: features) }
                     }
                 }
                 tally.withLock {
@@ -118,6 +241,9 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             case .riskDecision:
                 let decision = try raw.decode(RiskDecision.self)
                 desk.withLock { $0.onDecision(decision) }
+                recall?.decided(decision)
+            case .fill:
+                await recall?.filled(try raw.decode(Fill.self))
             case .riskState:
                 let change = try raw.decode(RiskStateChange.self)
                 desk.withLock { $0.onTradingState(change.state) }
@@ -133,4 +259,5 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
                 "skipped a message that does not decode", metadata: ["type": "\(raw.header.type)", "error": "\(error)"])
         }
     }
+    await recall?.shutdown()
 }

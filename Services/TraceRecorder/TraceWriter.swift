@@ -1,6 +1,7 @@
 import Bus
 import CoreMetrics
 import Foundation
+import Ledger
 import Logging
 import Schema
 import ServiceKit
@@ -13,6 +14,8 @@ final class TraceWriter: @unchecked Sendable {
     private var pending = TraceBatch()
     private var finished = false
     private var written = 0
+    /// P&L of the fills written so far, from the one FIFO ledger every component shares.
+    private var ledger: FifoLedger
     private var failures = 0
     private var lastError: String?
     private let condition = NSCondition()
@@ -31,9 +34,10 @@ final class TraceWriter: @unchecked Sendable {
 
     init(
         database: TraceDatabase, flushInterval: Duration, maxBatch: Int, maxBacklog: Int, clock: WallClock,
-        logger: Logger, metrics: any MetricsFactory, status: ServiceStatus,
+        logger: Logger, metrics: any MetricsFactory, status: ServiceStatus, startingCapital: Amount,
         onWriteFailure: @escaping @Sendable (String) -> Void
     ) {
+        self.ledger = FifoLedger(startingCapital: startingCapital)
         self.onWriteFailure = onWriteFailure
         self.database = database
         self.flushInterval = flushInterval
@@ -79,7 +83,14 @@ final class TraceWriter: @unchecked Sendable {
     var statistics: [String: Any] {
         condition.lock()
         defer { condition.unlock() }
-        return ["written": written, "pending": pending.count, "writeFailures": failures, "lastError": lastError ?? ""]
+        let account = ledger.account
+        return [
+            "written": written, "pending": pending.count, "writeFailures": failures, "lastError": lastError ?? "",
+            "pnl": [
+                "realized": account.realizedPnl.description, "fees": account.fees.description,
+                "closedTrades": ledger.closedTrades.count, "equity": account.realizedEquity.description,
+            ],
+        ]
     }
 
     private func run() {
@@ -99,8 +110,12 @@ final class TraceWriter: @unchecked Sendable {
                     try database.write(batch)
                     batchTimer.recordNanoseconds(Int64((ContinuousClock.now - started).components.attoseconds / 1_000_000_000))
                     writtenCounter.increment(by: Int64(batch.count))
+                    let fills = batch.envelopes.compactMap { item -> Fill? in
+                        item.envelope.messageType == .fill ? try? item.envelope.decode(Fill.self) : nil
+                    }
                     condition.lock()
                     written += batch.envelopes.count
+                    for fill in fills { _ = try? ledger.apply(fill) }
                     condition.unlock()
                     if backoff != flushInterval {
                         backoff = flushInterval

@@ -14,6 +14,7 @@ struct RecorderConfig: Sendable {
     var retentionDays: Int
     /// Envelopes held in memory while the database refuses writes (a full disk).
     var maxBacklog: Int
+    var startingCapital: Amount
 
     static func read(_ settings: inout Settings) -> RecorderConfig {
         RecorderConfig(
@@ -21,7 +22,8 @@ struct RecorderConfig: Sendable {
             flushIntervalMs: settings.int("traceRecorder.flushIntervalMs", default: 50, in: 1...10_000),
             maxBatch: settings.int("traceRecorder.maxBatch", default: 20_000, in: 1...1_000_000),
             retentionDays: settings.int("traceRecorder.retentionDays", default: 30, in: 0...3_650),
-            maxBacklog: settings.int("traceRecorder.maxBacklog", default: 2_000_000, in: 1_000...100_000_000))
+            maxBacklog: settings.int("traceRecorder.maxBacklog", default: 2_000_000, in: 1_000...100_000_000),
+            startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1))
     }
 }
 
@@ -32,7 +34,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     let recorder = TraceWriter(
         database: database, flushInterval: .milliseconds(config.flushIntervalMs), maxBatch: config.maxBatch,
         maxBacklog: config.maxBacklog, clock: runtime.clock, logger: runtime.logger, metrics: runtime.metrics,
-        status: runtime.status
+        status: runtime.status, startingCapital: config.startingCapital
     ) { error in
         runtime.publish(
             Alert(

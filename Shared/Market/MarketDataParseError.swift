@@ -107,7 +107,9 @@ enum DecimalText {
                 return nil
             }
         }
-        guard digitsBefore > 0, !seenPoint || digitsAfter > 0, digitsBefore + digitsAfter <= 38 else { return nil }
+        guard digitsBefore > 0, !seenPoint || digitsAfter > 0 else { return nil }
+        // Long texts (leading or trailing zeros) are Amount's to judge: one rule for what is valid.
+        if digitsBefore + digitsAfter > 38 { return Amount(text) }
         return Amount(
             Decimal(sign: negative ? .minus : .plus, exponent: -digitsAfter, significand: Decimal(significand)))
     }

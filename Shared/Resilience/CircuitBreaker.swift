@@ -1,15 +1,10 @@
+import Schema
 import Synchronization
 
-/// The state of a circuit breaker; `gaugeValue` is what the state gauge reports.
-public enum BreakerState: String, Sendable, Codable, CaseIterable {
-    case closed
-    case open
-    case halfOpen = "half_open"
-    /// Operator override: rejects every call until an operator transitions it away.
-    case forcedOpen = "forced_open"
-    /// Operator override: permits every call and records nothing.
-    case disabled
-
+// The breaker's states are the bus's `BreakerState` (Schema): one enum from the breaker to
+// the heartbeat. `forcedOpen` and `disabled` are operator overrides.
+extension BreakerState {
+    /// What the state gauge reports.
     public var gaugeValue: Int {
         switch self {
         case .closed: 0

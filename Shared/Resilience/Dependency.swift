@@ -1,3 +1,4 @@
+import Schema
 import CoreMetrics
 
 /// Finagle-style retry budget figures for one dependency (see `RetryBudget`).

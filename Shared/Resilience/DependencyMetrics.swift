@@ -1,3 +1,4 @@
+import Schema
 import CoreMetrics
 
 /// A dependency's resilience metrics, created on an injected factory rather than the global one so that

@@ -18,7 +18,7 @@ public struct RateLimit: Sendable, Equatable {
 }
 
 /// Hyperliquid's REST limits.
-public enum Hyperliquid {
+public enum HyperliquidLimits {
     /// 1,200 weight per minute per IP, refilling continuously.
     public static let ipRateLimit = RateLimit(capacity: 1200, refillAmount: 1200, per: .seconds(60))
 

@@ -19,7 +19,7 @@ public struct EnvelopeHeader: Sendable, Equatable, Hashable {
     public var symbol: String?
 
     public init(
-        schemaVersion: Int = Schema.majorVersion, type: String, source: String, instance: String, sequence: UInt64,
+        schemaVersion: Int = SchemaVersion.major, type: String, source: String, instance: String, sequence: UInt64,
         publishTime: EpochNanos, traceId: String, symbol: String?
     ) {
         self.schemaVersion = schemaVersion
@@ -35,8 +35,10 @@ public struct EnvelopeHeader: Sendable, Equatable, Hashable {
     public var messageType: MessageType? { MessageType(rawValue: type) }
 }
 
-public enum Schema {
-    public static let majorVersion = 1
+/// The schema's major version; a module-level name other than `Schema`, so that
+/// `Schema.X` always means the module.
+public enum SchemaVersion {
+    public static let major = 1
 }
 
 /// A typed envelope.
@@ -87,7 +89,7 @@ public enum EnvelopeError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformed(let why): "malformed envelope: \(why)"
-        case .unsupportedVersion(let v): "unsupported schema major version \(v) (this build reads \(Schema.majorVersion))"
+        case .unsupportedVersion(let v): "unsupported schema major version \(v) (this build reads \(SchemaVersion.major))"
         case .typeMismatch(let expected, let found): "expected \(expected), found \(found)"
         case .bodyUndecodable(let why): "body does not decode: \(why)"
         }
@@ -96,18 +98,18 @@ public enum EnvelopeError: Error, Equatable, CustomStringConvertible {
 
 /// The envelope's wire form:
 /// `{"v":1,"type":…,"src":…,"inst":…,"seq":…,"ts":…,"trace":…,"sym":…,"body":{…}}`.
-/// The header is written and read by hand (Foundation's JSON coders cost microseconds
-/// per envelope); only the body goes through `Codable`.
+/// The header is written and read by hand, so readers that only route or store never
+/// decode a body; the body goes through `Codable` with the bus's own JSON coders.
 public enum EnvelopeCodec {
+    /// The body through `BodyEncoder`: Codable, but several times faster than Foundation's
+    /// JSON coders, and with keys in declaration order so equal messages are equal bytes.
     public static func encodeBody<M: BusMessage>(_ body: M) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(body))
+        try BodyEncoder().encode(body)
     }
 
     public static func decodeBody<M: Decodable>(_ type: M.Type, from bytes: ArraySlice<UInt8>) throws -> M {
         do {
-            return try JSONDecoder().decode(M.self, from: Data(bytes))
+            return try BodyDecoder().decode(M.self, from: bytes)
         } catch let error as DecodingError {
             throw EnvelopeError.bodyUndecodable(describe(error))
         }
@@ -180,7 +182,7 @@ public enum EnvelopeCodec {
             throw .malformed("\(error)")
         }
         guard let version else { throw .malformed("missing v") }
-        guard version == Schema.majorVersion else { throw .unsupportedVersion(version) }
+        guard version == SchemaVersion.major else { throw .unsupportedVersion(version) }
         guard let type, let source, let instance, let traceId, let sequence, let publishTime, let body else {
             throw .malformed("missing one of type, src, inst, seq, ts, trace, body")
         }

@@ -1,4 +1,4 @@
-public enum BreakerState: String, Codable, Sendable, Hashable {
+public enum BreakerState: String, Codable, Sendable, Hashable, CaseIterable {
     case closed, open, halfOpen = "half_open", forcedOpen = "forced_open", disabled
 }
 

@@ -21,6 +21,8 @@ public struct Signal: BusMessage {
     public var indicators: [String: Double]
     public var decision: Decision
     public var reasons: [Reason]
+    /// Which recall answered and how long it took; nil when recall was not asked (warming up, disabled).
+    public var recall: RecallNote?
     public var topic: String { Topic.join("sig", symbol ?? "") }
 
     public init(
@@ -38,6 +40,28 @@ public struct Signal: BusMessage {
         self.indicators = indicators
         self.decision = decision
         self.reasons = reasons
+    }
+}
+
+/// What pattern recall said about a signal's set-up.
+public struct RecallNote: Codable, Sendable, Equatable {
+    public enum Source: String, Codable, Sendable { case chroma, local }
+    public var source: Source
+    /// Wall time of the recall call, fallback included.
+    public var latencyMicros: Int64
+    /// Similar past set-ups found (with a known outcome).
+    public var neighbours: Int
+    /// Multiplier applied to the strategy's confidence, 0.5…1.5.
+    public var adjustment: Double
+    /// Why the local fallback answered: breaker_open, timeout, failure, …; nil when Chroma did.
+    public var fallbackReason: String?
+
+    public init(source: Source, latencyMicros: Int64, neighbours: Int, adjustment: Double, fallbackReason: String?) {
+        self.source = source
+        self.latencyMicros = latencyMicros
+        self.neighbours = neighbours
+        self.adjustment = adjustment
+        self.fallbackReason = fallbackReason
     }
 }
 

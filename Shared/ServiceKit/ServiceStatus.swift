@@ -62,7 +62,9 @@ public final class ServiceStatus: Sendable {
             breakers: snapshot.breakers.sorted { $0.key < $1.key }.map {
                 BreakerStatus(dependency: $0.key, state: $0.value)
             },
-            facts: snapshot.facts)
+            facts: snapshot.degraded.isEmpty
+                ? snapshot.facts
+                : snapshot.facts.merging(["degraded": snapshot.degraded.keys.sorted().joined(separator: ",")]) { $1 })
     }
 
     public func statusDocument(now: EpochNanos) -> [String: Any] {

@@ -18,7 +18,7 @@ struct HostilePeerTests {
     }
 
     /// Valid envelope bytes for a header the raw publisher would send.
-    func envelope(_ raw: RawPublisher, sequence: UInt64, trace: String, version: Int = Schema.majorVersion) throws
+    func envelope(_ raw: RawPublisher, sequence: UInt64, trace: String, version: Int = SchemaVersion.major) throws
         -> [UInt8]
     {
         let body = bar("BTC", 1)

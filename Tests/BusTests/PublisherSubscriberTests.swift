@@ -36,7 +36,7 @@ struct PublisherSubscriberTests {
             #expect(envelope.header.source == "feed-handler")
             #expect(envelope.header.instance == "instance-1")
             #expect(envelope.header.symbol == expected.body.symbol)
-            #expect(envelope.header.schemaVersion == Schema.majorVersion)
+            #expect(envelope.header.schemaVersion == SchemaVersion.major)
             #expect(try envelope.decode(Bar.self) == expected.body)
         }
     }

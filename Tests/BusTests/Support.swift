@@ -173,7 +173,7 @@ final class RawPublisher: @unchecked Sendable {
     /// Sends a well-formed envelope with a chosen sequence (and optionally schema version).
     @discardableResult
     func sendEnvelope(
-        sequence: UInt64, trace: String, body: Bar = bar("BTC", 0), schemaVersion: Int = Schema.majorVersion
+        sequence: UInt64, trace: String, body: Bar = bar("BTC", 0), schemaVersion: Int = SchemaVersion.major
     ) throws -> EnvelopeHeader {
         let header = EnvelopeHeader(
             schemaVersion: schemaVersion, type: Bar.messageType.rawValue, source: source, instance: instance,

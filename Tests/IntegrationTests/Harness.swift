@@ -63,7 +63,7 @@ final class RunningSystem: @unchecked Sendable {
     init(overrides: [String: Any]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("breakwater-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = freePorts(11)
+        let ports = freePorts(12)
         supervisorPort = ports[10]
         let keys = ["feedHandler", "signalGenerator", "riskGate", "executor", "traceRecorder"]
         var endpoints: [String: Any] = [:]
@@ -74,6 +74,8 @@ final class RunningSystem: @unchecked Sendable {
             "logLevel": "info",
             "endpoints": endpoints,
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
+            // No ChromaDB unless a test starts one: recall answers from its local fallback.
+            "recall": ["chroma": ["url": "http://127.0.0.1:\(ports[11])", "managed": false]],
         ]
         config = Self.merge(config, overrides)
         configPath = directory.appendingPathComponent("config.json").path
@@ -144,7 +146,7 @@ final class RunningSystem: @unchecked Sendable {
     func waitHealthy(timeout: Duration = .seconds(90)) async throws {
         try await waitUntil("every service healthy", timeout: timeout) {
             guard let services = await status() else { return false }
-            return services.count == Self.services.count
+            return services.count >= Self.services.count
                 && services.allSatisfy { ($0["health"] as? String) == "ok" }
         }
     }

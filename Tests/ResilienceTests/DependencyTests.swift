@@ -1,3 +1,4 @@
+import Schema
 import Resilience
 import Testing
 
@@ -126,7 +127,7 @@ struct DependencyTests {
         let exchange = makeExchange()
         let placed = Box(0)
         await #expect(throws: Boom()) {
-            try await exchange.call(.nonIdempotent, weight: Hyperliquid.exchangeWeight(batchSize: 1)) {
+            try await exchange.call(.nonIdempotent, weight: HyperliquidLimits.exchangeWeight(batchSize: 1)) {
                 placed.update { $0 += 1 }
                 throw Boom()
             }

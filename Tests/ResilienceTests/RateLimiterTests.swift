@@ -6,17 +6,17 @@ struct RateLimiterTests {
     let clock = ManualClock()
 
     func hyperliquid(_ mode: RateLimitMode) -> RateLimiter<Instant> {
-        RateLimiter(limit: Hyperliquid.ipRateLimit, mode: mode)
+        RateLimiter(limit: HyperliquidLimits.ipRateLimit, mode: mode)
     }
 
     @Test(arguments: [(0, 1), (1, 1), (39, 1), (40, 2), (79, 2), (80, 3), (1000, 26)])
     func exchangeWeightIsOnePlusOneForEveryFortyInTheBatch(batchSize: Int, weight: Int) {
-        #expect(Hyperliquid.exchangeWeight(batchSize: batchSize) == weight)
+        #expect(HyperliquidLimits.exchangeWeight(batchSize: batchSize) == weight)
     }
 
     @Test func hyperliquidLimitRefillsOneTokenEveryFiftyMilliseconds() {
-        #expect(Hyperliquid.ipRateLimit.capacity == 1200)
-        #expect(Hyperliquid.ipRateLimit.tokenInterval == .milliseconds(50))
+        #expect(HyperliquidLimits.ipRateLimit.capacity == 1200)
+        #expect(HyperliquidLimits.ipRateLimit.tokenInterval == .milliseconds(50))
     }
 
     @Test func fullBucketAdmitsItsCapacityThenRejectsWithTheTimeUntilTokens() throws {
@@ -27,7 +27,7 @@ struct RateLimiterTests {
         #expect(throws: RateLimitRejection.insufficientTokens(weight: 1, retryAfter: .milliseconds(50))) {
             try limiter.reserve(weight: 1, now: clock.now)
         }
-        let heavy = Hyperliquid.exchangeWeight(batchSize: 1000)
+        let heavy = HyperliquidLimits.exchangeWeight(batchSize: 1000)
         #expect(throws: RateLimitRejection.insufficientTokens(weight: 26, retryAfter: .milliseconds(1300))) {
             try limiter.reserve(weight: heavy, now: clock.now)
         }
@@ -86,7 +86,7 @@ struct RateLimiterTests {
     @Test func acquireSleepsOnTheClockUntilTheTokensAreThere() async throws {
         let limiter = hyperliquid(.wait(maximum: .seconds(5)))
         _ = try limiter.reserve(weight: 1200, now: clock.now)
-        let order = Task { try await limiter.acquire(weight: Hyperliquid.exchangeWeight(batchSize: 40), clock: clock) }
+        let order = Task { try await limiter.acquire(weight: HyperliquidLimits.exchangeWeight(batchSize: 40), clock: clock) }
         await clock.waitForSleepers(count: 1)
         #expect(clock.pendingDeadlines == [Instant(offset: .milliseconds(100))])
         clock.advance(by: .milliseconds(100))

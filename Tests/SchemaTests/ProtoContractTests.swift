@@ -50,7 +50,7 @@ struct ProtoContractTests {
     func goldenExampleRoundTrips(_ type: MessageType) throws {
         let bytes = try Repository.bytes(Repository.exampleURL(type))
         let (header, bodyRange) = try EnvelopeCodec.parseHeader(bytes)
-        #expect(header.schemaVersion == Schema.majorVersion)
+        #expect(header.schemaVersion == SchemaVersion.major)
         #expect(header.type == type.rawValue)
         #expect(header.messageType == type)
 

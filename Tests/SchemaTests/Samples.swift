@@ -86,12 +86,12 @@ enum Samples {
                 symbol: "BTC", intervalSeconds: 60, openTime: barOpen, open: "46521", high: "46538", low: "46309",
                 close: "46377", volume: "2873405.61234"), from: "feed-handler", newTrace: true)
         let signalId = id()
-        publish(
-            Signal(
-                signalId: signalId, symbol: "BTC", strategy: strategy, direction: .long, confidence: 0.25,
-                referencePrice: "46377", barTime: barOpen, indicators: ["rsi": 22.5, "atr_14": 212.37],
-                decision: .approved, reasons: [Reason(.approved, "RSI 22.5 < oversold 30.0")]),
-            from: "signal-generator")
+        var recalled = Signal(
+            signalId: signalId, symbol: "BTC", strategy: strategy, direction: .long, confidence: 0.25,
+            referencePrice: "46377", barTime: barOpen, indicators: ["rsi": 22.5, "atr_14": 212.37],
+            decision: .approved, reasons: [Reason(.approved, "RSI 22.5 < oversold 30.0")])
+        recalled.recall = RecallNote(source: .chroma, latencyMicros: 3_412, neighbours: 10, adjustment: 1.12, fallbackReason: nil)
+        publish(recalled, from: "signal-generator")
         let intentId = id()
         let clientOrderId = Identifier.clientOrderId(forIntent: intentId)
         let created = clock
@@ -143,15 +143,17 @@ enum Samples {
                 signalId: id(), symbol: "BTC", strategy: strategy, direction: .flat, confidence: 0,
                 referencePrice: "46377", barTime: barOpen, indicators: [:], decision: .rejected,
                 reasons: [Reason(.warmingUp, "RSI(14) needs 15 closes")]), from: "signal-generator", newTrace: true)
-        publish(
-            Signal(
-                signalId: id(), symbol: "BTC", strategy: "breakout_v2", direction: .long, confidence: 0.91,
-                referencePrice: "46377", barTime: barOpen, indicators: ["donchian_high_20": 46290.5, "volume_z": 2.4],
-                decision: .rejected,
-                reasons: [
-                    Reason(.alreadyPositioned, "already long 0.01078 BTC"), Reason(.cooldown),
-                    Reason("recall_fallback", "recall breaker open: local fallback answered"),
-                ]), from: "signal-generator", newTrace: true)
+        var fallback = Signal(
+            signalId: id(), symbol: "BTC", strategy: "breakout_v2", direction: .long, confidence: 0.91,
+            referencePrice: "46377", barTime: barOpen, indicators: ["donchian_high_20": 46290.5, "volume_z": 2.4],
+            decision: .rejected,
+            reasons: [
+                Reason(.alreadyPositioned, "already long 0.01078 BTC"), Reason(.cooldown),
+                Reason("recall_fallback", "recall breaker open: local fallback answered"),
+            ])
+        fallback.recall = RecallNote(
+            source: .local, latencyMicros: 48, neighbours: 3, adjustment: 1, fallbackReason: "breaker_open")
+        publish(fallback, from: "signal-generator", newTrace: true)
         let exitIntent = id()
         publish(
             OrderIntent(

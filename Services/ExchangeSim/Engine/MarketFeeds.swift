@@ -1,0 +1,223 @@
+import Foundation
+import Market
+import Schema
+
+/// A recorded market as events at offsets from its start; played in a loop.
+struct MarketScript: Sendable {
+    struct Step: Sendable {
+        var offsetMs: UInt64
+        var event: MarketEvent
+    }
+
+    var steps: [Step]
+    /// Length of one loop; the next loop starts after it.
+    var durationMs: UInt64
+}
+
+enum MarketScriptError: Error, CustomStringConvertible {
+    case empty(String)
+    case parse(String)
+
+    var description: String {
+        switch self {
+        case .empty(let what): "no market events in \(what)"
+        case .parse(let detail): "cannot read market data: \(detail)"
+        }
+    }
+}
+
+/// Builds market scripts from the recorded files' text (no file access here) and synthetic books.
+enum MarketScripts {
+    /// The Hyperliquid `/ws` capture: lines of `<receive ns> <json>`; l2Book snapshots become the
+    /// external book, trades its prints. Pacing follows the receive times.
+    static func hyperliquidCapture(_ text: String, coin: String) throws -> MarketScript {
+        let decoder = HyperliquidMessageDecoder()
+        var steps: [MarketScript.Step] = []
+        var first: Int64?
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else { continue }
+            let json = line[line.index(after: space)...]
+            let message: HyperliquidMessage
+            do { message = try decoder.decode(Array(json.utf8)) } catch { throw MarketScriptError.parse("\(error)") }
+            first = first ?? ns
+            let offset = UInt64(max(0, (ns - first!) / 1_000_000))
+            switch message {
+            case .l2Book(let book):
+                steps.append(
+                    .init(
+                        offsetMs: offset,
+                        event: .book(
+                            coin: coin,
+                            bids: book.bids.map { ExternalLevel(px: $0.price, sz: $0.size, n: $0.orderCount) },
+                            asks: book.asks.map { ExternalLevel(px: $0.price, sz: $0.size, n: $0.orderCount) })))
+            case .trades(let trades):
+                steps.append(
+                    .init(
+                        offsetMs: offset,
+                        event: .trades(
+                            coin: coin,
+                            trades.map { ExternalTrade(px: $0.price, sz: $0.size, aggressorIsBuy: $0.side == .buy) })))
+            case .other:
+                continue
+            }
+        }
+        guard let last = steps.last else { throw MarketScriptError.empty("the Hyperliquid capture") }
+        return MarketScript(steps: steps, durationMs: last.offsetMs + 500)
+    }
+
+    /// Binance futures trades CSV (`exchange,symbol,timestamp,local_timestamp,id,side,price,amount`,
+    /// microseconds): each trade is a print, with a synthesised book around it.
+    static func binanceTrades(_ text: String, coin: String, spec: AssetSpec) throws -> MarketScript {
+        var steps: [MarketScript.Step] = []
+        var first: Int64?
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count >= 8, let micros = Int64(fields[2]) else { continue }
+            guard let px = Amount(fields[6]), let sz = Amount(fields[7]), px.isPositive, sz.isPositive else {
+                throw MarketScriptError.parse("bad trade line \(line.prefix(80))")
+            }
+            first = first ?? micros
+            let offset = UInt64(max(0, (micros - first!) / 1_000))
+            let (bids, asks) = syntheticBook(around: px, spec: spec)
+            steps.append(.init(offsetMs: offset, event: .book(coin: coin, bids: bids, asks: asks)))
+            steps.append(
+                .init(offsetMs: offset, event: .trades(coin: coin, [ExternalTrade(px: px, sz: sz, aggressorIsBuy: fields[5] == "buy")])))
+        }
+        guard let last = steps.last else { throw MarketScriptError.empty("the Binance trades file") }
+        return MarketScript(steps: steps, durationMs: last.offsetMs + 500)
+    }
+
+    /// Candles (FTX file): each plays O → H/L → L/H → C over `candleMs`.
+    static func candles(_ candles: [Candle], coin: String, spec: AssetSpec, candleMs: UInt64) throws -> MarketScript {
+        var steps: [MarketScript.Step] = []
+        for (i, candle) in candles.enumerated() {
+            for (j, event) in candleEvents(candle, coin: coin, spec: spec).enumerated() {
+                steps.append(.init(offsetMs: UInt64(i) * candleMs + UInt64(j / 2) * candleMs / 4, event: event))
+            }
+        }
+        guard !steps.isEmpty else { throw MarketScriptError.empty("the candle file") }
+        return MarketScript(steps: steps, durationMs: UInt64(candles.count) * candleMs)
+    }
+
+    /// Book and print at each of the candle's four path points (8 events).
+    static func candleEvents(_ candle: Candle, coin: String, spec: AssetSpec) -> [MarketEvent] {
+        let bullish = candle.close >= candle.open
+        let path = bullish ? [candle.open, candle.low, candle.high, candle.close] : [candle.open, candle.high, candle.low, candle.close]
+        var events: [MarketEvent] = []
+        let lot = lotSize(spec)
+        for (i, raw) in path.enumerated() {
+            let px = AssetRules.roundPrice(raw, spec: spec, down: true)
+            let (bids, asks) = syntheticBook(around: px, spec: spec)
+            events.append(.book(coin: coin, bids: bids, asks: asks))
+            var size = (candle.volume / 4 / px).rounded(scale: spec.szDecimals, .down)
+            if size < lot { size = lot }
+            events.append(.trades(coin: coin, [ExternalTrade(px: px, sz: size, aggressorIsBuy: i % 2 == 0 ? bullish : !bullish)]))
+        }
+        return events
+    }
+
+    static func lotSize(_ spec: AssetSpec) -> Amount {
+        var lot: Amount = 1
+        for _ in 0..<spec.szDecimals { lot = lot / 10 }
+        return lot
+    }
+
+    /// The price step where `price` lives: 5 significant figures, at most 6 − szDecimals decimals.
+    static func tick(at price: Amount, spec: AssetSpec) -> Amount {
+        let digits = Wire.plain(price.rounded(scale: 0, .down)).count
+        var tick: Amount = 1
+        if price >= 1 {
+            let exponent = digits - AssetRules.maxSignificantFigures
+            if exponent > 0 { for _ in 0..<exponent { tick = tick * 10 } } else { for _ in 0..<(-exponent) { tick = tick / 10 } }
+        } else {
+            tick = Amount("0.00001")
+        }
+        var minimum: Amount = 1
+        for _ in 0..<(AssetRules.perpMaxDecimals - spec.szDecimals) { minimum = minimum / 10 }
+        return Amount.max(tick, minimum)
+    }
+
+    /// 20 levels a side, one tick apart, about $50,000 per level growing outwards.
+    static func syntheticBook(around price: Amount, spec: AssetSpec) -> ([ExternalLevel], [ExternalLevel]) {
+        let tick = tick(at: price, spec: spec)
+        let bid0 = ((price - tick / 2) / tick).rounded(scale: 0, .down) * tick
+        let ask0 = bid0 + tick
+        var bids: [ExternalLevel] = []
+        var asks: [ExternalLevel] = []
+        let lot = lotSize(spec)
+        for i in 0..<20 {
+            let notional = Amount(50_000) * (1 + Amount(i) / 4)
+            var size = (notional / price).rounded(scale: spec.szDecimals, .down)
+            if size < lot { size = lot }
+            let bid = bid0 - Amount(i) * tick
+            if bid.isPositive { bids.append(ExternalLevel(px: bid, sz: size, n: 1 + i % 4)) }
+            asks.append(ExternalLevel(px: ask0 + Amount(i) * tick, sz: size, n: 1 + (i + 1) % 4))
+        }
+        return (bids, asks)
+    }
+}
+
+/// Plays one coin's market: a recorded script in a loop, or an endless seeded synthetic walk.
+struct MarketPlayer: Sendable {
+    enum Source: Sendable {
+        case script(MarketScript)
+        case synthetic(SyntheticMarket, candleMs: UInt64)
+    }
+
+    let coin: String
+    let spec: AssetSpec
+    var source: Source
+    let startMs: UInt64
+    /// Replay speed (2 = twice as fast) for scripts.
+    let speed: Double
+    private var loop: UInt64 = 0
+    private var index = 0
+    /// Synthetic: events of the current candle not yet due, and when its candle started.
+    private var pending: [(UInt64, MarketEvent)] = []
+    private var nextCandleAt: UInt64
+
+    init(coin: String, spec: AssetSpec, source: Source, startMs: UInt64, speed: Double = 1) {
+        self.coin = coin
+        self.spec = spec
+        self.source = source
+        self.startMs = startMs
+        self.speed = speed
+        self.nextCandleAt = startMs
+    }
+
+    /// Events due at or before `now`, in order (at most `limit`, so a long pause does not flood).
+    mutating func events(upTo now: UInt64, limit: Int = 2_000) -> [MarketEvent] {
+        var out: [MarketEvent] = []
+        switch source {
+        case .script(let script):
+            guard !script.steps.isEmpty, script.durationMs > 0 else { return [] }
+            let elapsed = UInt64(Double(now &- startMs) * speed)
+            while out.count < limit {
+                let step = script.steps[index]
+                let due = loop * script.durationMs + step.offsetMs
+                guard due <= elapsed else { break }
+                out.append(step.event)
+                index += 1
+                if index == script.steps.count {
+                    index = 0
+                    loop += 1
+                }
+            }
+        case .synthetic(var market, let candleMs):
+            while out.count < limit {
+                if pending.isEmpty {
+                    guard nextCandleAt <= now else { break }
+                    let candle = market.nextCandle()
+                    let events = MarketScripts.candleEvents(candle, coin: coin, spec: spec)
+                    pending = events.enumerated().map { (nextCandleAt + UInt64($0.offset / 2) * candleMs / 4, $0.element) }
+                    nextCandleAt += candleMs
+                }
+                guard let first = pending.first, first.0 <= now else { break }
+                out.append(first.1)
+                pending.removeFirst()
+            }
+            source = .synthetic(market, candleMs: candleMs)
+        }
+        return out
+    }
+}

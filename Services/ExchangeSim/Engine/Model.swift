@@ -1,0 +1,172 @@
+import Hyperliquid
+import Schema
+
+func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
+
+/// Status names as Hyperliquid reports them (orderStatus, orderUpdates).
+enum SimOrderStatus: String, Sendable {
+    case open, filled, canceled, triggered, rejected, marginCanceled, reduceOnlyCanceled, selfTradeCanceled
+    case scheduledCancel, siblingFilledCanceled
+    var isLive: Bool { self == .open || self == .triggered }
+}
+
+enum SimOrderKind: Sendable, Equatable {
+    case limit(Tif)
+    case trigger(isMarket: Bool, triggerPx: Amount, tpsl: Tpsl)
+
+    var isTrigger: Bool { if case .trigger = self { true } else { false } }
+}
+
+/// An order of a paper account. `sz` is what remains; `origSz` what was asked.
+struct SimOrder: Sendable {
+    let oid: UInt64
+    let user: Address
+    let asset: Int
+    let coin: String
+    let isBuy: Bool
+    var limitPx: Amount
+    var origSz: Amount
+    var sz: Amount
+    let reduceOnly: Bool
+    var kind: SimOrderKind
+    let cloid: Cloid?
+    let timestamp: UInt64
+    var status: SimOrderStatus = .open
+    var statusTimestamp: UInt64
+    var isPositionTpsl = false
+    /// normalTpsl children wait for this parent to fill before their trigger is armed.
+    var parentOid: UInt64?
+    /// TP/SL children of one parent: when one triggers, the others are canceled.
+    var ocoGroup: UInt64?
+    /// Time priority among resting orders (placement, or re-placement after a modify).
+    var sequence: UInt64
+
+    var side: String { isBuy ? "B" : "A" }
+
+    var tif: String? { if case .limit(let tif) = kind { tif.rawValue } else { nil } }
+
+    var orderTypeName: String {
+        switch kind {
+        case .limit: "Limit"
+        case .trigger(let isMarket, _, let tpsl):
+            (tpsl == .tp ? "Take Profit " : "Stop ") + (isMarket ? "Market" : "Limit")
+        }
+    }
+
+    var triggerPx: Amount? { if case .trigger(_, let px, _) = kind { px } else { nil } }
+
+    /// "Price above 105000" / "Price below …" / "N/A", as the frontend shows it.
+    var triggerCondition: String {
+        guard case .trigger(_, let px, let tpsl) = kind else { return "N/A" }
+        return (triggersAbove(tpsl: tpsl) ? "Price above " : "Price below ") + Wire.plain(px)
+    }
+
+    /// A take-profit sell (closing a long) and a stop buy (closing a short) trigger when the mark rises
+    /// to the trigger price; the other two when it falls to it.
+    func triggersAbove(tpsl: Tpsl) -> Bool { (tpsl == .tp) != isBuy }
+}
+
+/// A signed position of one asset.
+struct SimPosition: Sendable, Equatable {
+    var szi: Amount = 0
+    var entryPx: Amount = 0
+    var cumFundingAllTime: Amount = 0
+    var cumFundingSinceOpen: Amount = 0
+    var cumFundingSinceChange: Amount = 0
+}
+
+struct LeverageSetting: Sendable, Equatable {
+    var isCross: Bool
+    var leverage: Int
+}
+
+/// One fill of a paper account, as userFills reports it.
+struct SimFill: Sendable {
+    var coin: String
+    var px: Amount
+    var sz: Amount
+    var isBuy: Bool
+    var time: UInt64
+    var startPosition: Amount
+    var dir: String
+    var closedPnl: Amount
+    var hash: String
+    var oid: UInt64
+    var crossed: Bool
+    var fee: Amount
+    var tid: UInt64
+    var cloid: Cloid?
+
+    var wire: WireValue {
+        var entries: [(String, WireValue)] = [
+            ("coin", .string(coin)), ("px", .decimal(px)), ("sz", .decimal(sz)), ("side", .string(isBuy ? "B" : "A")),
+            ("time", .ms(time)), ("startPosition", .decimal(startPosition)), ("dir", .string(dir)),
+            ("closedPnl", .usd(closedPnl)), ("hash", .string(hash)), ("oid", .integer(oid)), ("crossed", .bool(crossed)),
+            ("fee", .usd(fee)), ("tid", .integer(tid)), ("feeToken", .string("USDC")),
+        ]
+        if let cloid { entries.append(("cloid", .string(cloid.rawValue))) }
+        return .object(entries)
+    }
+}
+
+struct FundingRecord: Sendable {
+    var time: UInt64
+    var coin: String
+    var usdc: Amount
+    var szi: Amount
+    var fundingRate: Amount
+    var hash: String
+
+    var wire: WireValue {
+        .object([
+            ("time", .ms(time)), ("hash", .string(hash)),
+            (
+                "delta",
+                .object([
+                    ("type", .string("funding")), ("coin", .string(coin)), ("usdc", .usd(usdc)), ("szi", .decimal(szi)),
+                    ("fundingRate", .decimal(fundingRate)), ("nSamples", .null),
+                ])
+            ),
+        ])
+    }
+}
+
+/// A paper account: cash, positions, settings and history.
+struct SimAccount: Sendable {
+    let address: Address
+    /// Deposits + realised P&L − fees + funding.
+    var usdc: Amount
+    var positions: [Int: SimPosition] = [:]
+    var leverage: [Int: LeverageSetting] = [:]
+    var fills: [SimFill] = []
+    var fundings: [FundingRecord] = []
+    var scheduledCancel: UInt64?
+    var scheduledCancelDay: UInt64 = 0
+    var scheduledCancelFired = 0
+    var requestsUsed = 0
+    var cumVolume: Amount = 0
+    var agents: Set<Address> = []
+    var leader: Address?
+
+    init(address: Address, usdc: Amount) {
+        self.address = address
+        self.usdc = usdc
+    }
+}
+
+/// The last 100 nonces of one signer: a new one must be above the smallest of them and unused.
+struct NonceBook: Sendable {
+    static let keep = 100
+    private(set) var nonces: [UInt64] = []  // ascending
+
+    func contains(_ n: UInt64) -> Bool { nonces.contains(n) }
+
+    /// The smallest nonce still accepted is above this (when 100 are kept).
+    var floor: UInt64? { nonces.count >= Self.keep ? nonces.first : nil }
+
+    mutating func insert(_ n: UInt64) {
+        let index = nonces.firstIndex(where: { $0 > n }) ?? nonces.count
+        nonces.insert(n, at: index)
+        if nonces.count > Self.keep { nonces.removeFirst() }
+    }
+}

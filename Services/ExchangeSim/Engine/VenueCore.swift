@@ -1,0 +1,291 @@
+import Hyperliquid
+import Schema
+
+/// Something the WebSocket side must tell subscribers.
+enum VenueEvent: Sendable {
+    /// One `orderUpdates` entry: {"order": {…}, "status": …, "statusTimestamp": …}.
+    case orderUpdate(user: Address, WireValue)
+    /// One `userFills` fill.
+    case fill(user: Address, WireValue)
+    /// One `trades` entry.
+    case trade(coin: String, WireValue)
+    /// The merged book of `coin` changed.
+    case bookChanged(coin: String)
+}
+
+/// The simulated venue: accounts, orders, matching against the external market, margin, funding,
+/// the dead man's switch and request authentication. Pure and synchronous: no sockets, files or
+/// clocks; every call that needs the time takes `now` in Unix milliseconds.
+struct VenueCore: Sendable {
+    let config: VenueConfig
+    let assets: [AssetSpec]
+    let assetIndex: [String: Int]
+
+    var accounts: [Address: SimAccount] = [:]
+    var agentOwner: [Address: Address] = [:]
+    var signerNonces: [Address: NonceBook] = [:]
+    var markets: [Int: ExternalBook] = [:]
+    var orders: [UInt64: SimOrder] = [:]
+    /// Resting limit orders per asset, best price first, then time.
+    var restingBids: [Int: [UInt64]] = [:]
+    var restingAsks: [Int: [UInt64]] = [:]
+    /// Trigger orders waiting for the mark, per asset (armed ones, and normalTpsl children waiting for
+    /// their parent, which are skipped until armed).
+    var triggers: [Int: [UInt64]] = [:]
+    var cloids: [Address: [Cloid: UInt64]] = [:]
+    var nextOid: UInt64 = 1_000_000_000
+    var nextTid: UInt64 = 1
+    var nextSequence: UInt64 = 1
+    var lastFundingHour: UInt64?
+    var candles = CandleHistory()
+    /// Live orders (resting limits and waiting triggers) per user.
+    var liveOrders: [Address: Set<UInt64>] = [:]
+
+    private(set) var events: [VenueEvent] = []
+
+    init(config: VenueConfig) {
+        self.config = config
+        self.assets = config.assets
+        var index: [String: Int] = [:]
+        for (i, a) in config.assets.enumerated() { index[a.name] = i }
+        self.assetIndex = index
+        for spec in config.accounts {
+            guard let address = parseAddress(spec.address) else { continue }
+            credit(address, amount: spec.usdc)
+            for agentText in spec.agents {
+                if let agent = parseAddress(agentText) { approveAgent(agent, for: address) }
+            }
+            if let leaderText = spec.leader, let leader = parseAddress(leaderText) {
+                accounts[address]?.leader = leader
+            }
+        }
+    }
+
+    // MARK: Accounts
+
+    /// Credits paper USDC; creates the account if needed.
+    mutating func credit(_ address: Address, amount: Amount) {
+        if accounts[address] == nil { accounts[address] = SimAccount(address: address, usdc: 0) }
+        accounts[address]!.usdc += amount
+    }
+
+    mutating func approveAgent(_ agent: Address, for owner: Address) {
+        agentOwner[agent] = owner
+        accounts[owner]?.agents.insert(agent)
+    }
+
+    mutating func drainEvents() -> [VenueEvent] {
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    mutating func emit(_ event: VenueEvent) { events.append(event) }
+
+    func spec(_ asset: Int) -> AssetSpec? { assets.indices.contains(asset) ? assets[asset] : nil }
+
+    func mark(_ asset: Int) -> Amount? { markets[asset]?.mark }
+
+    func leverage(_ user: Address, _ asset: Int) -> LeverageSetting {
+        if let setting = accounts[user]?.leverage[asset] { return setting }
+        let spec = assets[asset]
+        return LeverageSetting(isCross: !spec.onlyIsolated, leverage: min(config.defaultLeverage, spec.maxLeverage))
+    }
+
+    // MARK: /exchange
+
+    /// Answers one POST /exchange body.
+    mutating func handleExchange(body: [UInt8], now: UInt64) -> HTTPReply {
+        let request: ExchangeRequest
+        do {
+            request = try ExchangeRequest(json: body)
+        } catch {
+            return .text(VenueError.deserialize("\(error)"), status: 422)
+        }
+        let type = request.action["type"]?.stringValue ?? ""
+
+        // The nonce window is checked before the signature is read (as the exchange does).
+        let low = now > NonceManager.exchangeWindowPastMs ? now - NonceManager.exchangeWindowPastMs : 0
+        let high = now + NonceManager.exchangeWindowFutureMs
+        if request.nonce <= low { return .err(VenueError.nonceTooLow(request.nonce, minimum: low)) }
+        if request.nonce >= high { return .err(VenueError.nonceTooHigh(request.nonce, maximum: high)) }
+        if let expires = request.expiresAfter, expires < now { return .err(VenueError.actionExpired) }
+
+        if type == "approveAgent" { return handleApproveAgent(request, now: now) }
+
+        let action: Action
+        do {
+            action = try Action(wire: request.action)
+        } catch {
+            return .err(VenueError.unsupportedAction(type))
+        }
+
+        // Hash the action re-encoded in canonical wire order, as the exchange does after deserialising.
+        let canonical = action.wireValue
+        var recovered: [Address] = []
+        for network in networks {
+            if let signer = try? L1Signing.recoverSigner(
+                action: canonical, nonce: request.nonce, vaultAddress: request.vaultAddress,
+                expiresAfter: request.expiresAfter, network: network, signature: request.signature)
+            {
+                recovered.append(signer)
+            }
+        }
+        guard let signer = recovered.first(where: isKnownSigner) else {
+            let shown = recovered.first.map(\.lowercased) ?? Address.zero.lowercased
+            return .err(VenueError.unknownSigner(shown))
+        }
+        var user = agentOwner[signer] ?? signer
+        if let vault = request.vaultAddress {
+            guard accounts[vault]?.leader == user else { return .err(VenueError.vaultNotRegistered(vault.lowercased)) }
+            user = vault
+        }
+
+        var book = signerNonces[signer] ?? NonceBook()
+        if book.contains(request.nonce) { return .err(VenueError.duplicateNonce(request.nonce)) }
+        if let floor = book.floor, request.nonce <= floor {
+            return .err(VenueError.nonceTooLow(request.nonce, minimum: floor))
+        }
+        book.insert(request.nonce)
+        signerNonces[signer] = book
+
+        if let refusal = chargeRequests(user: user, action: action) { return .err(refusal) }
+
+        switch action {
+        case .order(let wires, let grouping, _):
+            let statuses = placeOrders(wires, grouping: grouping, user: user, now: now)
+            return .ok(type: "order", data: .object([("statuses", .array(statuses))]))
+        case .cancel(let cancels):
+            let statuses = cancels.map { cancel(user: user, asset: $0.asset, oid: $0.oid, now: now) }
+            return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
+        case .cancelByCloid(let cancels):
+            let statuses = cancels.map { c -> WireValue in
+                guard let oid = cloids[user]?[c.cloid] else { return .object([("error", .string(VenueError.missingOrder(asset: c.asset)))]) }
+                return cancel(user: user, asset: c.asset, oid: oid, now: now)
+            }
+            return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
+        case .modify(let modify):
+            let status = self.modify(modify, user: user, now: now)
+            if case .map = status, let error = status["error"]?.stringValue { return .err(error) }
+            return .ok(type: "default")
+        case .batchModify(let modifies):
+            let statuses = modifies.map { self.modify($0, user: user, now: now) }
+            return .ok(type: "order", data: .object([("statuses", .array(statuses))]))
+        case .scheduleCancel(let time):
+            if let error = scheduleCancel(user: user, time: time, now: now) { return .err(error) }
+            return .ok(type: "default")
+        case .updateLeverage(let asset, let isCross, let leverage):
+            if let error = updateLeverage(user: user, asset: asset, isCross: isCross, leverage: leverage) {
+                return .err(error)
+            }
+            return .ok(type: "default")
+        }
+    }
+
+    private var networks: [Network] {
+        switch config.network {
+        case .any: [.testnet, .mainnet]
+        case .testnet: [.testnet]
+        case .mainnet: [.mainnet]
+        }
+    }
+
+    /// A funded paper account or an approved agent.
+    func isKnownSigner(_ address: Address) -> Bool {
+        agentOwner[address] != nil || accounts[address] != nil
+    }
+
+    /// The address-based budget: `initialRequestBudget` plus one request per USDC traded; cancels may
+    /// go past it up to min(cap + 100,000, 2 × cap). Each order or cancel in a batch counts.
+    private mutating func chargeRequests(user: Address, action: Action) -> String? {
+        guard var account = accounts[user] else { return nil }
+        let count: Int
+        var isCancel = false
+        switch action {
+        case .order(let orders, _, _): count = max(orders.count, 1)
+        case .batchModify(let modifies): count = max(modifies.count, 1)
+        case .cancel(let cancels):
+            count = max(cancels.count, 1)
+            isCancel = true
+        case .cancelByCloid(let cancels):
+            count = max(cancels.count, 1)
+            isCancel = true
+        default: count = 1
+        }
+        let volume = account.cumVolume.rounded(scale: 0, .down)
+        let cap = config.initialRequestBudget + Int(volume.doubleValue)
+        let limit = isCancel ? min(cap + 100_000, cap * 2) : cap
+        let used = account.requestsUsed + count
+        if used > limit {
+            return VenueError.cumulativeRequests(used: used, cap: limit, volume: Wire.plain(account.cumVolume.rounded(scale: 2, .plain)))
+        }
+        account.requestsUsed = used
+        accounts[user] = account
+        return nil
+    }
+
+    /// approveAgent is user-signed (EIP-712 `HyperliquidTransaction:ApproveAgent`), not an L1 action.
+    private mutating func handleApproveAgent(_ request: ExchangeRequest, now: UInt64) -> HTTPReply {
+        let a = request.action
+        guard let agentText = a["agentAddress"]?.stringValue, let agent = parseAddress(agentText),
+            let nonce = a["nonce"]?.uint64Value
+        else { return .text(VenueError.deserialize("approveAgent"), status: 422) }
+        let chain = a["hyperliquidChain"]?.stringValue ?? "Testnet"
+        var chainId = EIP712.userSignedChainId
+        if let text = a["signatureChainId"]?.stringValue {
+            chainId = UInt64(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16) ?? chainId
+        }
+        let fields = [
+            EIP712.Field("hyperliquidChain", .string(chain)), EIP712.Field("agentAddress", .address(agent)),
+            EIP712.Field("agentName", .string(a["agentName"]?.stringValue ?? "")), EIP712.Field("nonce", .uint64(nonce)),
+        ]
+        let digest = EIP712.digest(
+            domain: EIP712.userSignedDomain(chainId: chainId), primaryType: "HyperliquidTransaction:ApproveAgent",
+            fields: fields)
+        guard let signer = try? request.signature.recoverAddress(digest: digest) else {
+            return .err(VenueError.unknownSigner(Address.zero.lowercased))
+        }
+        guard accounts[signer] != nil else { return .err(VenueError.unknownSigner(signer.lowercased)) }
+        var book = signerNonces[signer] ?? NonceBook()
+        if book.contains(request.nonce) { return .err(VenueError.duplicateNonce(request.nonce)) }
+        book.insert(request.nonce)
+        signerNonces[signer] = book
+        approveAgent(agent, for: signer)
+        return .ok(type: "default")
+    }
+
+    // MARK: Leverage and the dead man's switch
+
+    mutating func updateLeverage(user: Address, asset: Int, isCross: Bool, leverage: Int) -> String? {
+        guard let spec = spec(asset) else { return VenueError.unknownAsset(asset) }
+        guard leverage >= 1, leverage <= spec.maxLeverage else { return VenueError.invalidLeverage }
+        if isCross && spec.onlyIsolated { return VenueError.crossNotAllowed }
+        let old = self.leverage(user, asset)
+        accounts[user]?.leverage[asset] = LeverageSetting(isCross: isCross, leverage: leverage)
+        // Lowering leverage must still leave the margin to carry what is open.
+        if leverage < old.leverage, let account = accounts[user], availableMargin(account) < 0 {
+            accounts[user]?.leverage[asset] = old
+            return VenueError.insufficientMargin(asset: asset)
+        }
+        return nil
+    }
+
+    mutating func scheduleCancel(user: Address, time: UInt64?, now: UInt64) -> String? {
+        guard var account = accounts[user] else { return nil }
+        guard let time else {
+            account.scheduledCancel = nil
+            accounts[user] = account
+            return nil
+        }
+        if account.cumVolume < config.scheduleCancelMinVolume {
+            return VenueError.scheduleCancelVolume(required: Wire.plain(config.scheduleCancelMinVolume))
+        }
+        if time < now + 5_000 { return VenueError.scheduleCancelTooEarly }
+        let day = now / 86_400_000
+        if account.scheduledCancelDay == day && account.scheduledCancelFired >= 10 {
+            return VenueError.scheduleCancelTooMany
+        }
+        account.scheduledCancel = time
+        accounts[user] = account
+        return nil
+    }
+}

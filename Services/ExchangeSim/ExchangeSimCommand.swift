@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Hyperliquid
+import Logging
+import Market
+import Schema
+
+/// exchange-sim: a Hyperliquid-compatible venue (POST /info, POST /exchange, WebSocket /ws) for paper
+/// mode, development and tests.
+@main
+struct ExchangeSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange-sim",
+        abstract: "A Hyperliquid-compatible venue for paper trading, development and tests.")
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one; the chosen port is printed).") var port = 3001
+    @Option(help: "JSON config file: accounts, assets, fees, funding, market.") var config: String?
+    @Flag(help: "Validate the configuration (and market data) and exit.") var checkConfig = false
+    @Option(help: "Market source: hyperliquid, binance-trades, ftx-candles or synthetic.") var market: String?
+    @Option(help: "Seed of the synthetic market.") var seed: UInt64?
+    @Option(help: "Folder with the recorded market data (default: ../shared/data).") var dataDir: String?
+    @Option(help: "Signature domain to accept: any, testnet or mainnet.") var network: String?
+    @Option(help: "Seconds a candle takes to play (synthetic and FTX sources).") var candleSeconds: Double?
+    @Option(help: "Replay speed of recorded files.") var speed: Double?
+    @Option(name: .customLong("fund"), help: "Credit ADDRESS=AMOUNT USDC at start (repeatable).") var fund: [String] = []
+    @Option(help: "Enable /admin routes, protected by this bearer token.") var adminToken: String?
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "exchange-sim")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        let settings: VenueConfig
+        let setup: MarketSetup
+        do {
+            settings = try loadConfig()
+            setup = try MarketSetup.build(settings: settings, now: VenueService.nowMs())
+        } catch {
+            FileHandle.standardError.write(Data("exchange-sim: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if checkConfig {
+            print(
+                "exchange-sim: configuration OK (\(settings.assets.count) assets, \(settings.accounts.count) accounts, "
+                    + "market \(setup.description))")
+            return
+        }
+
+        let hub = WebSocketHub()
+        let service = VenueService(
+            core: VenueCore(config: settings), players: setup.players, hub: hub, sourceDescription: setup.description)
+        let faults = FaultInjector()
+        let limits = IPRateLimits()
+        let router = HTTPServer.buildRouter(
+            service: service, faults: faults, limits: limits, adminToken: adminToken, logger: logger)
+        let host = self.host
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            configuration: .init(address: .hostname(host, port: port), serverName: "exchange-sim"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                let line = "exchange-sim listening on http://\(host):\(bound) (market: \(setup.description))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            },
+            logger: logger)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            group.addTask {
+                while !Task.isCancelled {
+                    await service.advance(now: VenueService.nowMs())
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The config file, then the flags over it.
+    func loadConfig() throws -> VenueConfig {
+        var settings = VenueConfig()
+        if let path = config {
+            guard let data = FileManager.default.contents(atPath: path) else { throw SetupError("cannot read config \(path)") }
+            do {
+                settings = try JSONDecoder().decode(VenueConfig.self, from: data)
+            } catch {
+                throw SetupError("config \(path): \(error)")
+            }
+        }
+        if let market {
+            guard let source = MarketSource(rawValue: market) else {
+                throw SetupError("--market must be one of \(MarketSource.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            settings.market.source = source
+        }
+        if let seed { settings.market.seed = seed }
+        if let dataDir { settings.market.dataDir = dataDir }
+        if let candleSeconds { settings.market.candleSeconds = candleSeconds }
+        if let speed { settings.market.speed = speed }
+        if let network {
+            guard let parsed = SignatureNetwork(rawValue: network) else { throw SetupError("--network must be any, testnet or mainnet") }
+            settings.network = parsed
+        }
+        for entry in fund {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parseAddress(parts[0]) != nil, let amount = Wire.amount(parts[1]), amount.isPositive else {
+                throw SetupError("--fund takes ADDRESS=AMOUNT, got \(entry)")
+            }
+            settings.accounts.append(AccountSpec(address: parts[0], usdc: amount))
+        }
+        let problems = settings.validate()
+        if !problems.isEmpty { throw SetupError("invalid configuration:\n  " + problems.joined(separator: "\n  ")) }
+        return settings
+    }
+}
+
+struct SetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The market players for the configured source; reads the data files.
+struct MarketSetup {
+    var players: [MarketPlayer]
+    var description: String
+
+    static let hyperliquidFile = "btc-hyperliquid-ws-2025-01-26.ndjson"
+    static let binanceFile = "btcusdt-trades-binance-futures-2020-02-22.csv"
+    static let ftxFile = "btc-perp-1m-ftx-2022-01.csv"
+
+    /// --data-dir / config, then $BREAKWATER_DATA_DIR, then ../shared/data from the working directory or
+    /// from the repository holding the executable (<repo>/.build/<config>/exchange-sim).
+    static func dataDirectory(_ configured: String?) -> String? {
+        var candidates: [String] = []
+        if let configured { candidates.append(configured) }
+        if let env = ProcessInfo.processInfo.environment["BREAKWATER_DATA_DIR"] { candidates.append(env) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/../shared/data")
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized.path)
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func build(settings: VenueConfig, now: UInt64) throws -> MarketSetup {
+        let m = settings.market
+        let dir = dataDirectory(m.dataDir)
+        if m.dataDir != nil && dir != m.dataDir { throw SetupError("data folder \(m.dataDir!) does not exist") }
+        var source = m.source
+        if source == nil {
+            source = dir.map { FileManager.default.fileExists(atPath: $0 + "/" + hyperliquidFile) } == true ? .hyperliquid : .synthetic
+        }
+        func read(_ name: String) throws -> String {
+            guard let dir else { throw SetupError("market \(source!.rawValue) needs the data folder (../shared/data or --data-dir)") }
+            let path = dir + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else { throw SetupError("cannot read \(path)") }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let candleMs = UInt64(m.candleSeconds * 1000)
+        var players: [MarketPlayer] = []
+        var recordedCoin: String?
+        if let btc = settings.assets.firstIndex(where: { $0.name == "BTC" }), source != .synthetic {
+            let spec = settings.assets[btc]
+            let script: MarketScript
+            switch source! {
+            case .hyperliquid: script = try MarketScripts.hyperliquidCapture(read(hyperliquidFile), coin: "BTC")
+            case .binanceTrades: script = try MarketScripts.binanceTrades(read(binanceFile), coin: "BTC", spec: spec)
+            case .ftxCandles:
+                let candles = try CandleFile.parse(read(ftxFile))
+                script = try MarketScripts.candles(candles, coin: "BTC", spec: spec, candleMs: candleMs)
+            case .synthetic: fatalError("unreachable")
+            }
+            players.append(MarketPlayer(coin: "BTC", spec: spec, source: .script(script), startMs: now, speed: m.speed))
+            recordedCoin = "BTC"
+        }
+        for (i, spec) in settings.assets.enumerated() where spec.name != recordedCoin {
+            let start = m.startPrices[spec.name] ?? 100
+            let tick = MarketScripts.tick(at: Amount(start), spec: spec)
+            let synthetic = SyntheticMarket(
+                settings: .init(seed: m.seed &+ UInt64(i), startPrice: start, intervalSeconds: 60, tick: tick))
+            players.append(MarketPlayer(coin: spec.name, spec: spec, source: .synthetic(synthetic, candleMs: candleMs), startMs: now))
+        }
+        var description = source!.rawValue
+        if source == .synthetic { description += " seed \(m.seed)" }
+        if let recordedCoin, settings.assets.count > 1 { description += " (\(recordedCoin)); others synthetic seed \(m.seed)" }
+        return MarketSetup(players: players, description: description)
+    }
+}
