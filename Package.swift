@@ -57,12 +57,19 @@ let package = Package(
         .target(name: "Schema", path: "Shared/Schema"),
         .target(name: "Market", dependencies: ["Schema"], path: "Shared/Market"),
         .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
-        .target(name: "Risk", dependencies: ["Schema"], path: "Shared/Risk"),
+        .target(name: "Risk", dependencies: ["Schema", "Market"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
 
         // Edges: sockets, files, HTTP
-        .target(name: "Hyperliquid", dependencies: ["CSecp256k1"], path: "Shared/Hyperliquid"),
+        .target(
+            name: "Hyperliquid",
+            dependencies: [
+                "CSecp256k1", "Schema", "Resilience", "Market", httpClient, log, metrics,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            path: "Shared/Hyperliquid"),
         .target(
             name: "Recall",
             dependencies: [
@@ -141,7 +148,12 @@ let package = Package(
             ],
             path: "Tests/RecallTests"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
-        .testTarget(name: "HyperliquidTests", dependencies: ["Hyperliquid"], path: "Tests/HyperliquidTests"),
+        .testTarget(
+            name: "HyperliquidTests",
+            dependencies: [
+                "Hyperliquid", "Schema", "Resilience", "Market", httpClient, .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/HyperliquidTests"),
         .testTarget(
             name: "ExchangeSimTests", dependencies: ["ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
             path: "Tests/ExchangeSimTests", exclude: ["sdk"]),

@@ -30,8 +30,8 @@ struct RecallBench: AsyncParsableCommand {
     @Option(help: "Past set-ups (with outcomes) stored before timing.")
     var history = 2_000
 
-    @Option(help: "Recall deadline in milliseconds.")
-    var deadlineMs = 50
+    @Option(help: "Recall deadline in milliseconds (the signal generator's default).")
+    var deadlineMs = 100
 
     func run() async throws {
         let bars = try loadBars(count: history + 3 * cycles + SetupFeatureTracker.warmUpBars + 20)
@@ -57,6 +57,10 @@ struct RecallBench: AsyncParsableCommand {
         remaining = remaining.dropFirst(history)
         await service.flushPendingWrites()
         print("stored \(seeded) set-ups with outcomes")
+        // The bulk writes may have tripped the breaker: time "healthy" only once Chroma answers.
+        guard await cycle.waitForChroma(within: .seconds(60)) else {
+            throw ValidationError("ChromaDB did not answer recall within 60 s after seeding")
+        }
 
         let healthy = await cycle.time(remaining.prefix(cycles))
         remaining = remaining.dropFirst(cycles)
@@ -141,6 +145,28 @@ struct SignalCycle {
             previous = (id, bar.close.doubleValue, direction)
         }
         return stored
+    }
+
+    /// Until every write is in and Chroma has answered 20 reads in a row.
+    func waitForChroma(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        let probe = [Double](repeating: 0, count: SetupFeatures.dimension)
+        var inARow = 0
+        while ContinuousClock.now < deadline {
+            if service.status().pendingWrites > 0 {
+                await service.flushPendingWrites()
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            if await service.recall(features: probe, symbol: "BTC", direction: .long).source == .chroma {
+                inARow += 1
+                if inARow >= 20 { return true }
+            } else {
+                inARow = 0
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        return false
     }
 
     mutating func time(_ bars: ArraySlice<Bar>) async -> CycleTimes {

@@ -11,6 +11,8 @@ import Synchronization
 
 struct RiskConfig: Sendable {
     var limits: RiskLimits
+    /// nil when `risk.exits.enabled` is false.
+    var exits: ExitPolicy?
     var instrument: Instrument
     var startingCapital: Amount
     /// Bearer token for the operator routes; nil refuses them all.
@@ -35,8 +37,25 @@ struct RiskConfig: Sendable {
         if let token, token.count < 16 {
             settings.problem("risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN) must be at least 16 characters")
         }
+        var exits: ExitPolicy?
+        if settings.bool("risk.exits.enabled", default: true) {
+            let hardStop = settings.double("risk.exits.hardStop", default: 0.03, in: 0.0001...1)
+            let activation = settings.double("risk.exits.trailing.activation", default: 0.01, in: 0...10)
+            let holdingMinutes = settings.int("risk.exits.maxHoldingMinutes", default: 0, in: 0...1_000_000)
+            let policy = ExitPolicy(
+                emergencyLoss: settings.amount("risk.exits.emergencyLoss", default: 250, minimum: 1),
+                hardStop: hardStop,
+                trailingStop: .init(
+                    activationProfit: activation,
+                    atrMultiple: settings.double("risk.exits.trailing.atrMultiple", default: 3, in: 0.1...100),
+                    minDistance: settings.double("risk.exits.trailing.minDistance", default: 0.003, in: 0...1),
+                    maxDistance: settings.double("risk.exits.trailing.maxDistance", default: 0.02, in: 0...1)),
+                maxHoldingNanos: holdingMinutes == 0 ? nil : Int64(holdingMinutes) * 60_000_000_000)
+            for problem in policy.validationErrors() { settings.problem("risk.exits: \(problem)") }
+            exits = policy
+        }
         return RiskConfig(
-            limits: limits,
+            limits: limits, exits: exits,
             instrument: Instrument(
                 symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8),
                 minOrderValue: settings.amount("signal.minOrderValue", default: 10)),
@@ -48,14 +67,17 @@ struct RiskConfig: Sendable {
 /// The risk book behind a lock: the bus loop, the timer and the operator routes share it.
 final class Gate: Sendable {
     private let book: Mutex<RiskBook>
+    /// The one exit engine: it emits exit intents, which go through the same rules as any other.
+    private let exits: Mutex<ExitDesk?>
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
 
     let adminToken: String?
 
-    init(book: RiskBook, runtime: ServiceRuntime, adminToken: String?) {
+    init(book: RiskBook, exits: ExitDesk?, runtime: ServiceRuntime, adminToken: String?) {
         self.book = Mutex(book)
+        self.exits = Mutex(exits)
         self.runtime = runtime
         self.adminToken = adminToken
         decisions = Counter(label: "breakwater_risk_decisions_total", factory: runtime.metrics)
@@ -90,6 +112,31 @@ final class Gate: Sendable {
         runtime.publish(verdict.decision, traceId: traceId)
         if let order = verdict.order { runtime.publish(order, traceId: traceId) }
         publish(verdict.stateChanges, traceId: traceId)
+    }
+
+    func withExits<T>(_ body: (inout ExitDesk?) -> T) -> T { exits.withLock { body(&$0) } }
+
+    /// Fills move positions; the exit engine follows the book's view of each.
+    func apply(_ fill: Fill, now: EpochNanos) {
+        let (changes, size, entry) = withBook { book in
+            let changes = book.apply(fill, now: now)
+            let symbol = fill.symbol ?? ""
+            return (changes, book.position(symbol), book.entryPrice(symbol))
+        }
+        publish(changes)
+        withExits {
+            $0?.sync(symbol: fill.symbol ?? "", size: size, entryPrice: entry, time: fill.time, strategy: fill.strategy)
+        }
+    }
+
+    /// Marks the bar's close and lets the exit engine look at the position.
+    func onBar(_ bar: Bar, traceId: String, now: EpochNanos) {
+        publish(withBook { $0.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now) })
+        guard let exit = withExits({ $0?.onBar(bar, now: now) }) else { return }
+        runtime.logger.notice(
+            "exit fired", metadata: ["path": "\(exit.path.rawValue)", "detail": "\(exit.detail)", "symbol": "\(bar.symbol ?? "")"])
+        runtime.publish(exit.intent, traceId: traceId)
+        evaluate(exit.intent, traceId: traceId)
     }
 
     /// The current state, restated for subscribers that started after the last transition.
@@ -147,7 +194,10 @@ await ServiceMain.run(
         if config.adminToken == nil {
             runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
         }
-        return Gate(book: book, runtime: runtime, adminToken: config.adminToken)
+        let exits = config.exits.map {
+            ExitDesk(engine: ExitEngine(policy: $0), instruments: [config.instrument.symbol: config.instrument])
+        }
+        return Gate(book: book, exits: exits, runtime: runtime, adminToken: config.adminToken)
     },
     routes: { gate in operatorRoutes(gate, token: gate.adminToken) }
 ) { gate in
@@ -162,7 +212,7 @@ await ServiceMain.run(
         }
     }
     let stream = try runtime.subscribe(
-        to: [.signalGenerator, .executor, .feedHandler], topics: ["intent.", "exec.", "acct.", "md.bar."])
+        to: [.signalGenerator, .executor, .feedHandler], topics: ["intent.", "sig.", "exec.", "acct.", "md.bar."])
     let housekeeping = Task {
         while !Task.isCancelled {
             let now = runtime.clock.now()
@@ -183,8 +233,10 @@ await ServiceMain.run(
             case .orderIntent:
                 gate.evaluate(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
             case .fill:
-                let fill = try raw.decode(Fill.self)
-                gate.publish(gate.withBook { $0.apply(fill, now: now) })
+                gate.apply(try raw.decode(Fill.self), now: now)
+            case .signal:
+                let signal = try raw.decode(Signal.self)
+                gate.withExits { $0?.onSignal(signal) }
             case .orderAck:
                 let ack = try raw.decode(OrderAck.self)
                 gate.withBook { $0.apply(ack, now: now) }
@@ -198,8 +250,7 @@ await ServiceMain.run(
                 let snapshot = try raw.decode(AccountSnapshot.self)
                 gate.publish(gate.withBook { $0.apply(snapshot, now: now) })
             case .bar:
-                let bar = try raw.decode(Bar.self)
-                gate.publish(gate.withBook { $0.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now) })
+                gate.onBar(try raw.decode(Bar.self), traceId: raw.header.traceId, now: now)
             default:
                 continue
             }

@@ -243,7 +243,9 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
                 desk.withLock { $0.onDecision(decision) }
                 recall?.decided(decision)
             case .fill:
-                await recall?.filled(try raw.decode(Fill.self))
+                let fill = try raw.decode(Fill.self)
+                desk.withLock { $0.onExitFill(fill) }
+                await recall?.filled(fill)
             case .riskState:
                 let change = try raw.decode(RiskStateChange.self)
                 desk.withLock { $0.onTradingState(change.state) }

@@ -59,6 +59,7 @@ public final class Subscriber: Sendable {
                 while let frames = ZMQ.receiveFrames(socket) {
                     receiver.accept(frames)
                 }
+                receiver.flush()
             }
             zmq_close(socket)
             done.signal()
@@ -116,9 +117,19 @@ struct Receiver {
     let handler: @Sendable (BusEvent) -> Void
     var tracker = SequenceTracker()
     var complaints = 0
+    /// Counted per drained batch, not per message: the counters take a lock.
+    var received: UInt64 = 0
+    var heardInBatch: Set<String> = []
+
+    mutating func flush() {
+        if received > 0 { counters.add(.received, received) }
+        received = 0
+        for source in heardInBatch { heard.record(source) }
+        heardInBatch.removeAll(keepingCapacity: true)
+    }
 
     mutating func accept(_ frames: [[UInt8]]) {
-        counters.add(.received)
+        received += 1
         guard frames.count == 2 else {
             reject(.malformed("expected 2 frames, got \(frames.count)"), topic: frames.first ?? [])
             return
@@ -130,7 +141,7 @@ struct Receiver {
             reject(error, topic: frames[0])
             return
         }
-        heard.record(raw.header.source)
+        heardInBatch.insert(raw.header.source)
         let key = EnvelopeHeaderKey(
             source: raw.header.source, instance: raw.header.instance, sequence: raw.header.sequence)
         switch tracker.observe(key) {

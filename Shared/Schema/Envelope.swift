@@ -158,19 +158,27 @@ public enum EnvelopeCodec {
             try scanner.expect(UInt8(ascii: "{"))
             if !scanner.consumeIf(UInt8(ascii: "}")) {
                 repeat {
-                    let key = try scanner.readString()
+                    // Known keys are matched as bytes; anything else is read, then ignored.
+                    enum Key { case v, type, src, inst, seq, ts, trace, sym, body, other }
+                    let key: Key =
+                        if scanner.consumeKey("v") { .v } else if scanner.consumeKey("type") { .type }
+                        else if scanner.consumeKey("src") { .src } else if scanner.consumeKey("inst") { .inst }
+                        else if scanner.consumeKey("seq") { .seq } else if scanner.consumeKey("ts") { .ts }
+                        else if scanner.consumeKey("trace") { .trace } else if scanner.consumeKey("sym") { .sym }
+                        else if scanner.consumeKey("body") { .body } else { .other }
+                    if key == .other { _ = try scanner.readString() }
                     try scanner.expect(UInt8(ascii: ":"))
                     switch key {
-                    case "v": version = Int(exactly: try scanner.readInteger())
-                    case "type": type = try scanner.readString()
-                    case "src": source = try scanner.readString()
-                    case "inst": instance = try scanner.readString()
-                    case "seq": sequence = try scanner.readUnsignedInteger()
-                    case "ts": publishTime = try scanner.readInteger()
-                    case "trace": traceId = try scanner.readString()
-                    case "sym": symbol = try scanner.readNullableString()
-                    case "body": body = try scanner.skipValue()
-                    default: _ = try scanner.skipValue()  // unknown fields are ignored
+                    case .v: version = Int(exactly: try scanner.readInteger())
+                    case .type: type = try scanner.readString()
+                    case .src: source = try scanner.readString()
+                    case .inst: instance = try scanner.readString()
+                    case .seq: sequence = try scanner.readUnsignedInteger()
+                    case .ts: publishTime = try scanner.readInteger()
+                    case .trace: traceId = try scanner.readString()
+                    case .sym: symbol = try scanner.readNullableString()
+                    case .body: body = try scanner.skipValue()
+                    case .other: _ = try scanner.skipValue()  // unknown fields are ignored
                     }
                 } while scanner.consumeIf(UInt8(ascii: ","))
                 try scanner.expect(UInt8(ascii: "}"))

@@ -80,32 +80,50 @@ struct JSONScanner {
 
     mutating func readInteger() throws -> Int64 {
         skipWhitespace()
+        let negative = index < bytes.count && bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let magnitude = try readUnsignedInteger()
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw fail("integer out of range") }
+            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw fail("integer out of range") }
+        return Int64(magnitude)
+    }
+
+    /// Digits accumulated in place: no string is made for a number.
+    mutating func readUnsignedInteger() throws -> UInt64 {
+        skipWhitespace()
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        let digitsStart = index
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        guard index > digitsStart, index - digitsStart <= 19 else { throw fail("expected an integer") }
+        var value: UInt64 = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { throw fail("integer out of range") }
+            value = sum
+            index += 1
+        }
+        guard index > start else { throw fail("expected an integer") }
         if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
             throw fail("expected an integer, found a fraction")
-        }
-        guard let value = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) else {
-            throw fail("integer out of range")
         }
         return value
     }
 
-    mutating func readUnsignedInteger() throws -> UInt64 {
+    /// Whether the next value is the string `key` (its bytes, no escapes); consumes it if so.
+    /// Lets the header reader match its keys without making a string for each.
+    mutating func consumeKey(_ key: StaticString) -> Bool {
         skipWhitespace()
-        let start = index
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-        guard index > start, index - start <= 20 else { throw fail("expected an unsigned integer") }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
-            throw fail("expected an integer, found a fraction")
+        let count = key.utf8CodeUnitCount
+        guard index + count + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\""),
+            bytes[index + count + 1] == UInt8(ascii: "\"")
+        else { return false }
+        let matches = key.withUTF8Buffer { expected in
+            for offset in 0..<count where bytes[index + 1 + offset] != expected[offset] { return false }
+            return true
         }
-        guard let value = UInt64(String(decoding: bytes[start..<index], as: UTF8.self)) else {
-            throw fail("integer out of range")
-        }
-        return value
+        if matches { index += count + 2 }
+        return matches
     }
 
     /// Skips one value and returns its byte range.

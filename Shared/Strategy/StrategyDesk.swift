@@ -152,6 +152,17 @@ public struct StrategyDesk: Sendable {
     }
 
     public mutating func onTradingState(_ state: TradingState) { tradingState = state }
+
+    /// An exit the risk gate made (a stop, a trailing stop) changed the position behind the
+    /// desk's back: the intended position follows the fill.
+    public mutating func onExitFill(_ fill: Fill) {
+        guard fill.purpose == .exit, fill.symbol == settings.instrument.symbol else { return }
+        let signed = fill.side == .buy ? fill.size : -fill.size
+        // Never past flat: an exit only shrinks.
+        let after = intendedPosition + signed
+        intendedPosition = after.signum == intendedPosition.signum ? after : .zero
+        if intendedPosition.isZero { positionStrategy = nil }
+    }
     /// Only a `stale` feed blocks entries; a status for another symbol is ignored (one
     /// without a symbol applies to all).
     public mutating func onFeedStatus(_ status: FeedStatus) {

@@ -58,6 +58,8 @@ final class RunningSystem: @unchecked Sendable {
     private let output: URL
 
     static let services = ["feed-handler", "signal-generator", "risk-gate", "executor", "trace-recorder"]
+    /// The risk gate's operator token in every test system.
+    static let adminToken = "test-operator-token-0123456789"
 
     /// `overrides` are merged over the generated config (nested dictionaries).
     init(overrides: [String: Any]) throws {
@@ -88,6 +90,9 @@ final class RunningSystem: @unchecked Sendable {
         process.executableURL = Repository.binaries.appendingPathComponent("breakwater")
         process.arguments = ["up", "--config", configPath, "--var-dir", directory.appendingPathComponent("var").path]
         process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["BREAKWATER_RISK_ADMIN_TOKEN"] = Self.adminToken
+        process.environment = environment
         process.standardOutput = log
         process.standardError = log
         try process.run()
@@ -166,6 +171,17 @@ final class RunningSystem: @unchecked Sendable {
     }
 
     func trace() throws -> TraceDatabase { try TraceDatabase(path: traceDatabase) }
+
+    /// POST on a service's admin port, with a bearer token if given; the status code and body.
+    func adminPost(_ service: String, _ path: String, body: String, token: String?) async throws -> (Int, String) {
+        let entry = try #require(await entry(service))
+        var request = URLRequest(url: URL(string: try #require(entry["admin"] as? String) + path)!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
 
     /// Stops everything: `down` first, then signals, then SIGKILL to anything left.
     func stop() async {

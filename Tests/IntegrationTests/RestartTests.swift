@@ -48,7 +48,22 @@ extension SystemTests {
             try await system.waitUntil("the replay to end", timeout: .seconds(120)) {
                 try system.trace().messages(FeedStatus.self).contains { $0.body.state == .ended }
             }
-            try await Task.sleep(for: .seconds(2))
+
+            // The kill switch: refused without the operator's token, effective with it.
+            let engage = #"{"engaged": true, "reason": "drill"}"#
+            let (refused, _) = try await system.adminPost("risk-gate", "/kill-switch", body: engage, token: nil)
+            #expect(refused == 401)
+            let (wrong, _) = try await system.adminPost("risk-gate", "/kill-switch", body: engage, token: "not-the-token-0000")
+            #expect(wrong == 401)
+            let (accepted, answer) = try await system.adminPost(
+                "risk-gate", "/kill-switch", body: engage, token: RunningSystem.adminToken)
+            #expect(accepted == 200, "\(answer)")
+            try await system.waitUntil("the risk gate halted by the kill switch", timeout: .seconds(10)) {
+                try system.trace().messages(RiskStateChange.self).contains {
+                    $0.body.state == .halted && $0.body.killSwitch
+                }
+            }
+            try await Task.sleep(for: .seconds(1))
         }
         #expect(killedAt != nil)
 

@@ -100,3 +100,32 @@ struct SignalEngineTests {
         #expect(output.signal.reasons.map(\.code) == [.duplicate])
     }
 }
+
+@Suite("Strategy desk and the risk gate's exits")
+struct ExitFillTests {
+    @Test("an exit fill shrinks the intended position, never past flat; other fills do not")
+    func exitFill() throws {
+        var desk = StrategyDesk(
+            strategies: [RsiMeanReversion(parameters: .init(period: 3, oversold: 30, overbought: 70))],
+            settings: .init(instrument: Instrument(symbol: "BTC", szDecimals: 5), tradeNotional: 1_000))
+        var counter = 0
+        for bar in bars([100, 99, 98, 97]) {
+            _ = desk.onBar(bar, now: 0) {
+                counter += 1
+                return "id\(counter)"
+            }
+        }
+        #expect(desk.intendedPosition == Amount("10.30927"))
+        func fill(_ side: Side, _ size: Amount, _ purpose: OrderPurpose) -> Fill {
+            Fill(
+                fillId: "f\(size)\(purpose)", clientOrderId: "c", symbol: "BTC", side: side, price: 97, size: size,
+                fee: 0, liquidity: .taker, purpose: purpose, strategy: "x", time: 0)
+        }
+        desk.onExitFill(fill(.sell, "5", .entry))
+        #expect(desk.intendedPosition == Amount("10.30927"))
+        desk.onExitFill(fill(.sell, "5", .exit))
+        #expect(desk.intendedPosition == Amount("5.30927"))
+        desk.onExitFill(fill(.sell, "9", .exit))
+        #expect(desk.intendedPosition == .zero)
+    }
+}

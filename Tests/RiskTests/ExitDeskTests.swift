@@ -1,0 +1,46 @@
+import Risk
+import Schema
+import Testing
+
+@Suite("Exit desk")
+struct ExitDeskTests {
+    let btc = Instrument(symbol: "BTC", szDecimals: 5)
+
+    func bar(_ close: Amount, minute: Int64) -> Bar {
+        Bar(
+            symbol: "BTC", intervalSeconds: 60, openTime: minute * 60_000_000_000, open: close, high: close,
+            low: close, close: close, volume: 1_000)
+    }
+
+    @Test("a long position past its hard stop gets one exit intent for the whole position, tagged with the path")
+    func hardStop() throws {
+        var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
+        desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
+        #expect(desk.onBar(bar(39_500, minute: 1), now: 1) == nil)  // −1.25 %: not yet
+        let exit = try #require(desk.onBar(bar(39_100, minute: 2), now: 2))  // −2.25 %
+        #expect(exit.path == .hardStop)
+        #expect(exit.intent.side == .sell)
+        #expect(exit.intent.size == "0.02")
+        #expect(exit.intent.purpose == .exit && exit.intent.reduceOnly)
+        #expect(exit.intent.origin == "exit:hard_stop")
+    }
+
+    @Test("flat or never synced: no exits")
+    func flat() {
+        var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
+        #expect(desk.onBar(bar(30_000, minute: 1), now: 1) == nil)
+        desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
+        desk.sync(symbol: "BTC", size: .zero, entryPrice: nil, time: 1, strategy: "rsi")
+        #expect(desk.trackedPositions == 0)
+        #expect(desk.onBar(bar(30_000, minute: 2), now: 2) == nil)
+    }
+
+    @Test("a flip starts a fresh position: a short is stopped out on the way up")
+    func flip() throws {
+        var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
+        desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
+        desk.sync(symbol: "BTC", size: "-0.02", entryPrice: 41_000, time: 1, strategy: "rsi")
+        let exit = try #require(desk.onBar(bar(41_900, minute: 2), now: 2))
+        #expect(exit.intent.side == .buy)
+    }
+}
