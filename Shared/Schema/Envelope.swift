@@ -159,14 +159,15 @@ public enum EnvelopeCodec {
             if !scanner.consumeIf(UInt8(ascii: "}")) {
                 repeat {
                     // Known keys are matched as bytes; anything else is read, then ignored.
-                    enum Key { case v, type, src, inst, seq, ts, trace, sym, body, other }
-                    let key: Key =
+                    enum Key: String { case v, type, src, inst, seq, ts, trace, sym, body, other }
+                    var key: Key =
                         if scanner.consumeKey("v") { .v } else if scanner.consumeKey("type") { .type }
                         else if scanner.consumeKey("src") { .src } else if scanner.consumeKey("inst") { .inst }
                         else if scanner.consumeKey("seq") { .seq } else if scanner.consumeKey("ts") { .ts }
                         else if scanner.consumeKey("trace") { .trace } else if scanner.consumeKey("sym") { .sym }
                         else if scanner.consumeKey("body") { .body } else { .other }
-                    if key == .other { _ = try scanner.readString() }
+                    // A key written with escapes ("\u0076") is still that key.
+                    if key == .other { key = Key(rawValue: try scanner.readString()) ?? .other }
                     try scanner.expect(UInt8(ascii: ":"))
                     switch key {
                     case .v: version = Int(exactly: try scanner.readInteger())

@@ -16,8 +16,10 @@ struct ExitDeskTests {
     func hardStop() throws {
         var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
         desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
-        #expect(desk.onBar(bar(39_500, minute: 1), now: 1) == nil)  // −1.25 %: not yet
-        let exit = try #require(desk.onBar(bar(39_100, minute: 2), now: 2))  // −2.25 %
+        let early = desk.onBar(bar(39_500, minute: 1), now: 1)  // −1.25 %: not yet
+        #expect(early == nil)
+        let fired = desk.onBar(bar(39_100, minute: 2), now: 2)  // −2.25 %
+        let exit = try #require(fired)
         #expect(exit.path == .hardStop)
         #expect(exit.intent.side == .sell)
         #expect(exit.intent.size == "0.02")
@@ -28,11 +30,13 @@ struct ExitDeskTests {
     @Test("flat or never synced: no exits")
     func flat() {
         var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
-        #expect(desk.onBar(bar(30_000, minute: 1), now: 1) == nil)
+        let before = desk.onBar(bar(30_000, minute: 1), now: 1)
+        #expect(before == nil)
         desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
         desk.sync(symbol: "BTC", size: .zero, entryPrice: nil, time: 1, strategy: "rsi")
         #expect(desk.trackedPositions == 0)
-        #expect(desk.onBar(bar(30_000, minute: 2), now: 2) == nil)
+        let after = desk.onBar(bar(30_000, minute: 2), now: 2)
+        #expect(after == nil)
     }
 
     @Test("a flip starts a fresh position: a short is stopped out on the way up")
@@ -40,7 +44,8 @@ struct ExitDeskTests {
         var desk = ExitDesk(engine: ExitEngine(policy: ExitPolicy(hardStop: 0.02)), instruments: ["BTC": btc])
         desk.sync(symbol: "BTC", size: "0.02", entryPrice: 40_000, time: 0, strategy: "rsi")
         desk.sync(symbol: "BTC", size: "-0.02", entryPrice: 41_000, time: 1, strategy: "rsi")
-        let exit = try #require(desk.onBar(bar(41_900, minute: 2), now: 2))
+        let fired = desk.onBar(bar(41_900, minute: 2), now: 2)
+        let exit = try #require(fired)
         #expect(exit.intent.side == .buy)
     }
 }

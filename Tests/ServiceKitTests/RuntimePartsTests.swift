@@ -216,7 +216,8 @@ struct ServiceStatusTests {
                         BreakerStatus(dependency: "exchange-ws", state: .halfOpen),
                         BreakerStatus(dependency: "recall", state: .open),
                     ],
-                    facts: ["mode": "paper", "state": "active"]))
+                    // What is degraded travels too, so a peer can tell a recall fallback from a lost upstream.
+                    facts: ["mode": "paper", "state": "active", "degraded": "recall"]))
         #expect(beat.topic == "svc.hb.executor")
 
         status.setBreaker("recall", .closed)
