@@ -1,19 +1,8 @@
+import Schema
 import Synchronization
 
-/// A small seeded generator (SplitMix64) so that jitter is reproducible in tests and replays.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A seeded generator, so that jitter is reproducible in tests and replays.
+public typealias SeededRandom = SplitMix64
 
 /// Shares one generator between concurrent calls (a `Dependency` retries many calls at once).
 public final class SharedRandom: RandomNumberGenerator, Sendable {

@@ -27,20 +27,8 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// SplitMix64: a tiny deterministic generator, so a failing property test can be replayed by its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Draws for property tests: a failing one can be replayed by its seed.
+extension SplitMix64 {
     /// An exact decimal with `decimals` places: a random integer in `units` scaled down.
     mutating func amount(_ units: ClosedRange<Int>, decimals: Int) -> Amount {
         let units = Int.random(in: units, using: &self)

@@ -1,3 +1,4 @@
+import Schema
 import Resilience
 import Testing
 

@@ -2,17 +2,6 @@ import Risk
 import Schema
 
 /// A tiny seeded PRNG (SplitMix64): property runs are reproducible from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A fixed start time: 2025-01-01T00:00:00Z.
 let t0: EpochNanos = 1_735_689_600 * Nanos.second
