@@ -124,32 +124,38 @@ func waitForPeers(_ runtime: ServiceRuntime, config: FeedConfig) async throws {
     guard !config.waitFor.isEmpty else { return }
     let stream = try runtime.subscribe(to: config.waitFor, topics: ["svc.hb"], readiness: false)
     let wanted = Set(config.waitFor.map(\.rawValue))
-    var healthy: Set<String> = []
-    let deadline = ContinuousClock.now + .seconds(config.waitTimeoutSeconds)
     runtime.logger.notice("waiting for peers", metadata: ["peers": "\(wanted.sorted())"])
-    let timeout = Task {
-        try await Task.sleep(until: deadline)
-    }
-    defer { timeout.cancel() }
-    for await event in stream {
-        if ContinuousClock.now >= deadline {
-            runtime.logger.warning(
-                "starting without every peer healthy", metadata: ["missing": "\(wanted.subtracting(healthy).sorted())"])
-            return
+    // Whichever comes first: every peer ready, or the timeout (even if no peer ever speaks).
+    let missing = await withTaskGroup(of: Set<String>?.self) { group in
+        group.addTask {
+            var ready: Set<String> = []
+            for await event in stream {
+                guard case .envelope(let raw) = event, let heartbeat = try? raw.decode(Heartbeat.self) else { continue }
+                if peerIsReady(heartbeat) { ready.insert(heartbeat.service) } else { ready.remove(heartbeat.service) }
+                if wanted.isSubset(of: ready) { return [] }
+            }
+            return nil
         }
-        guard case .envelope(let raw) = event, let heartbeat = try? raw.decode(Heartbeat.self) else { continue }
-        // Ready to see every bar: it hears us (its subscription is live), hears its other
-        // upstreams and, for the risk gate, can trade. A recall fallback does not hold the replay back.
-        let hearsUs = heartbeat.facts["hears"]?.split(separator: ",").contains("feed-handler") ?? false
-        let blocking = Set(heartbeat.facts["degraded"]?.split(separator: ",").map(String.init) ?? [])
-            .intersection(["upstream", "trading"])
-        if (heartbeat.health == .ok || heartbeat.health == .degraded) && hearsUs && blocking.isEmpty {
-            healthy.insert(heartbeat.service)
-        } else {
-            healthy.remove(heartbeat.service)
+        group.addTask {
+            try? await Task.sleep(for: .seconds(config.waitTimeoutSeconds))
+            return nil
         }
-        if wanted.isSubset(of: healthy) { return }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
     }
+    if missing == nil {
+        runtime.logger.warning("starting before every peer was ready", metadata: ["peers": "\(wanted.sorted())"])
+    }
+}
+
+/// Ready to see every bar: it hears this feed (its subscription is live), hears its other
+/// upstreams and, for the risk gate, can trade. A recall fallback does not hold the replay back.
+func peerIsReady(_ heartbeat: Heartbeat) -> Bool {
+    let hearsUs = heartbeat.facts["hears"]?.split(separator: ",").contains("feed-handler") ?? false
+    let blocking = Set(heartbeat.facts["degraded"]?.split(separator: ",").map(String.init) ?? [])
+        .intersection(["upstream", "trading"])
+    return (heartbeat.health == .ok || heartbeat.health == .degraded) && hearsUs && blocking.isEmpty
 }
 
 await ServiceMain.run(.feedHandler, readConfig: FeedConfig.read) { runtime, config in

@@ -143,8 +143,15 @@ public enum ServiceMain {
         body: @escaping @Sendable (ServiceRuntime, Config) async throws -> Void
     ) async -> Never {
         await run(
-            name, arguments: arguments, readConfig: readConfig, prepare: { runtime, config in (runtime, config) },
-            body: { prepared in try await body(prepared.0, prepared.1) })
+            name, arguments: arguments, readConfig: readConfig,
+            prepare: { runtime, config in Prepared(runtime: runtime, config: config) },
+            body: { prepared in try await body(prepared.runtime, prepared.config) })
+    }
+
+    /// A struct, not a tuple: generic tuple metadata crashed the release build's runtime.
+    struct Prepared<Config: Sendable>: Sendable {
+        let runtime: ServiceRuntime
+        let config: Config
     }
 
     /// For services with operator routes: `prepare` builds the state that both the routes
