@@ -226,7 +226,7 @@ final class Supervisor: Sendable {
         let now = ContinuousClock.now
         let services: [[String: Any]] = states.map { state in
             let age = state.lastHeartbeat.map { now - $0 }
-            let ageMs = age.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) }
+            let ageMs = age.map { Int($0.wholeNanoseconds / 1_000_000) }
             var health = "down"
             if state.pid != nil {
                 if state.spec.publishesHeartbeats {

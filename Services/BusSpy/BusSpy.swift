@@ -161,7 +161,7 @@ struct RateTable {
     }
 
     func render(over window: Duration, counters: BusCounters.Snapshot) -> String {
-        let seconds = max(Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18, 0.001)
+        let seconds = max(Double(window.wholeNanoseconds) / 1e9, 0.001)
         func rate(_ count: Int) -> String { String(format: "%9.1f/s", Double(count) / seconds) }
         var lines = ["--- \(Date().formatted(date: .omitted, time: .standard))  gaps \(gaps)  restarts \(restarts)  decode errors \(counters.decodeErrors)"]
         lines.append("  by service")

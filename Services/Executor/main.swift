@@ -7,7 +7,6 @@ import Schema
 import ServiceKit
 import ServiceLifecycle
 import Storage
-import Synchronization
 
 struct ExecutorConfig: Sendable {
     var ledgerPath: String
@@ -39,13 +38,6 @@ struct Desk {
     }
 }
 
-/// The desk behind a lock: the bus loop, the snapshot timer and `/status` all read it.
-final class SharedDesk: Sendable {
-    private let state: Mutex<Desk>
-    init(_ desk: Desk) { state = Mutex(desk) }
-    func withLock<T>(_ body: (inout Desk) throws -> T) rethrows -> T { try state.withLock { try body(&$0) } }
-}
-
 await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, config in
     try FileManager.default.createDirectory(
         atPath: (config.ledgerPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -58,7 +50,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     var venue = PaperVenue(settings: config.venue)
     let live = try store.liveOrders()
     for order in live { venue.accept(order.command, traceId: runtime.newIdentifier()) }
-    let desk = SharedDesk(Desk(ledger: ledger, venue: venue))
+    // The bus loop, the snapshot timer and `/status` all read the desk.
+    let desk = Locked(Desk(ledger: ledger, venue: venue))
     runtime.logger.notice(
         "ledger loaded", metadata: ["fills": "\(recorded.count)", "liveOrders": "\(live.count)"])
 

@@ -189,7 +189,7 @@ struct SignalCycle {
                 }
             }
             let elapsed = ContinuousClock.now - started
-            histogram.record(UInt64(elapsed.components.attoseconds / 1_000_000_000 + elapsed.components.seconds * 1_000_000_000))
+            histogram.record(UInt64(max(elapsed.wholeNanoseconds, 0)))
         }
         return CycleTimes(
             p50: Double(histogram.valueAtPercentile(50)) / 1_000, p99: Double(histogram.valueAtPercentile(99)) / 1_000,

@@ -110,13 +110,6 @@ struct SignalConfig: Sendable {
     }
 }
 
-/// The desk behind a lock: the bus loop and `/status` share it.
-final class SharedDesk: Sendable {
-    private let state: Mutex<StrategyDesk>
-    init(_ desk: StrategyDesk) { state = Mutex(desk) }
-    func withLock<T>(_ body: (inout StrategyDesk) throws -> T) rethrows -> T { try state.withLock { try body(&$0) } }
-}
-
 /// Features, the set-up journal and the recall service, for the bar loop.
 final class RecallDesk: Sendable {
     let service: RecallService<ContinuousClock>
@@ -154,9 +147,8 @@ final class RecallDesk: Sendable {
         guard signal.direction != .flat, let symbol = signal.symbol else { return }
         let answer = await service.recall(
             features: features, symbol: symbol, direction: signal.direction, strategy: signal.strategy, k: k)
-        let micros = answer.latency.components.seconds * 1_000_000 + answer.latency.components.attoseconds / 1_000_000_000_000
         signal.recall = RecallNote(
-            source: answer.source == .chroma ? .chroma : .local, latencyMicros: micros,
+            source: answer.source == .chroma ? .chroma : .local, latencyMicros: answer.latency.wholeNanoseconds / 1_000,
             neighbours: answer.neighbours.count, adjustment: answer.confidenceAdjustment,
             fallbackReason: answer.fallbackReason?.rawValue)
         signal.confidence = min(1, max(0, signal.confidence * answer.confidenceAdjustment))
@@ -185,7 +177,7 @@ final class RecallDesk: Sendable {
 }
 
 await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime, config in
-    let desk = SharedDesk(config.makeDesk())
+    let desk = Locked(config.makeDesk())
     let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil
     let evaluated = Counter(label: "breakwater_signals_total", factory: runtime.metrics)
     let approved = Counter(label: "breakwater_signals_approved_total", factory: runtime.metrics)

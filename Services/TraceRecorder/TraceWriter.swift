@@ -108,7 +108,7 @@ final class TraceWriter: @unchecked Sendable {
                 let started = ContinuousClock.now
                 do {
                     try database.write(batch)
-                    batchTimer.recordNanoseconds(Int64((ContinuousClock.now - started).components.attoseconds / 1_000_000_000))
+                    batchTimer.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                     writtenCounter.increment(by: Int64(batch.count))
                     let fills = batch.envelopes.compactMap { item -> Fill? in
                         item.envelope.messageType == .fill ? try? item.envelope.decode(Fill.self) : nil
@@ -155,6 +155,6 @@ final class TraceWriter: @unchecked Sendable {
     }
 
     static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        Double(duration.wholeNanoseconds) / 1e9
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Schema
 
 /// Where the client talks to: Hyperliquid mainnet, testnet, or the local exchange-sim (paper mode).
 public enum HyperliquidEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -90,7 +91,7 @@ public struct AsyncHTTPTransport: HyperliquidTransport {
     ) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(
-            connect: .nanoseconds(connectTimeout.clampedNanoseconds), read: .nanoseconds(readTimeout.clampedNanoseconds)
+            connect: .nanoseconds(connectTimeout.wholeNanoseconds), read: .nanoseconds(readTimeout.wholeNanoseconds)
         )
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
@@ -108,7 +109,7 @@ public struct AsyncHTTPTransport: HyperliquidTransport {
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(
-                request, timeout: .nanoseconds(requestTimeout.clampedNanoseconds), logger: logger)
+                request, timeout: .nanoseconds(requestTimeout.wholeNanoseconds), logger: logger)
             let bytes = try await response.body.collect(upTo: maxResponseBytes)
             return HTTPAnswer(status: Int(response.status.code), body: Array(bytes.readableBytesView))
         } catch let error as NIOTooManyBytesError {
@@ -118,16 +119,5 @@ public struct AsyncHTTPTransport: HyperliquidTransport {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
             throw HyperliquidClientError.transport("POST \(path): \(error)")
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating (for NIO's `TimeAmount`).
-    var clampedNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        let (sum, overflow2) = product.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow2 ? .max : sum
     }
 }

@@ -93,7 +93,7 @@ public final class ChromaRecallStore: RecallStore {
     ) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(
-            connect: .nanoseconds(connectTimeout.nanoseconds), read: .nanoseconds(readTimeout.nanoseconds))
+            connect: .nanoseconds(connectTimeout.wholeNanoseconds), read: .nanoseconds(readTimeout.wholeNanoseconds))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -325,7 +325,7 @@ public final class ChromaRecallStore: RecallStore {
         let bytes: ByteBuffer
         do {
             let response = try await client.execute(
-                request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds), logger: logger)
+                request, timeout: .nanoseconds(configuration.requestTimeout.wholeNanoseconds), logger: logger)
             status = Int(response.status.code)
             bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
         } catch let error as NIOTooManyBytesError {
@@ -360,16 +360,5 @@ public final class ChromaRecallStore: RecallStore {
             let excerpt = String(decoding: body.readableBytesView.prefix(200), as: UTF8.self)
             throw RecallError.malformedResponse("expected \(T.self): \(error); body: \(excerpt)")
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating (for NIO's `TimeAmount`).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        return product.addingReportingOverflow(attoseconds / 1_000_000_000).overflow
-            ? .max : product + attoseconds / 1_000_000_000
     }
 }

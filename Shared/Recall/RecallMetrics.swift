@@ -1,4 +1,5 @@
 import CoreMetrics
+import Schema
 
 /// The recall service's own metrics (the breaker's are `DependencyMetrics`), on an injected factory.
 final class RecallMetrics: Sendable {
@@ -46,7 +47,7 @@ final class RecallMetrics: Sendable {
 
     func recordAnswer(source: RecallSource, reason: FallbackReason?, latency duration: Duration) {
         answers[source]?.increment()
-        latency[source]?.recordNanoseconds(duration.nanoseconds)
+        latency[source]?.recordNanoseconds(duration.wholeNanoseconds)
         if let reason { fallbacks[reason]?.increment() }
     }
 

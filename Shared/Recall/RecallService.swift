@@ -481,7 +481,7 @@ public final class RecallService<C: Clock<Duration>>: Sendable {
                 dependency: dependencyStatus,
                 lastSource: state.lastSource,
                 lastFallbackReason: state.lastFallbackReason,
-                lastLatencyNanos: state.lastLatency?.nanoseconds,
+                lastLatencyNanos: state.lastLatency?.wholeNanoseconds,
                 recalls: state.recalls,
                 chromaAnswers: state.chromaAnswers,
                 fallbacks: state.fallbacks,

@@ -1,3 +1,4 @@
+import Schema
 /// Whether a call may be repeated. Required wherever a call can be retried, so that a call with side
 /// effects (placing an order) is never retried by accident.
 public enum Idempotency: String, Sendable, Codable {
@@ -81,12 +82,6 @@ public struct Backoff: Sendable, Equatable {
 }
 
 extension Duration {
-    /// Nanosecond resolution is plenty for sleeps and keeps the arithmetic in integers.
-    var wholeNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
     static func random(in range: ClosedRange<Duration>, using random: inout some RandomNumberGenerator) -> Duration {
         .nanoseconds(Int64.random(in: range.lowerBound.wholeNanoseconds...range.upperBound.wholeNanoseconds, using: &random))
     }

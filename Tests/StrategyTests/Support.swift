@@ -67,3 +67,32 @@ extension StrategyDesk {
 extension StrategyDesk.Output {
     var codes: [ReasonCode] { signals.map { $0.reasons.first?.code ?? "none" } }
 }
+
+/// One strategy on a desk, one evaluation per bar, with the ids the test chooses: the
+/// shape these tests were written in (the service drives `StrategyDesk` directly).
+struct SignalEngine {
+    struct Output: Equatable {
+        var signal: Signal
+        var intent: OrderIntent?
+    }
+
+    private var desk: StrategyDesk
+
+    init(strategy: some BarStrategy, settings: StrategyDesk.Settings) {
+        desk = StrategyDesk(strategies: [strategy], settings: settings)
+    }
+
+    var intendedPosition: Amount { desk.intendedPosition }
+    var strategyName: String { desk.strategyNames[0] }
+
+    /// The desk asks for the signal's id first, then the intent's when there is one.
+    mutating func onBar(_ bar: Bar, signalId: String, intentId: String, now: EpochNanos) -> Output {
+        var ids = [signalId, intentId].makeIterator()
+        let evaluation = desk.onBar(bar, now: now) { ids.next() ?? intentId }.evaluations[0]
+        return Output(signal: evaluation.signal, intent: evaluation.intent)
+    }
+
+    mutating func onDecision(_ decision: RiskDecision) { desk.onDecision(decision) }
+    mutating func onTradingState(_ state: TradingState) { desk.onTradingState(state) }
+    mutating func onFeedStatus(_ status: FeedStatus) { desk.onFeedStatus(status) }
+}
