@@ -77,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Shared/Recall"),
+        .target(name: "Execution", dependencies: ["Schema", "Hyperliquid"], path: "Shared/Execution"),
         .target(name: "Bus", dependencies: ["CZeroMQ", "Schema", log, metrics], path: "Shared/Bus"),
         .target(name: "Storage", dependencies: ["Schema", "Ledger", grdb], path: "Shared/Storage"),
         .target(
@@ -92,17 +93,17 @@ let package = Package(
             path: "Shared/ServiceKit"),
 
         // Services
-        service("FeedHandler", product: "feed-handler", ["Market"]),
+        service("FeedHandler", product: "feed-handler", ["Market", "Hyperliquid", "Resilience"]),
         service("SignalGenerator", product: "signal-generator", ["Market", "Strategy", "Recall", "Resilience", httpClient]),
         service("RiskGate", product: "risk-gate", ["Risk"]),
-        service("Executor", product: "executor", ["Ledger", "Storage"]),
+        service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
         .executableTarget(
             name: "BusSpy", dependencies: ["Bus", "Schema", "ServiceKit", argumentParser, log, metrics], path: "Services/BusSpy"),
         .executableTarget(
             name: "Breakwater",
             dependencies: [
-                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", argumentParser, log, metrics,
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Breakwater"),
@@ -157,9 +158,14 @@ let package = Package(
         .testTarget(
             name: "ExchangeSimTests", dependencies: ["ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
             path: "Tests/ExchangeSimTests", exclude: ["sdk"]),
+        .testTarget(
+            name: "ExecutionTests", dependencies: ["Execution", "Hyperliquid", "Schema"], path: "Tests/ExecutionTests"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Schema", "Storage", "Market", "Strategy", "Ledger", grdb],
+            name: "IntegrationTests",
+            dependencies: [
+                "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", grdb, log, metrics,
+            ],
             path: "Tests/IntegrationTests"),
     ]
 )

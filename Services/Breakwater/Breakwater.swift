@@ -56,6 +56,7 @@ struct Up: AsyncParsableCommand {
 
     func run() async throws {
         var (topology, adminAddress, settings) = try await common.load()
+        try FileManager.default.createDirectory(atPath: common.varDir, withIntermediateDirectories: true)
         let directory = URL(fileURLWithPath: CommandLine.executablePath).deletingLastPathComponent().path
         let logs = "\(common.varDir)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -72,6 +73,24 @@ struct Up: AsyncParsableCommand {
         for spec in specs where !FileManager.default.isExecutableFile(atPath: spec.executable) {
             printError("missing executable \(spec.executable); build with `swift build` first")
             throw ExitCode(1)
+        }
+        // The exchange: exchange-sim in paper mode; testnet and mainnet need the key before anything starts.
+        do {
+            if let paper = try PaperExchange.prepare(&settings, varDir: common.varDir, executables: directory) {
+                specs.insert(paper.spec, at: 0)
+                print("[breakwater] paper mode: exchange-sim at \(paper.spec.admin!), account \(paper.address.checksummed)"
+                    + (paper.keyCreated ? " (new paper key in \(common.varDir))" : ""))
+                if let archived = paper.archived { print("[breakwater] previous paper session moved to \(archived)") }
+            } else {
+                _ = ExchangeSettings.read(&settings, needsKey: true)
+            }
+        } catch {
+            printError("breakwater: \(error)")
+            throw ExitCode(2)
+        }
+        if !settings.problems.isEmpty {
+            for problem in settings.problems { printError("config problem: \(problem)") }
+            throw ExitCode(2)
         }
         if let chroma = try chromaSpec(&settings) { specs.insert(chroma, at: 0) }
         let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
@@ -96,10 +115,11 @@ struct Up: AsyncParsableCommand {
             for await signal in TerminationSignals.stream() { trigger.yield("signal \(signal)") }
         }
         supervisor.say("starting \(specs.count) processes; admin on \(adminAddress)")
-        supervisor.startAll()
         let probes = Task { await supervisor.probeDependencies() }
         defer { probes.cancel() }
         try? "\(getpid())\n".write(toFile: "\(common.varDir)/breakwater.pid", atomically: true, encoding: .utf8)
+        let starting = Task { await supervisor.startAll(waitingFor: ["exchange-sim"]) }
+        defer { starting.cancel() }
 
         var iterator = shutdown.makeAsyncIterator()
         let why = await iterator.next() ?? "stream ended"

@@ -61,8 +61,27 @@ final class Supervisor: Sendable {
         fflush(nil)
     }
 
-    func startAll() {
-        for spec in specs { start(spec.name) }
+    /// Starts every child in order; after each of `first`, waits (up to `patience`) until it
+    /// answers its health probe, so that the services do not meet an exchange still loading.
+    func startAll(waitingFor first: Set<String> = [], patience: Duration = .seconds(60)) async {
+        for spec in specs {
+            start(spec.name)
+            guard first.contains(spec.name), let admin = spec.admin, let url = URL(string: admin + spec.healthPath) else {
+                continue
+            }
+            let deadline = ContinuousClock.now + patience
+            while ContinuousClock.now < deadline, !stopping.withLock({ $0 }) {
+                var request = URLRequest(url: url)
+                request.timeoutInterval = 1
+                if let (_, response) = try? await URLSession.shared.data(for: request),
+                    let http = response as? HTTPURLResponse, (200..<300).contains(http.statusCode)
+                {
+                    say("\(spec.name) is up")
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     func start(_ name: String) {

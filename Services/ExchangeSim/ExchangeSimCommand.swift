@@ -25,6 +25,8 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(help: "Signature domain to accept: any, testnet or mainnet.") var network: String?
     @Option(help: "Seconds a candle takes to play (synthetic and FTX sources).") var candleSeconds: Double?
     @Option(help: "Replay speed of recorded files.") var speed: Double?
+    @Option(help: "FTX candles: first candle to play, \"YYYY-MM-DD HH:MM:SS\" UTC.") var from: String?
+    @Option(help: "FTX candles: how many to play (then loop).") var candles: Int?
     @Option(name: .customLong("fund"), help: "Credit ADDRESS=AMOUNT USDC at start (repeatable).") var fund: [String] = []
     @Option(help: "Enable /admin routes, protected by this bearer token.") var adminToken: String?
     @Option(help: "Log level.") var logLevel = "info"
@@ -73,7 +75,7 @@ struct ExchangeSimCommand: AsyncParsableCommand {
             group.addTask {
                 while !Task.isCancelled {
                     await service.advance(now: VenueService.nowMs())
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await Task.sleep(for: .milliseconds(setup.tickMs))
                 }
             }
             try await group.next()
@@ -102,6 +104,14 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         if let dataDir { settings.market.dataDir = dataDir }
         if let candleSeconds { settings.market.candleSeconds = candleSeconds }
         if let speed { settings.market.speed = speed }
+        if let from {
+            guard CandleFile.parseTimestamp(from) != nil else { throw SetupError("--from takes \"YYYY-MM-DD HH:MM:SS\" (UTC)") }
+            settings.market.from = from
+        }
+        if let candles {
+            guard candles > 0 else { throw SetupError("--candles must be positive") }
+            settings.market.candles = candles
+        }
         if let network {
             guard let parsed = SignatureNetwork(rawValue: network) else { throw SetupError("--network must be any, testnet or mainnet") }
             settings.network = parsed
@@ -128,6 +138,8 @@ struct SetupError: Error, CustomStringConvertible {
 struct MarketSetup {
     var players: [MarketPlayer]
     var description: String
+    /// How often the market advances: often enough for a candle's four path points.
+    var tickMs: UInt64 = 100
 
     static let hyperliquidFile = "btc-hyperliquid-ws-2025-01-26.ndjson"
     static let binanceFile = "btcusdt-trades-binance-futures-2020-02-22.csv"
@@ -160,6 +172,8 @@ struct MarketSetup {
             return String(decoding: data, as: UTF8.self)
         }
         let candleMs = UInt64(m.candleSeconds * 1000)
+        // Candles start on multiples of their length, so that bars built from the prints line up with them.
+        let aligned = candleMs > 0 ? (now / candleMs + 1) * candleMs : now
         var players: [MarketPlayer] = []
         var recordedCoin: String?
         if let btc = settings.assets.firstIndex(where: { $0.name == "BTC" }), source != .synthetic {
@@ -169,11 +183,14 @@ struct MarketSetup {
             case .hyperliquid: script = try MarketScripts.hyperliquidCapture(read(hyperliquidFile), coin: "BTC")
             case .binanceTrades: script = try MarketScripts.binanceTrades(read(binanceFile), coin: "BTC", spec: spec)
             case .ftxCandles:
-                let candles = try CandleFile.parse(read(ftxFile))
+                var candles = try CandleFile.parse(read(ftxFile))
+                if let from = m.from.flatMap(CandleFile.parseTimestamp) { candles.removeAll { $0.openTime < from } }
+                if let count = m.candles { candles = Array(candles.prefix(count)) }
                 script = try MarketScripts.candles(candles, coin: "BTC", spec: spec, candleMs: candleMs)
             case .synthetic: fatalError("unreachable")
             }
-            players.append(MarketPlayer(coin: "BTC", spec: spec, source: .script(script), startMs: now, speed: m.speed))
+            let start = source == .ftxCandles ? aligned : now
+            players.append(MarketPlayer(coin: "BTC", spec: spec, source: .script(script), startMs: start, speed: m.speed))
             recordedCoin = "BTC"
         }
         for (i, spec) in settings.assets.enumerated() where spec.name != recordedCoin {
@@ -181,11 +198,11 @@ struct MarketSetup {
             let tick = MarketScripts.tick(at: Amount(start), spec: spec)
             let synthetic = SyntheticMarket(
                 settings: .init(seed: m.seed &+ UInt64(i), startPrice: start, intervalSeconds: 60, tick: tick))
-            players.append(MarketPlayer(coin: spec.name, spec: spec, source: .synthetic(synthetic, candleMs: candleMs), startMs: now))
+            players.append(MarketPlayer(coin: spec.name, spec: spec, source: .synthetic(synthetic, candleMs: candleMs), startMs: aligned))
         }
         var description = source!.rawValue
         if source == .synthetic { description += " seed \(m.seed)" }
         if let recordedCoin, settings.assets.count > 1 { description += " (\(recordedCoin)); others synthetic seed \(m.seed)" }
-        return MarketSetup(players: players, description: description)
+        return MarketSetup(players: players, description: description, tickMs: max(10, min(100, candleMs / 10)))
     }
 }

@@ -1,8 +1,11 @@
 import Bus
+import Execution
 import Foundation
+import Hyperliquid
 import Ledger
 import Logging
 import Metrics
+import Resilience
 import Schema
 import ServiceKit
 import ServiceLifecycle
@@ -11,30 +14,85 @@ import Storage
 struct ExecutorConfig: Sendable {
     var ledgerPath: String
     var startingCapital: Amount
-    var venue: PaperVenue.Settings
+    var symbol: String
+    var exchange: ExchangeSettings
+    var endpoint: HyperliquidEndpoint
+    /// Nil only when the config has problems (the service then refuses to start).
+    var wallet: Wallet?
+    var account: Address
+    var routing: OrderRouting
+    var client: HyperliquidClient<ContinuousClock>.Configuration
     var snapshotIntervalMs: Int
+    var deadManSeconds: Int
+    var batchMax: Int
+    var fillSyncMs: Int
+    var reconcileSeconds: Int
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
-        let symbol = settings.string("feed.symbol", default: "BTC")
+        let exchange = ExchangeSettings.read(&settings, needsKey: true)
+        let endpoint: HyperliquidEndpoint =
+            switch exchange.mode {
+            case .paper: .paper(baseURL: exchange.paperURL)
+            case .testnet: .testnet
+            case .mainnet: .mainnet
+            }
+        var wallet: Wallet?
+        if let key = exchange.privateKey {
+            // The error names the source, never the key.
+            do { wallet = try Wallet(privateKeyHex: key.value) } catch {
+                settings.problem("the exchange key from \(exchange.keySource ?? "config") is not a valid secp256k1 private key")
+            }
+        }
+        var account = wallet?.address ?? .zero
+        if let text = exchange.account {
+            do { account = try Address(hex: text) } catch { settings.problem("exchange.account: \(text) is not an address") }
+        }
+        let breaker = CircuitBreakerConfiguration.hyperliquid(
+            window: settings.int("exchange.breaker.window", default: 10, in: 1...1_000),
+            minimumCalls: settings.int("exchange.breaker.minimumCalls", default: 4, in: 1...1_000),
+            slowCall: .milliseconds(settings.int("exchange.breaker.slowCallMs", default: 3_000, in: 1...600_000)),
+            openFor: .milliseconds(settings.int("exchange.breaker.openMs", default: 5_000, in: 100...600_000)),
+            trialCalls: settings.int("exchange.breaker.trialCalls", default: 2, in: 1...100))
+        let deadline = Duration.milliseconds(settings.int("exchange.deadlineMs", default: 3_000, in: 50...60_000))
+        let client = HyperliquidClient<ContinuousClock>.Configuration(
+            endpoint: endpoint, readTimeout: deadline + .seconds(1), requestTimeout: deadline + .seconds(2),
+            infoPolicy: .hyperliquidInfo(deadline: deadline, breaker: breaker, attempts: 2),
+            exchangePolicy: .hyperliquidExchange(deadline: deadline, breaker: breaker),
+            rateLimitMode: .wait(maximum: .seconds(settings.int("exchange.rateLimitWaitSeconds", default: 5, in: 0...60))))
         return ExecutorConfig(
             ledgerPath: settings.dataPath("executor.ledger", file: "ledger.db"),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
-            venue: .init(
-                instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),
-                feeRate: settings.amount("executor.paper.feeRate", default: "0.00035"),
-                slippageBps: settings.amount("executor.paper.slippageBps", default: 1)),
-            snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000))
+            symbol: settings.string("feed.symbol", default: "BTC"),
+            exchange: exchange, endpoint: endpoint, wallet: wallet, account: account,
+            routing: OrderRouting(
+                marketSlippage: settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000),
+            client: client,
+            snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000),
+            deadManSeconds: settings.int("executor.deadManSeconds", default: 60, in: 10...86_400),
+            batchMax: settings.int("executor.batchMax", default: 20, in: 1...40),
+            fillSyncMs: settings.int("executor.fillSyncMs", default: 2_000, in: 100...600_000),
+            reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400))
     }
 }
 
-/// The executor's state, owned by its one loop.
-struct Desk {
-    var ledger: FifoLedger
-    var venue: PaperVenue
-    var marks: [String: Amount] = [:]
+/// Commands from the bus, waiting for the order worker; those that arrive together go out as one batch.
+struct OrderQueue {
+    var pending: [(command: OrderCommand, traceId: String)] = []
 
-    func snapshot(now: EpochNanos) -> AccountSnapshot? {
-        try? ledger.snapshot(asOf: now, marks: marks, openOrders: venue.openOrders)
+    mutating func take(_ maximum: Int) -> [(command: OrderCommand, traceId: String)] {
+        let batch = Array(pending.prefix(maximum))
+        pending.removeFirst(batch.count)
+        return batch
+    }
+}
+
+/// Repeats `body` every `interval` until cancelled.
+func every(_ interval: Duration, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+    Task {
+        while !Task.isCancelled {
+            await body()
+            try? await Task.sleep(for: interval)
+        }
     }
 }
 
@@ -42,131 +100,145 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     try FileManager.default.createDirectory(
         atPath: (config.ledgerPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     let store = try LedgerStore(path: config.ledgerPath)
-
-    // Rebuild from the ledger: fills make the books, live orders go back on the venue.
-    var ledger = FifoLedger(startingCapital: config.startingCapital)
-    let recorded = try store.fills()
-    for fill in recorded { try ledger.apply(fill) }
-    var venue = PaperVenue(settings: config.venue)
-    let live = try store.liveOrders()
-    for order in live { venue.accept(order.command, traceId: runtime.newIdentifier()) }
-    // The bus loop, the snapshot timer and `/status` all read the desk.
-    let desk = Locked(Desk(ledger: ledger, venue: venue))
-    runtime.logger.notice(
-        "ledger loaded", metadata: ["fills": "\(recorded.count)", "liveOrders": "\(live.count)"])
-
-    let fillsCounter = Counter(label: "breakwater_fills_total", factory: runtime.metrics)
-    let rejects = Counter(label: "breakwater_order_rejects_total", factory: runtime.metrics)
+    runtime.status.setFact("mode", config.exchange.mode.rawValue)
+    runtime.status.setFact("exchange", config.endpoint.description)
+    runtime.status.setFact("account", config.account.checksummed)
     runtime.status.setFact("ledger", config.ledgerPath)
+
+    let recovered = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let client = HyperliquidClient(
+        configuration: config.client, wallet: config.wallet, metricsFactory: runtime.metrics,
+        logger: runtime.logger
+    ) { transition in
+        runtime.status.setBreaker(transition.name, transition.to)
+        runtime.status.setDegraded(
+            transition.name, transition.to == .closed ? nil : "exchange breaker \(transition.to.rawValue)")
+        runtime.publish(transition.message(service: runtime.name.rawValue), traceId: runtime.newIdentifier())
+        runtime.logger.warning(
+            "exchange breaker", metadata: ["dependency": "\(transition.name)", "state": "\(transition.to.rawValue)"])
+        if transition.to == .closed { recovered.continuation.yield() }
+    }
+    for name in [client.infoDependency.name, client.exchangeDependency.name] { runtime.status.setBreaker(name, .closed) }
+    let session = try ExchangeSession(runtime: runtime, config: config, client: client, store: store)
     runtime.status.addDetail("account") {
-        guard let snapshot = desk.withLock({ $0.snapshot(now: runtime.clock.now()) }) else { return [:] }
+        let (snapshot, desk) = session.desk.withLock { ($0.snapshot(now: runtime.clock.now(), openOrders: []), $0) }
         return [
-            "equity": snapshot.equity.description, "realizedPnl": snapshot.realizedPnl.description,
-            "fees": snapshot.fees.description, "positions": snapshot.positions.count,
-            "openOrders": snapshot.openOrders.count,
+            "equity": snapshot?.equity.description ?? "no mark yet", "realizedPnl": snapshot?.realizedPnl.description ?? "",
+            "fees": snapshot?.fees.description ?? "", "positions": snapshot?.positions.count ?? 0,
+            "liveOrders": desk.oids.count, "lastReconciliation": desk.lastReconciliation,
+            "deadManSwitchUntilMs": desk.deadManUntilMs.map { Int($0) } ?? 0,
         ]
     }
 
-    @Sendable func publishSnapshot() {
-        if let snapshot = desk.withLock({ $0.snapshot(now: runtime.clock.now()) }) {
-            runtime.publish(snapshot, traceId: runtime.newIdentifier())
+    // Nothing is accepted before the exchange has answered and the ledger agrees with it.
+    runtime.status.setDegraded("reconciliation", "waiting for the exchange")
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        do {
+            let assets = try await client.assets()
+            guard assets.index(of: config.symbol) != nil else {
+                throw HyperliquidClientError.invalidRequest("the exchange lists no \(config.symbol)")
+            }
+            try await session.reconcile(why: "start")
+            break
+        } catch {
+            runtime.logger.warning("cannot reconcile with the exchange yet", metadata: ["error": "\(error)"])
+            runtime.status.setDegraded("reconciliation", "exchange: \(error)")
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+    await session.refreshDeadMan()
+
+    let queue = Locked(OrderQueue())
+    let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let worker = Task {
+        for await _ in wake.stream {
+            while true {
+                let batch = queue.withLock { $0.take(config.batchMax) }
+                if batch.isEmpty { break }
+                let places = batch.filter { $0.command.action == .place }
+                if !places.isEmpty { await session.place(places) }
+                for (command, traceId) in batch where command.action != .place {
+                    if command.action == .cancel {
+                        await session.cancel(command, traceId: traceId)
+                    } else {
+                        session.reject(
+                            command, Reason(.venueRejected, "modify is not supported; cancel and place"),
+                            traceId: traceId, record: false)
+                    }
+                }
+            }
         }
     }
 
-    func reject(_ command: OrderCommand, _ reason: Reason, traceId: String) {
-        rejects.increment()
-        runtime.logger.warning("order rejected", metadata: ["cloid": "\(command.clientOrderId)", "reason": "\(reason)"])
-        runtime.publish(
-            OrderReject(clientOrderId: command.clientOrderId, symbol: command.symbol ?? "", reason: reason),
-            traceId: traceId)
-    }
-
-    func handle(_ command: OrderCommand, traceId: String) {
-        let now = runtime.clock.now()
-        switch command.action {
-        case .place:
-            guard command.symbol == config.venue.instrument.symbol, command.size.isPositive else {
-                reject(command, Reason(.invalidIntent, "unknown symbol or non-positive size"), traceId: traceId)
-                return
-            }
-            do {
-                // The ledger refuses a client order id it has seen: an order is never placed twice.
-                try store.recordOrder(command, at: now)
-                try store.setStatus(command.clientOrderId, .acked, venueOrderId: command.clientOrderId, at: now)
-            } catch let error as LedgerStore.StoreError {
-                reject(command, Reason(.duplicateIntent, "\(error)"), traceId: traceId)
-                return
-            } catch {
-                runtime.status.setDegraded("ledger", "\(error)")
-                reject(command, Reason(.ledgerWriteFailed, "\(error)"), traceId: traceId)
-                return
-            }
-            desk.withLock { $0.venue.accept(command, traceId: traceId) }
-            runtime.publish(
-                OrderAck(
-                    clientOrderId: command.clientOrderId, venueOrderId: command.clientOrderId,
-                    symbol: command.symbol ?? "", action: .place),
-                traceId: traceId)
-        case .cancel:
-            let removed = desk.withLock { $0.venue.cancel(command.clientOrderId) }
-            guard removed else {
-                reject(command, Reason(.venueRejected, "order is not resting"), traceId: traceId)
-                return
-            }
-            try? store.setStatus(command.clientOrderId, .canceled, at: now)
-            runtime.publish(
-                OrderCanceled(
-                    clientOrderId: command.clientOrderId, symbol: command.symbol ?? "",
-                    reason: Reason("canceled_by_request")),
-                traceId: traceId)
-        case .modify:
-            reject(command, Reason(.venueRejected, "the paper venue fills at the next bar; nothing to modify"), traceId: traceId)
-        }
-    }
-
-    func handle(_ bar: Bar) {
-        let fills = desk.withLock { desk -> [(fill: Fill, traceId: String)] in
-            desk.marks[bar.symbol ?? ""] = bar.close
-            return desk.venue.fills(on: bar)
-        }
-        for (fill, traceId) in fills {
-            do {
-                // Written before published: a fill on the bus is always in the ledger.
-                try store.recordFill(fill)
-            } catch {
-                runtime.status.setDegraded("ledger", "\(error)")
-                runtime.logger.critical("fill not recorded; it stays pending", metadata: ["fill": "\(fill.fillId)", "error": "\(error)"])
-                runtime.publish(
-                    Alert(severity: .critical, code: "ledger_write_failed", message: "\(error)", service: runtime.name.rawValue, symbol: fill.symbol),
-                    traceId: traceId)
+    let stream = HyperliquidStream(
+        configuration: .init(
+            url: config.endpoint.webSocketURL,
+            subscriptions: [.userFills(user: config.account), .orderUpdates(user: config.account)]),
+        snapshots: client, logger: runtime.logger)
+    stream.start()
+    let streamReader = Task {
+        for await event in stream.events {
+            switch event {
+            case .fills(_, let fills):
+                session.onStreamFills(fills)
+            case .snapshot(.userFills):
+                // A (re)connect: fills during the gap come from REST.
+                await session.syncFills(reason: "stream snapshot")
+            case .orderUpdates(let updates):
+                if updates.contains(where: { $0.order.coin == config.symbol && $0.status != .open }) {
+                    await session.syncFills(reason: "order update")
+                }
+            case .disconnected(_, let reason):
+                runtime.status.setDegraded("exchange_stream", "userFills stream down: \(reason)")
+            case .connected, .reconnected:
+                runtime.status.setDegraded("exchange_stream", nil)
+            default:
                 continue
             }
-            runtime.status.setDegraded("ledger", nil)
-            desk.withLock {
-                $0.venue.confirm(fill)
-                _ = try? $0.ledger.apply(fill)
-            }
-            runtime.publish(fill, traceId: traceId)
-            fillsCounter.increment()
         }
-        if !fills.isEmpty { publishSnapshot() }
+    }
+    let timers = [
+        every(.milliseconds(config.snapshotIntervalMs)) { session.publishSnapshot() },
+        // A third of the switch's time while healthy; every second while the exchange breaker is
+        // not closed, so that it has trial calls to close on even when no order comes.
+        every(.seconds(1)) {
+            let due = session.desk.withLock { $0.deadManRefreshedAt.map { $0.duration(to: .now) } ?? .seconds(86_400) }
+            if client.exchangeDependency.breaker.state != .closed || due >= .seconds(config.deadManSeconds) / 3 {
+                await session.refreshDeadMan()
+            }
+        },
+        every(.milliseconds(config.fillSyncMs)) { await session.syncFills(reason: "timer") },
+        every(.seconds(config.reconcileSeconds)) { _ = try? await session.reconcile(why: "timer") },
+    ]
+    let afterOutage = Task {
+        for await _ in recovered.stream { _ = try? await session.reconcile(why: "exchange recovered") }
+    }
+    defer {
+        for task in timers { task.cancel() }
+        worker.cancel()
+        streamReader.cancel()
+        afterOutage.cancel()
+        stream.stop()
     }
 
-    let stream = try runtime.subscribe(to: [.riskGate, .feedHandler], topics: ["order.", "md.bar."])
-    let snapshots = Task {
-        while !Task.isCancelled {
-            publishSnapshot()
-            try await Task.sleep(for: .milliseconds(config.snapshotIntervalMs))
-        }
-    }
-    defer { snapshots.cancel() }
+    let bus = try runtime.subscribe(to: [.riskGate, .feedHandler], topics: ["order.", "md.bar.", "md.book."])
     runtime.status.setReady()
-    for await event in stream.cancelOnGracefulShutdown() {
+    for await event in bus.cancelOnGracefulShutdown() {
         guard case .envelope(let raw) = event else { continue }
         do {
             switch raw.messageType {
-            case .orderCommand: handle(try raw.decode(OrderCommand.self), traceId: raw.header.traceId)
-            case .bar: handle(try raw.decode(Bar.self))
+            case .orderCommand:
+                let command = try raw.decode(OrderCommand.self)
+                queue.withLock { $0.pending.append((command, raw.header.traceId)) }
+                wake.continuation.yield()
+            case .book:
+                let book = try raw.decode(BookUpdate.self)
+                if let bid = book.bids.first?.price, let ask = book.asks.first?.price {
+                    session.updateMark(book.symbol ?? "", (bid + ask) / 2)
+                }
+            case .bar:
+                let bar = try raw.decode(Bar.self)
+                session.updateMark(bar.symbol ?? "", bar.close)
             default: continue
             }
         } catch {
@@ -174,4 +246,5 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 "skipped a message that does not decode", metadata: ["type": "\(raw.header.type)", "error": "\(error)"])
         }
     }
+    try? await client.shutdown()
 }

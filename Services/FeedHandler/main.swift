@@ -1,6 +1,7 @@
 import Bus
 import Foundation
 import Logging
+import Hyperliquid
 import Market
 import Metrics
 import ServiceLifecycle
@@ -8,25 +9,38 @@ import Schema
 import ServiceKit
 
 struct FeedConfig: Sendable {
-    enum Source: String, Sendable { case synthetic, replay }
+    enum Source: String, Sendable {
+        /// The exchange's websocket (paper: exchange-sim): books and trades, bars built from the trades.
+        case exchange
+        /// A recorded candle file, for signal research and drills (paper mode only: the orders
+        /// still go to the exchange, whose market is not the file's).
+        case replay
+    }
     var source: Source
     var symbol: String
     var instrument: Instrument
+    var endpoint: HyperliquidEndpoint
+    var barSeconds: Int
+    /// How long after its interval a bar without a later trade is closed.
+    var barGraceMs: Int
+    var bookLevels: Int
     var replayFile: String
     var replayFrom: EpochNanos?
     var replayTo: EpochNanos?
-    /// Market time per wall time: 60 plays one-minute bars at one a second; 0 is as fast as possible.
+    /// Replay: market time per wall time; 60 plays one-minute bars at one a second; 0 is as fast as possible.
     var speedup: Double
-    var syntheticSeed: UInt64
-    var syntheticBars: Int
     var spreadBps: Double
     var waitFor: [ServiceName]
     var waitTimeoutSeconds: Int
     var staleAfterMs: Int
 
     static func read(_ settings: inout Settings) -> FeedConfig {
+        let exchange = ExchangeSettings.read(&settings, needsKey: false)
         let source = Source(
-            rawValue: settings.oneOf("feed.source", default: "synthetic", allowed: ["synthetic", "replay"]))!
+            rawValue: settings.oneOf("feed.source", default: "exchange", allowed: ["exchange", "replay"]))!
+        if source == .replay && exchange.mode != .paper {
+            settings.problem("feed.source replay is for paper mode only: \(exchange.mode.rawValue) trades on the exchange's market")
+        }
         let symbol = settings.string("feed.symbol", default: "BTC")
         let file = settings.string("feed.replay.file", default: "../shared/data/btc-perp-1m-ftx-2022-01.csv")
         func time(_ key: String) -> EpochNanos? {
@@ -52,58 +66,28 @@ struct FeedConfig: Sendable {
                 settings.problem("feed.waitFor: unknown service \"\(name)\"")
             }
         }
+        let endpoint: HyperliquidEndpoint =
+            switch exchange.mode {
+            case .paper: .paper(baseURL: exchange.paperURL)
+            case .testnet: .testnet
+            case .mainnet: .mainnet
+            }
         return FeedConfig(
             source: source, symbol: symbol,
             instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),
+            endpoint: endpoint,
+            // Paper: one bar per candle of exchange-sim's market.
+            barSeconds: settings.int(
+                "feed.barSeconds", default: exchange.mode == .paper ? max(1, Int(exchange.paperCandleSeconds.rounded())) : 60,
+                in: 1...86_400),
+            barGraceMs: settings.int("feed.barGraceMs", default: 1_000, in: 0...60_000),
+            bookLevels: settings.int("feed.bookLevels", default: 10, in: 1...20),
             replayFile: file, replayFrom: from, replayTo: to,
             speedup: settings.double("feed.speedup", default: 120, in: 0...1_000_000),
-            syntheticSeed: UInt64(settings.int("feed.synthetic.seed", default: 42, in: 0...Int.max)),
-            syntheticBars: settings.int("feed.synthetic.bars", default: 0, in: 0...100_000_000),
             spreadBps: settings.double("feed.spreadBps", default: 1, in: 0...1_000),
             waitFor: waitFor,
             waitTimeoutSeconds: settings.int("feed.waitTimeoutSeconds", default: 30, in: 0...3_600),
             staleAfterMs: settings.int("feed.staleAfterMs", default: 5_000, in: 100...3_600_000))
-    }
-}
-
-/// Where bars come from: a recorded file or the synthetic market.
-struct BarSource {
-    private var candles: [Candle]
-    private var position = 0
-    private var synthetic: SyntheticMarket?
-    private var remaining: Int?
-    let name: String
-
-    init(config: FeedConfig) throws {
-        switch config.source {
-        case .replay:
-            let text = try String(contentsOfFile: config.replayFile, encoding: .utf8)
-            candles = try CandleFile.parse(text).filter { candle in
-                (config.replayFrom.map { candle.openTime >= $0 } ?? true)
-                    && (config.replayTo.map { candle.openTime <= $0 } ?? true)
-            }
-            name = "replay:\((config.replayFile as NSString).lastPathComponent)"
-        case .synthetic:
-            candles = []
-            synthetic = SyntheticMarket(settings: .init(seed: config.syntheticSeed))
-            remaining = config.syntheticBars == 0 ? nil : config.syntheticBars
-            name = "synthetic:seed=\(config.syntheticSeed)"
-        }
-    }
-
-    var count: Int? { synthetic == nil ? candles.count : remaining }
-
-    mutating func next() -> Candle? {
-        if synthetic != nil {
-            if let left = remaining {
-                guard left > 0 else { return nil }
-                remaining = left - 1
-            }
-            return synthetic!.nextCandle()
-        }
-        guard position < candles.count else { return nil }
-        defer { position += 1 }
-        return candles[position]
     }
 }
 
@@ -159,40 +143,9 @@ func peerIsReady(_ heartbeat: Heartbeat) -> Bool {
 }
 
 await ServiceMain.run(.feedHandler, readConfig: FeedConfig.read) { runtime, config in
-    var source = try BarSource(config: config)
-    runtime.status.setFact("source", source.name)
     runtime.status.setFact("symbol", config.symbol)
-    runtime.status.setReady()
-    try await waitForPeers(runtime, config: config)
-
-    let published = Counter(label: "breakwater_feed_bars_total", dimensions: [("symbol", config.symbol)], factory: runtime.metrics)
-    runtime.logger.notice("feed started", metadata: ["source": "\(source.name)", "bars": "\(source.count.map(String.init) ?? "∞")"])
-    runtime.publish(
-        FeedStatus(symbol: config.symbol, state: .live, source: source.name, lastUpdateAgeMs: 0),
-        traceId: runtime.newIdentifier())
-    let interval = config.speedup > 0 ? Duration.seconds(60 / config.speedup) : .zero
-    var next = ContinuousClock.now
-    var count = 0
-    while !Task.isCancelled, !Task.isShuttingDownGracefully, let candle = source.next() {
-        if interval > .zero {
-            next += interval
-            try? await Task.sleep(until: next)
-        } else if count % 256 == 0 {
-            await Task.yield()
-        }
-        runtime.publish(derivedBook(candle, config: config), traceId: runtime.newIdentifier())
-        runtime.publish(candle.bar(symbol: config.symbol, intervalSeconds: 60), traceId: runtime.newIdentifier())
-        published.increment()
-        count += 1
-        runtime.status.setFact("bars", "\(count)")
+    switch config.source {
+    case .exchange: try await runExchangeFeed(runtime, config: config)
+    case .replay: try await runReplay(runtime, config: config)
     }
-    runtime.logger.notice("feed ended", metadata: ["bars": "\(count)"])
-    runtime.publish(
-        FeedStatus(
-            symbol: config.symbol, state: .ended, source: source.name, lastUpdateAgeMs: 0,
-            detail: "replay finished after \(count) bars"),
-        traceId: runtime.newIdentifier())
-    runtime.status.setFact("state", "ended")
-    // Stay up: heartbeats continue and the operator decides when to stop.
-    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(365 * 86_400)) }
 }

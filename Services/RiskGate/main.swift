@@ -69,6 +69,8 @@ final class Gate: Sendable {
     private let book: Mutex<RiskBook>
     /// The one exit engine: it emits exit intents, which go through the same rules as any other.
     private let exits: Mutex<ExitDesk?>
+    /// What the executor says of the exchange, and whether the book was last told it is down.
+    private let venue: Mutex<(watch: VenueWatch, down: Bool)>
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
@@ -78,6 +80,7 @@ final class Gate: Sendable {
     init(book: RiskBook, exits: ExitDesk?, runtime: ServiceRuntime, adminToken: String?) {
         self.book = Mutex(book)
         self.exits = Mutex(exits)
+        self.venue = Mutex((VenueWatch(silenceNanos: 5_000_000_000), false))
         self.runtime = runtime
         self.adminToken = adminToken
         decisions = Counter(label: "breakwater_risk_decisions_total", factory: runtime.metrics)
@@ -112,6 +115,20 @@ final class Gate: Sendable {
         runtime.publish(verdict.decision, traceId: traceId)
         if let order = verdict.order { runtime.publish(order, traceId: traceId) }
         publish(verdict.stateChanges, traceId: traceId)
+    }
+
+    /// Feeds the executor's breakers and heartbeats in; tells the book when the venue goes or comes back.
+    func observeVenue(now: EpochNanos, _ update: (inout VenueWatch) -> Void = { _ in }) {
+        let change = venue.withLock { venue -> (Bool, String)? in
+            update(&venue.watch)
+            let reason = venue.watch.unavailability(now: now)
+            guard (reason != nil) != venue.down else { return nil }
+            venue.down = reason != nil
+            return (reason == nil, reason ?? "executor breakers closed")
+        }
+        guard let (available, reason) = change else { return }
+        runtime.logger.notice("venue \(available ? "available" : "unavailable")", metadata: ["reason": "\(reason)"])
+        publish(withBook { $0.setVenueAvailable(available, reason: reason, now: now) })
     }
 
     func withExits<T>(_ body: (inout ExitDesk?) -> T) -> T { exits.withLock { body(&$0) } }
@@ -212,10 +229,12 @@ await ServiceMain.run(
         }
     }
     let stream = try runtime.subscribe(
-        to: [.signalGenerator, .executor, .feedHandler], topics: ["intent.", "sig.", "exec.", "acct.", "md.bar."])
+        to: [.signalGenerator, .executor, .feedHandler],
+        topics: ["intent.", "sig.", "exec.", "acct.", "md.bar.", "svc.breaker.executor", "svc.hb.executor"])
     let housekeeping = Task {
         while !Task.isCancelled {
             let now = runtime.clock.now()
+            gate.observeVenue(now: now)
             let (overdue, changes) = gate.withBook { book in (book.expireOverdue(now: now), book.tick(now: now)) }
             for reason in overdue { runtime.logger.warning("order overdue", metadata: ["reason": "\(reason)"]) }
             gate.publish(changes)
@@ -251,6 +270,12 @@ await ServiceMain.run(
                 gate.publish(gate.withBook { $0.apply(snapshot, now: now) })
             case .bar:
                 gate.onBar(try raw.decode(Bar.self), traceId: raw.header.traceId, now: now)
+            case .breakerTransition:
+                let transition = try raw.decode(BreakerTransition.self)
+                gate.observeVenue(now: now) { $0.breaker(transition.dependency, transition.to, now: now) }
+            case .heartbeat:
+                let beat = try raw.decode(Heartbeat.self)
+                gate.observeVenue(now: now) { $0.heartbeat(beat, now: now) }
             default:
                 continue
             }

@@ -21,7 +21,6 @@ extension ReasonCode {
     public static let drawdownLock: ReasonCode = "drawdown_lock"
     public static let drawdownReduce: ReasonCode = "drawdown_reduce"
     public static let dailyLossLimit: ReasonCode = "daily_loss_limit"
-    public static let venueUnavailable: ReasonCode = "venue_unavailable"
     /// The venue stayed unavailable past the grace period.
     public static let venueOutage: ReasonCode = "venue_outage"
     /// Every cause of REDUCING has cleared.

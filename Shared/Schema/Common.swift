@@ -70,6 +70,11 @@ extension ReasonCode {
     // Execution
     public static let venueRejected: ReasonCode = "venue_rejected"
     public static let ledgerWriteFailed: ReasonCode = "ledger_write_failed"
+    /// The exchange cannot be reached (breaker open, timeout, 5xx): an order not placed, or the
+    /// risk gate's reason for REDUCING.
+    public static let venueUnavailable: ReasonCode = "venue_unavailable"
+    /// The exchange ended the order: an IOC remainder, the dead man's switch, found at reconciliation.
+    public static let canceledByVenue: ReasonCode = "canceled_by_venue"
 }
 
 /// A reason code with the numbers behind it, for a human reading the trace.

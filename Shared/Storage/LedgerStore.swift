@@ -160,6 +160,16 @@ public final class LedgerStore: Sendable {
         }
     }
 
+    /// Exchange time of the newest fill: where "fills since we last saw one" starts.
+    public func lastFillTime() throws -> EpochNanos? {
+        try queue.read { db in try EpochNanos.fetchOne(db, sql: "SELECT MAX(time) FROM ledger_fill") }
+    }
+
+    /// When the first order was recorded: no fill of ours can be older.
+    public func firstOrderTime() throws -> EpochNanos? {
+        try queue.read { db in try EpochNanos.fetchOne(db, sql: "SELECT MIN(created_at) FROM ledger_order") }
+    }
+
     public func order(_ clientOrderId: String) throws -> StoredOrder? {
         try queue.read { db in
             try Row.fetchOne(

@@ -54,19 +54,24 @@ final class RunningSystem: @unchecked Sendable {
     let directory: URL
     let configPath: String
     let supervisorPort: Int
+    /// exchange-sim's port (paper mode's exchange, run by `breakwater up`).
+    let exchangePort: Int
     private let process = Process()
     private let output: URL
 
     static let services = ["feed-handler", "signal-generator", "risk-gate", "executor", "trace-recorder"]
     /// The risk gate's operator token in every test system.
     static let adminToken = "test-operator-token-0123456789"
+    /// exchange-sim's fault-injection token in every test system.
+    static let simToken = "test-exchange-sim-token-0123456789"
 
     /// `overrides` are merged over the generated config (nested dictionaries).
     init(overrides: [String: Any]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("breakwater-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let ports = freePorts(12)
+        let ports = freePorts(13)
         supervisorPort = ports[10]
+        exchangePort = ports[12]
         let keys = ["feedHandler", "signalGenerator", "riskGate", "executor", "traceRecorder"]
         var endpoints: [String: Any] = [:]
         for (index, key) in keys.enumerated() {
@@ -78,6 +83,9 @@ final class RunningSystem: @unchecked Sendable {
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
             // No ChromaDB unless a test starts one: recall answers from its local fallback.
             "recall": ["chroma": ["url": "http://127.0.0.1:\(ports[11])", "managed": false]],
+            "exchange": ["url": "http://127.0.0.1:\(exchangePort)"],
+            // One-second candles of the seeded synthetic market unless a test replays real ones.
+            "exchangeSim": ["candleSeconds": 1, "adminToken": Self.simToken],
         ]
         config = Self.merge(config, overrides)
         configPath = directory.appendingPathComponent("config.json").path

@@ -77,6 +77,9 @@ struct MarketSettings: Sendable, Equatable, Codable {
     var candleSeconds: Double = 60
     /// Replay speed for recorded files (2 = twice as fast).
     var speed: Double = 1
+    /// FTX candles: the first candle played ("YYYY-MM-DD HH:MM:SS" UTC) and how many (nil: to the end).
+    var from: String?
+    var candles: Int?
     /// Start prices for coins the data does not cover (synthetic walks, seeded per coin).
     var startPrices: [String: Double] = ["BTC": 100_000, "ETH": 3_300, "SOL": 200]
 
@@ -89,6 +92,8 @@ struct MarketSettings: Sendable, Equatable, Codable {
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir)
         candleSeconds = try c.decodeIfPresent(Double.self, forKey: .candleSeconds) ?? 60
         speed = try c.decodeIfPresent(Double.self, forKey: .speed) ?? 1
+        from = try c.decodeIfPresent(String.self, forKey: .from)
+        candles = try c.decodeIfPresent(Int.self, forKey: .candles)
         if let prices = try c.decodeIfPresent([String: Double].self, forKey: .startPrices) {
             startPrices.merge(prices) { _, new in new }
         }

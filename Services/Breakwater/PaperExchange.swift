@@ -1,0 +1,84 @@
+import Foundation
+import Hyperliquid
+import Schema
+import ServiceKit
+
+/// Paper mode's exchange: exchange-sim as a child process, a paper key made once, its address
+/// funded at every start. exchange-sim keeps its accounts in memory, so every `up` is a fresh
+/// paper session; the previous session's ledger and trace move to `var/archive/` so that the
+/// ledger never disagrees with an exchange that forgot it.
+struct PaperExchange {
+    var spec: ChildSpec
+    var address: Address
+    var keyCreated: Bool
+    var archived: String?
+
+    static func prepare(_ settings: inout Settings, varDir: String, executables: String) throws -> PaperExchange? {
+        let exchange = ExchangeSettings.read(&settings, needsKey: false)
+        guard exchange.mode == .paper, settings.bool("exchangeSim.managed", default: true) else { return nil }
+        guard let url = URL(string: exchange.paperURL), let host = url.host, let port = url.port else {
+            throw UpError("exchange.url \(exchange.paperURL) has no host:port")
+        }
+        let keyPath = settings.dataPath("exchange.keyFile", file: "paper.key")
+        let (wallet, created) = try paperWallet(at: keyPath)
+        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        var arguments = [
+            "--host", host, "--port", "\(port)",
+            "--market", settings.oneOf(
+                "exchangeSim.market", default: "synthetic",
+                allowed: ["synthetic", "hyperliquid", "binance-trades", "ftx-candles"]),
+            "--seed", "\(settings.int("exchangeSim.seed", default: 42, in: 0...Int.max))",
+            "--candle-seconds", "\(exchange.paperCandleSeconds)",
+            "--fund", "\(wallet.address.lowercased)=\(capital)",
+        ]
+        if let dataDir = settings.optionalString("exchangeSim.dataDir") { arguments += ["--data-dir", dataDir] }
+        if let from = settings.optionalString("exchangeSim.from") { arguments += ["--from", from] }
+        let count = settings.int("exchangeSim.candles", default: 0, in: 0...10_000_000)
+        if count > 0 { arguments += ["--candles", "\(count)"] }
+        if let token = settings.optionalString("exchangeSim.adminToken") { arguments += ["--admin-token", token] }
+        let spec = ChildSpec(
+            name: "exchange-sim", executable: "\(executables)/exchange-sim", arguments: arguments, bus: nil,
+            admin: "http://\(host):\(port)", healthPath: "/health/ready", publishesHeartbeats: false)
+        return PaperExchange(
+            spec: spec, address: wallet.address, keyCreated: created, archived: try archivePreviousSession(varDir))
+    }
+
+    /// The paper key: read, or made once (owner-only) when missing. Never printed.
+    static func paperWallet(at path: String) throws -> (Wallet, created: Bool) {
+        if let data = FileManager.default.contents(atPath: path) {
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            do { return (try Wallet(privateKeyHex: text), false) } catch {
+                throw UpError("\(path) does not hold a valid private key; delete it to make a new paper key")
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let hex = "0x" + bytes.map { String(format: "%02x", $0) }.joined()
+            // A random 32-byte string is a valid secp256k1 key with overwhelming probability.
+            guard let wallet = try? Wallet(privateKeyHex: hex) else { continue }
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { throw UpError("cannot write the paper key to \(path)") }
+            return (wallet, true)
+        }
+    }
+
+    /// Moves the last session's ledger and trace database to `var/archive/<time>/`.
+    static func archivePreviousSession(_ varDir: String) throws -> String? {
+        let files = ["ledger.db", "ledger.db-wal", "ledger.db-shm", "trace.db", "trace.db-wal", "trace.db-shm"]
+        let present = files.filter { FileManager.default.fileExists(atPath: "\(varDir)/\($0)") }
+        guard present.contains(where: { $0 == "ledger.db" || $0 == "trace.db" }) else { return nil }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let archive = "\(varDir)/archive/\(stamp)"
+        try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)
+        for file in present { try FileManager.default.moveItem(atPath: "\(varDir)/\(file)", toPath: "\(archive)/\(file)") }
+        return archive
+    }
+}
+
+struct UpError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
