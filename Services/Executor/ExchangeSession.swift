@@ -78,7 +78,7 @@ final class ExchangeSession: Sendable {
             }
             do {
                 // The ledger refuses a client order id it has seen: an order is never placed twice.
-                try store.recordOrder(command, at: now)
+                try store.recordOrder(command, traceId: traceId, at: now)
             } catch let error as LedgerStore.StoreError {
                 reject(command, Reason(.duplicateIntent, "\(error)"), traceId: traceId, record: false)
                 continue
@@ -232,7 +232,22 @@ final class ExchangeSession: Sendable {
         for fill in fills where fill.coin == config.symbol {
             guard let id = fill.cloid?.rawValue, !inFlight.contains(id) else { continue }
             guard let order = try? store.order(id) else { continue }
-            record(FillMapping.fill(fill, order: order.command), traceId: runtime.newIdentifier())
+            record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
+        }
+    }
+
+    /// The trace an order's messages belong to: the cycle from the bar that caused it.
+    private func trace(of order: LedgerStore.StoredOrder?) -> String {
+        order?.traceId ?? runtime.newIdentifier()
+    }
+
+    /// The regular look at the exchange: fills while orders are live, otherwise the position (a
+    /// lighter call). Either way an exchange that stopped answering trips the breaker while idle.
+    func poll() async {
+        if ((try? store.liveOrders()) ?? []).isEmpty {
+            await checkPosition()
+        } else {
+            await syncFills(reason: "poll")
         }
     }
 
@@ -249,7 +264,7 @@ final class ExchangeSession: Sendable {
         let inFlight = desk.withLock { $0.inFlight }
         for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where fill.coin == config.symbol {
             guard let id = fill.cloid?.rawValue, !inFlight.contains(id), let order = try? store.order(id) else { continue }
-            record(FillMapping.fill(fill, order: order.command), traceId: runtime.newIdentifier())
+            record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
         }
         desk.withLock { $0.lastFillSyncMs = Self.nowMs() }
     }
@@ -326,12 +341,14 @@ final class ExchangeSession: Sendable {
         let plan = Reconciliation.plan(
             known: known, recordedFillIds: recorded, openOrders: open, fills: fills, symbols: [config.symbol])
 
-        for fill in plan.missingFills { record(fill, traceId: runtime.newIdentifier()) }
+        for fill in plan.missingFills {
+            record(fill, traceId: trace(of: (try? store.order(fill.clientOrderId)) ?? nil))
+        }
         for (id, oid) in plan.open {
             guard let order = known[id] else { continue }
             let stored: LedgerStore.StoredOrder? = (try? store.order(order.command.clientOrderId)) ?? nil
             if stored?.status == LedgerStore.OrderStatus.new {
-                acknowledge(order.command, oid: oid, traceId: runtime.newIdentifier())
+                acknowledge(order.command, oid: oid, traceId: trace(of: stored))
             } else {
                 desk.withLock { $0.oids[order.command.clientOrderId] = oid }
             }
@@ -339,7 +356,7 @@ final class ExchangeSession: Sendable {
         for id in plan.ended {
             guard let order = known[id] else { continue }
             ended(order.command, reason: Reason(.canceledByVenue, "not open on the exchange at reconciliation"),
-                traceId: runtime.newIdentifier())
+                traceId: trace(of: (try? store.order(order.command.clientOrderId)) ?? nil))
         }
         if !plan.orphans.isEmpty {
             runtime.logger.warning("canceling orders nobody here placed", metadata: ["orders": "\(plan.orphans.map(\.oid))"])

@@ -25,7 +25,8 @@ struct ExecutorConfig: Sendable {
     var snapshotIntervalMs: Int
     var deadManSeconds: Int
     var batchMax: Int
-    var fillSyncMs: Int
+    var pollMs: Int
+    var joinGraceMs: Int
     var reconcileSeconds: Int
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
@@ -70,7 +71,8 @@ struct ExecutorConfig: Sendable {
             snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000),
             deadManSeconds: settings.int("executor.deadManSeconds", default: 60, in: 10...86_400),
             batchMax: settings.int("executor.batchMax", default: 20, in: 1...40),
-            fillSyncMs: settings.int("executor.fillSyncMs", default: 2_000, in: 100...600_000),
+            pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
+            joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400))
     }
 }
@@ -130,8 +132,11 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         ]
     }
 
-    // Nothing is accepted before the exchange has answered and the ledger agrees with it.
+    // Nothing is accepted before the exchange has answered and the ledger agrees with it. What the
+    // reconciliation publishes must reach the risk gate and the recorder: give their subscriptions
+    // time to find this new publisher (they retry at most every 500 ms).
     runtime.status.setDegraded("reconciliation", "waiting for the exchange")
+    try? await Task.sleep(for: .milliseconds(config.joinGraceMs))
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
         do {
             let assets = try await client.assets()
@@ -207,7 +212,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 await session.refreshDeadMan()
             }
         },
-        every(.milliseconds(config.fillSyncMs)) { await session.syncFills(reason: "timer") },
+        every(.milliseconds(config.pollMs)) { await session.poll() },
         every(.seconds(config.reconcileSeconds)) { _ = try? await session.reconcile(why: "timer") },
     ]
     let afterOutage = Task {

@@ -16,6 +16,8 @@ public final class LedgerStore: Sendable {
         public var venueOrderId: String?
         public var filledSize: Amount
         public var createdAt: EpochNanos
+        /// The trace of the cycle that placed it (nil for orders recorded before traces were kept).
+        public var traceId: String?
         public var remaining: Amount { command.size - filledSize }
     }
 
@@ -82,11 +84,14 @@ public final class LedgerStore: Sendable {
                     CREATE INDEX ledger_fill_symbol ON ledger_fill(symbol, time);
                     """)
         }
+        migrator.registerMigration("v2: order traces") { db in
+            try db.execute(sql: "ALTER TABLE ledger_order ADD COLUMN trace_id TEXT")
+        }
         return migrator
     }
 
     /// Records a new order; a client order id seen before is refused, whatever its state.
-    public func recordOrder(_ command: OrderCommand, at now: EpochNanos) throws {
+    public func recordOrder(_ command: OrderCommand, traceId: String? = nil, at now: EpochNanos) throws {
         let json = try JSONEncoder().encode(command)
         try queue.write { db in
             if try Bool.fetchOne(
@@ -98,11 +103,11 @@ public final class LedgerStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO ledger_order (client_order_id, intent_id, command, symbol, status, created_at,
-                        updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        updated_at, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     command.clientOrderId, command.intentId, json, command.symbol ?? "", OrderStatus.new.rawValue, now,
-                    now,
+                    now, traceId,
                 ])
         }
     }
@@ -212,7 +217,7 @@ public final class LedgerStore: Sendable {
             status: try value(row["status"]),
             venueOrderId: row["venue_order_id"],
             filledSize: try amount(row["filled_size"]),
-            createdAt: row["created_at"])
+            createdAt: row["created_at"], traceId: row["trace_id"])
     }
 
     static func amount(_ text: String?) throws -> Amount {

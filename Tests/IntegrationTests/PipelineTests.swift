@@ -27,11 +27,19 @@ func withSystem(
 
 /// Limits loose enough that the risk gate approves every intent of these runs.
 nonisolated(unsafe) let looseRisk: [String: Any] = [
-    // Exits off: the expected counts are the strategy's alone.
+    // Exits off: the trades are the strategy's alone.
     "exits": ["enabled": false],
     "maxOrderNotional": "1000000", "maxSymbolNotional": "1000000", "maxGrossExposure": "10000000",
     "maxOrdersPerMinute": 100_000, "dailyLossLimit": "1000000", "drawdownLock": 0.9, "reduceAtDrawdown": 0.8,
 ]
+
+/// exchange-sim playing ten hours of real candles from `from`, one a second.
+func realCandles(from: String) -> [String: Any] {
+    ["market": "ftx-candles", "from": from, "candles": 600, "candleSeconds": 1]
+}
+
+/// Narrow RSI bands: many trades in little time.
+nonisolated(unsafe) let busySignals: [String: Any] = ["tradeNotional": "1000", "rsi": ["oversold": 45, "overbought": 55]]
 
 /// Every test that starts the whole system, one at a time: each runs five services on 2 cores.
 @Suite(
@@ -41,21 +49,11 @@ nonisolated(unsafe) let looseRisk: [String: Any] = [
 struct SystemTests {}
 
 extension SystemTests {
-    @Test("a replayed window produces exactly the bars, signals, orders and fills the strategy must")
-    func replayMatchesIndependentComputation() async throws {
-        let window = ExpectedTrading.Window(from: "2022-01-07 12:00:00", to: "2022-01-07 19:59:00")
-        let csv = try String(contentsOf: Repository.candles, encoding: .utf8)
-        let expected = ExpectedTrading.compute(csv: csv, window: window)
-        #expect(expected.bars == 480)
-        #expect(expected.approvals == 8, "the window must exercise trading")
-
+    @Test("paper trading against exchange-sim: bars from its market, every fill traced, ledger = exchange = reports")
+    func paperTradingEndToEnd() async throws {
+        let from = "2022-01-07 12:00:00"
         let system = try await withSystem([
-            "feed": [
-                "source": "replay", "speedup": 3_000,
-                "replay": ["file": Repository.candles.path, "from": window.from, "to": window.to],
-            ],
-            "signal": ["tradeNotional": "1000"],
-            "risk": looseRisk,
+            "exchangeSim": realCandles(from: from), "signal": busySignals, "risk": looseRisk,
         ]) { system in
             try await system.waitHealthy()
 
@@ -63,9 +61,9 @@ extension SystemTests {
             #expect(code == 0, "\(output)")
             let document = try #require(
                 try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
-            let services = try #require(document["services"] as? [[String: Any]])
-            #expect(Set(services.compactMap { $0["name"] as? String }) == Set(RunningSystem.services))
-            for service in services {
+            let entries = try #require(document["services"] as? [[String: Any]])
+            #expect(Set(entries.compactMap { $0["name"] as? String }) == Set(RunningSystem.services + ["exchange-sim"]))
+            for service in entries where RunningSystem.services.contains(service["name"] as? String ?? "") {
                 #expect(service["health"] as? String == "ok")
                 #expect((service["pid"] as? Int ?? 0) > 0)
                 #expect((service["instance"] as? String)?.count == 32)
@@ -74,40 +72,51 @@ extension SystemTests {
                 #expect((service["heartbeatAgeMs"] as? Int ?? 99_999) < 3_000)
             }
 
-            try await system.waitUntil("the replay to end", timeout: .seconds(120)) {
-                try system.trace().messages(FeedStatus.self).contains { $0.body.state == .ended }
+            try await system.waitUntil("six fills", timeout: .seconds(150)) {
+                try system.trace().count(type: .fill) >= 6
             }
-            try await system.waitUntil("every fill", timeout: .seconds(30)) {
-                try system.trace().count(type: .fill) >= expected.fills
-            }
-            try await Task.sleep(for: .seconds(1))  // anything unexpected after the last fill would show now
+            // Halt, let what is in flight land, then the ledger must be the exchange's.
+            let (accepted, answer) = try await system.adminPost(
+                "risk-gate", "/kill-switch", body: #"{"engaged": true, "reason": "end of test"}"#,
+                token: RunningSystem.adminToken)
+            #expect(accepted == 200, "\(answer)")
+            try await Task.sleep(for: .seconds(3))
+            try await system.expectLedgerMatchesExchange()
         }
 
         let trace = try TraceDatabase(path: system.traceDatabase)
-        #expect(try trace.count(type: .bar) == expected.bars)
-        #expect(try trace.count(type: .signal) == expected.signals)
-        let signals = try trace.messages(Signal.self)
-        #expect(signals.filter { $0.body.decision == .approved }.count == expected.approvals)
-        #expect(try trace.count(type: .orderIntent) == expected.approvals)
-        let decisions = try trace.messages(RiskDecision.self)
-        #expect(decisions.count == expected.approvals)
-        #expect(decisions.allSatisfy { $0.body.outcome == .approved }, "\(decisions.map(\.body.reasons))")
-        #expect(try trace.count(type: .orderCommand) == expected.approvals)
-        #expect(try trace.count(type: .fill) == expected.fills)
+        // The bars are the real candles the simulator played (open and close; its own prints, ours
+        // among them, may stretch a bar's high or low).
+        let bars = try trace.messages(Bar.self).map(\.body).sorted { $0.openTime < $1.openTime }
+        #expect(bars.count >= 20)
+        #expect(bars.allSatisfy { $0.intervalSeconds == 1 })
+        let candles = try candlePrices(from: from, count: 600)
+        let whole = Array(bars.dropFirst())  // the feed may have joined mid-candle
+        let start = try #require(candles.firstIndex { $0.open == whole[0].open && $0.close == whole[0].close })
+        let matching = whole.enumerated().filter { index, bar in
+            start + index < candles.count && candles[start + index].open == bar.open && candles[start + index].close == bar.close
+        }
+        #expect(Double(matching.count) >= 0.9 * Double(whole.count), "\(matching.count) of \(whole.count) bars match")
 
-        // Every fill's trace is complete from bar to fill.
+        // Every fill's trace is complete from bar to fill, and each order was placed once.
+        let fills = try trace.count(type: .fill)
         let incomplete = try trace.scalar(
             """
             SELECT COUNT(*) FROM cycle WHERE fills > 0 AND (bar_at IS NULL OR signal_at IS NULL
             OR intent_at IS NULL OR decision_at IS NULL OR order_at IS NULL OR ack_at IS NULL OR fill_at IS NULL)
             """)
         #expect(incomplete == 0)
-        #expect(try trace.scalar("SELECT COUNT(*) FROM cycle WHERE fills > 0") == expected.fills)
         #expect(try trace.scalar("SELECT COUNT(*) FROM gap") == 0)
+        let orders = try trace.messages(OrderCommand.self).map(\.body.clientOrderId)
+        #expect(Set(orders).count == orders.count)
+        #expect(try trace.count(type: .orderAck) + trace.count(type: .orderReject) == orders.count)
+        let decisions = try trace.messages(RiskDecision.self)
+        #expect(decisions.filter { $0.body.outcome == .approved }.count == orders.count)
 
         // The ledger holds exactly the fills that were published.
         let ledger = try LedgerStore(path: system.ledgerDatabase)
         #expect(Set(try ledger.fills().map(\.fillId)) == Set(try trace.messages(Fill.self).map(\.body.fillId)))
+        #expect(fills >= 6)
 
         // `breakwater report` from the recorded fills equals the ledger's own computation.
         let (traceCode, fromTrace) = try system.command(["report", "--source", "trace", "--json"])
@@ -119,6 +128,6 @@ extension SystemTests {
         let total = try #require(printed?["total"] as? [String: Any])
         #expect(total["trades"] as? Int == offline.total.trades)
         #expect(total["netPnl"] as? String == offline.total.netPnl.description)
-        #expect(offline.total.trades == expected.fills - 1, "every fill but the first closes a round trip")
+        #expect(offline.total.trades > 0)
     }
 }

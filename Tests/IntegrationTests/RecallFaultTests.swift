@@ -12,7 +12,7 @@ enum Chroma {
     static var installed: Bool { FileManager.default.isExecutableFile(atPath: command) }
     static let deadlineMs = 250
 
-    static func overrides(url: String, window: ExpectedTrading.Window) -> [String: Any] {
+    static func overrides(url: String, window: ReplayWindow) -> [String: Any] {
         [
             "feed": [
                 "source": "replay", "speedup": 3_000,
@@ -58,6 +58,12 @@ func percentile(_ values: [EpochNanos], _ fraction: Double) -> EpochNanos {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
 }
 
+/// A stretch of the candle file the feed replays (signal-only tests: the trades go to exchange-sim's own market).
+struct ReplayWindow {
+    var from: String
+    var to: String
+}
+
 func wallNanos() -> EpochNanos { EpochNanos(Date().timeIntervalSince1970 * 1e9) }
 
 extension SystemTests {
@@ -66,7 +72,7 @@ extension SystemTests {
         .enabled(if: Chroma.installed, "needs ChromaDB in .venv: run `make test`"))
     func recallStalledAndKilled() async throws {
         let chromaURL = "http://127.0.0.1:\(freePorts(1)[0])"
-        let window = ExpectedTrading.Window(from: "2022-01-12 00:00:00", to: "2022-01-12 23:59:00")
+        let window = ReplayWindow(from: "2022-01-12 00:00:00", to: "2022-01-12 23:59:00")
         var stalledAt: EpochNanos = 0, resumedAt: EpochNanos = 0, killedAt: EpochNanos = 0
         var metricsWhileStalled = ""
         let system = try await withSystem(Chroma.overrides(url: chromaURL, window: window)) { system in
@@ -175,7 +181,7 @@ extension SystemTests {
             try? FileManager.default.removeItem(at: delayFile)
         }
         var overrides = Chroma.overrides(
-            url: chromaURL, window: ExpectedTrading.Window(from: "2022-01-13 00:00:00", to: "2022-01-13 11:59:00"))
+            url: chromaURL, window: ReplayWindow(from: "2022-01-13 00:00:00", to: "2022-01-13 11:59:00"))
         // The signal generator talks to the proxy; the supervisor runs ChromaDB behind it.
         overrides = RunningSystem.merge(
             overrides,

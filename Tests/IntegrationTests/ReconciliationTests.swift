@@ -78,7 +78,7 @@ final class ExecutorRig: @unchecked Sendable {
             "varDir": directory.appendingPathComponent("var").path,
             "endpoints": endpoints,
             "exchange": ["url": exchangeURL, "keyFile": keyFile],
-            "executor": ["fillSyncMs": 500, "deadManSeconds": 30],
+            "executor": ["pollMs": 500, "deadManSeconds": 30],
         ]
         configPath = directory.appendingPathComponent("config.json").path
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))

@@ -1,0 +1,70 @@
+import Execution
+import Foundation
+import Hyperliquid
+import Schema
+import Storage
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The paper exchange of a running system, as the tests inspect and disturb it.
+extension RunningSystem {
+    var exchangeURL: String { "http://127.0.0.1:\(exchangePort)" }
+
+    /// The key `breakwater up` made for this system (the tests may read it; nothing else prints it).
+    func paperWallet() throws -> Wallet {
+        let text = try String(contentsOf: varDirectory.appendingPathComponent("paper.key"), encoding: .utf8)
+        return try Wallet(privateKeyHex: text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A read-only client of the system's exchange-sim.
+    func exchangeClient() -> HyperliquidClient<ContinuousClock> {
+        HyperliquidClient(configuration: .init(endpoint: .paper(baseURL: exchangeURL)))
+    }
+
+    /// exchange-sim's fault injection: POST a JSON body, or DELETE (`body` nil) to clear every fault.
+    func simFaults(_ body: String?) async throws {
+        var request = URLRequest(url: URL(string: exchangeURL + "/admin/faults")!)
+        request.httpMethod = body == nil ? "DELETE" : "POST"
+        request.httpBody = body.map { Data($0.utf8) }
+        request.setValue("Bearer \(Self.simToken)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 else {
+            throw HarnessError(description: "faults \(body ?? "clear"): \(status) \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
+    /// The ledger against the exchange: the same fills (by id) and the same position.
+    func expectLedgerMatchesExchange(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let client = exchangeClient()
+        defer { Task { try? await client.shutdown() } }
+        let account = try paperWallet().address
+        let exchangeFills = try await client.userFills(user: account).filter { $0.coin == "BTC" }
+        let ledger = try LedgerStore(path: ledgerDatabase)
+        let ledgerFills = try ledger.fills()
+        #expect(
+            Set(exchangeFills.map(FillMapping.fillId)) == Set(ledgerFills.map(\.fillId)),
+            "the exchange's fills are the ledger's", sourceLocation: sourceLocation)
+        let position = ledgerFills.reduce(Amount.zero) { $0 + ($1.side == .buy ? $1.size : -$1.size) }
+        let state = try await client.clearinghouseState(user: account)
+        #expect(
+            (state.position("BTC")?.szi ?? .zero) == position, "the exchange's position is the ledger's",
+            sourceLocation: sourceLocation)
+    }
+}
+
+/// The real candles the simulator plays, rounded to the exchange's price rules as it rounds them.
+func candlePrices(from: String, count: Int) throws -> [(open: Amount, close: Amount)] {
+    let btc = Instrument(symbol: "BTC", szDecimals: 5)
+    let text = try String(contentsOf: Repository.candles, encoding: .utf8)
+    return text.split(separator: "\n").dropFirst().compactMap { line -> (String, Amount, Amount)? in
+        let fields = line.split(separator: ",")
+        guard fields.count == 6, let open = Amount(String(fields[1])), let close = Amount(String(fields[4])) else {
+            return nil
+        }
+        return (String(fields[0].prefix(19)), open, close)
+    }
+    .filter { $0.0 >= from }.prefix(count).map { (btc.roundPrice($0.1, .down), btc.roundPrice($0.2, .down)) }
+}
