@@ -172,8 +172,9 @@ struct MarketSetup {
             return String(decoding: data, as: UTF8.self)
         }
         let candleMs = UInt64(m.candleSeconds * 1000)
-        // Candles start on multiples of their length, so that bars built from the prints line up with them.
-        let aligned = candleMs > 0 ? (now / candleMs + 1) * candleMs : now
+        // Candles start on multiples of their length, so that bars built from the prints line up with
+        // them; the first, already under way, plays at once.
+        let aligned = candleMs > 0 ? now / candleMs * candleMs : now
         var players: [MarketPlayer] = []
         var recordedCoin: String?
         if let btc = settings.assets.firstIndex(where: { $0.name == "BTC" }), source != .synthetic {

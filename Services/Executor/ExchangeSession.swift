@@ -21,6 +21,8 @@ final class ExchangeSession: Sendable {
     let desk: Locked<Desk>
     private let fillsCounter: Counter
     private let rejects: Counter
+    private let actions: Counter
+    private let ordersSent: Counter
 
     /// What the bus loop, the fill paths, the timers and `/status` share.
     struct Desk {
@@ -52,6 +54,8 @@ final class ExchangeSession: Sendable {
         desk = Locked(Desk(ledger: ledger))
         fillsCounter = Counter(label: "breakwater_fills_total", factory: runtime.metrics)
         rejects = Counter(label: "breakwater_order_rejects_total", factory: runtime.metrics)
+        actions = Counter(label: "breakwater_order_actions_total", factory: runtime.metrics)
+        ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
     }
 
     var account: Address { config.account }
@@ -95,6 +99,8 @@ final class ExchangeSession: Sendable {
         defer { desk.withLock { $0.inFlight.subtract(ids) } }
 
         let statuses: [OrderStatus]
+        actions.increment()
+        ordersSent.increment(by: accepted.count)
         do {
             statuses = try await client.order(accepted.map(\.request))
         } catch {
@@ -102,11 +108,18 @@ final class ExchangeSession: Sendable {
             return
         }
         var anyFilled = false
-        for ((command, traceId, _), status) in zip(accepted, statuses) {
+        var remainders: [(command: OrderCommand, traceId: String, size: Amount)] = []
+        for ((command, traceId, request), status) in zip(accepted, statuses) {
             switch status {
-            case .resting(let oid, _), .filled(_, _, let oid, _):
+            case .resting(let oid, _):
                 acknowledge(command, oid: oid, traceId: traceId)
-                if case .filled = status { anyFilled = true }
+            case .filled(let filled, _, let oid, _):
+                acknowledge(command, oid: oid, traceId: traceId)
+                anyFilled = true
+                // An IOC that filled only in part: the exchange canceled the rest.
+                if case .limit(.ioc) = request.kind, filled < command.size {
+                    remainders.append((command, traceId, command.size - filled))
+                }
             case .error(let message):
                 reject(command, Reason(.venueRejected, message), traceId: traceId)
             case .waitingForFill, .waitingForTrigger:
@@ -116,12 +129,8 @@ final class ExchangeSession: Sendable {
         desk.withLock { $0.inFlight.subtract(ids) }
         guard anyFilled else { return }
         await syncFills(reason: "order filled")
-        // An IOC that filled only in part: the exchange canceled the rest.
-        for (command, traceId, request) in accepted {
-            guard case .limit(.ioc) = request.kind, let order = try? store.order(command.clientOrderId),
-                order.status.isLive
-            else { continue }
-            ended(command, reason: Reason(.canceledByVenue, "IOC remainder \(order.remaining) not filled"), traceId: traceId)
+        for (command, traceId, size) in remainders {
+            ended(command, reason: Reason(.canceledByVenue, "IOC remainder \(size) not filled"), traceId: traceId)
         }
     }
 
@@ -334,9 +343,11 @@ final class ExchangeSession: Sendable {
             known[order.command.clientOrderId.lowercased()] = .init(
                 command: order.command, isLive: order.status.isLive, filledSize: order.filledSize)
         }
-        let open = try await client.openOrders(user: account)
+        // Orders in flight are the order worker's: neither orphans nor foreign.
+        let isInFlight = { (cloid: Cloid?) in cloid.map { inFlight.contains($0.rawValue) } ?? false }
+        let open = try await client.openOrders(user: account).filter { !isInFlight($0.cloid) }
         var fills: [UserFill] = []
-        if let since = fillSyncStart() { fills = try await userFills(since: since) }
+        if let since = fillSyncStart() { fills = try await userFills(since: since).filter { !isInFlight($0.cloid) } }
         let recorded = Set(((try? store.fills()) ?? []).map(\.fillId))
         let plan = Reconciliation.plan(
             known: known, recordedFillIds: recorded, openOrders: open, fills: fills, symbols: [config.symbol])

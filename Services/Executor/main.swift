@@ -25,6 +25,7 @@ struct ExecutorConfig: Sendable {
     var snapshotIntervalMs: Int
     var deadManSeconds: Int
     var batchMax: Int
+    var batchWindowMs: Int
     var pollMs: Int
     var joinGraceMs: Int
     var reconcileSeconds: Int
@@ -71,15 +72,19 @@ struct ExecutorConfig: Sendable {
             snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000),
             deadManSeconds: settings.int("executor.deadManSeconds", default: 60, in: 10...86_400),
             batchMax: settings.int("executor.batchMax", default: 20, in: 1...40),
+            batchWindowMs: settings.int("executor.batchWindowMs", default: 2, in: 0...1_000),
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400))
     }
 }
 
-/// Commands from the bus, waiting for the order worker; those that arrive together go out as one batch.
+/// Work for the order worker, which does one thing at a time: a reconciliation never sees an
+/// order half placed. Commands that arrive together go out as one batch.
 struct OrderQueue {
     var pending: [(command: OrderCommand, traceId: String)] = []
+    /// Why a reconciliation was asked for, if one was.
+    var reconciliation: String?
 
     mutating func take(_ maximum: Int) -> [(command: OrderCommand, traceId: String)] {
         let batch = Array(pending.prefix(maximum))
@@ -157,9 +162,17 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     let worker = Task {
         for await _ in wake.stream {
+            // Commands that arrive together (an exit and its re-entry, a flatten) go out as one action.
+            if config.batchWindowMs > 0 { try? await Task.sleep(for: .milliseconds(config.batchWindowMs)) }
             while true {
-                let batch = queue.withLock { $0.take(config.batchMax) }
-                if batch.isEmpty { break }
+                let (batch, reconciliation) = queue.withLock { queue in
+                    defer { queue.reconciliation = nil }
+                    return (queue.take(config.batchMax), queue.reconciliation)
+                }
+                if let why = reconciliation { _ = try? await session.reconcile(why: why) }
+                if batch.isEmpty {
+                    if reconciliation == nil { break } else { continue }
+                }
                 let places = batch.filter { $0.command.action == .place }
                 if !places.isEmpty { await session.place(places) }
                 for (command, traceId) in batch where command.action != .place {
@@ -213,10 +226,16 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             }
         },
         every(.milliseconds(config.pollMs)) { await session.poll() },
-        every(.seconds(config.reconcileSeconds)) { _ = try? await session.reconcile(why: "timer") },
+        every(.seconds(config.reconcileSeconds)) {
+            queue.withLock { $0.reconciliation = $0.reconciliation ?? "timer" }
+            wake.continuation.yield()
+        },
     ]
     let afterOutage = Task {
-        for await _ in recovered.stream { _ = try? await session.reconcile(why: "exchange recovered") }
+        for await _ in recovered.stream {
+            queue.withLock { $0.reconciliation = "exchange recovered" }
+            wake.continuation.yield()
+        }
     }
     defer {
         for task in timers { task.cancel() }

@@ -18,6 +18,12 @@ extension RunningSystem {
         return try Wallet(privateKeyHex: text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The private key's hex digits, to look for where they must never be.
+    func paperKeyDigits() throws -> String {
+        let text = try String(contentsOf: varDirectory.appendingPathComponent("paper.key"), encoding: .utf8)
+        return String(text.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2))
+    }
+
     /// A read-only client of the system's exchange-sim.
     func exchangeClient() -> HyperliquidClient<ContinuousClock> {
         HyperliquidClient(configuration: .init(endpoint: .paper(baseURL: exchangeURL)))

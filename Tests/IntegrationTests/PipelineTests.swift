@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import Ledger
 import Schema
@@ -82,9 +85,20 @@ extension SystemTests {
             #expect(accepted == 200, "\(answer)")
             try await Task.sleep(for: .seconds(3))
             try await system.expectLedgerMatchesExchange()
+            for service in RunningSystem.services {
+                let admin = try #require(await system.entry(service)?["admin"] as? String)
+                let (status, _) = try await URLSession.shared.data(from: URL(string: admin + "/status")!)
+                #expect(!String(decoding: status, as: UTF8.self).contains(try system.paperKeyDigits()), "\(service) /status")
+            }
         }
 
+        // The key is on disk for the executor and nowhere else: no log, no message.
+        let key = try system.paperKeyDigits()
+        for service in RunningSystem.services + ["exchange-sim"] { #expect(!system.serviceLog(service).contains(key)) }
+        #expect(!system.supervisorLog.contains(key))
+
         let trace = try TraceDatabase(path: system.traceDatabase)
+        #expect(try trace.scalar("SELECT COUNT(*) FROM envelope WHERE instr(CAST(json AS TEXT), ?) > 0", arguments: [key]) == 0)
         // The bars are the real candles the simulator played (open and close; its own prints, ours
         // among them, may stretch a bar's high or low).
         let bars = try trace.messages(Bar.self).map(\.body).sorted { $0.openTime < $1.openTime }

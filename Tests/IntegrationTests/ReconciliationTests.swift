@@ -78,7 +78,7 @@ final class ExecutorRig: @unchecked Sendable {
             "varDir": directory.appendingPathComponent("var").path,
             "endpoints": endpoints,
             "exchange": ["url": exchangeURL, "keyFile": keyFile],
-            "executor": ["pollMs": 500, "deadManSeconds": 30],
+            "executor": ["pollMs": 500, "deadManSeconds": 30, "batchWindowMs": 50],
         ]
         configPath = directory.appendingPathComponent("config.json").path
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
@@ -171,6 +171,11 @@ extension SystemTests {
         try await rig.waitFor("three acks", timeout: .seconds(20)) { rig.messages(OrderAck.self).count == 3 }
         var open = try await client.openOrders(user: rig.wallet.address)
         #expect(Set(open.compactMap(\.cloid?.rawValue)) == Set(orders.map(\.clientOrderId)))
+        // Published together, they went out as one signed action.
+        let metrics = String(
+            decoding: try await URLSession.shared.data(from: URL(string: "http://\(rig.executorAdmin)/metrics")!).0, as: UTF8.self)
+        #expect(metrics.contains("breakwater_order_actions_total 1\n"), "\(metrics.split(separator: "\n").filter { $0.contains("order") })")
+        #expect(metrics.contains("breakwater_orders_sent_total 3\n"))
 
         // The executor dies. While it is down: one order filled (moved through the market, same
         // cloid), one canceled on the exchange, and one order appears that nobody here placed.
