@@ -329,8 +329,12 @@ struct Report: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Flag(help: "Print how long each stage of the ordering cycles took (from the trace), not P&L.")
+    var latency = false
+
     func run() async throws {
         var (_, _, settings) = try await common.load()
+        if latency { return try printLatency(&settings) }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         let fills: [Fill]
         switch source {
@@ -364,6 +368,31 @@ struct Report: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             print(report.table())
+        }
+    }
+}
+
+extension Report {
+    /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.
+    func printLatency(_ settings: inout Settings) throws {
+        let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("no trace database at \(path)")
+            throw ExitCode(1)
+        }
+        let stages = try TraceDatabase(path: path).stageLatencies()
+        func rank(_ values: [Int64], _ q: Double) -> Double {
+            guard !values.isEmpty else { return 0 }
+            return Double(values[min(values.count - 1, Int((q * Double(values.count)).rounded(.up)) - 1)]) / 1_000
+        }
+        let baseline = stages.first { $0.stage.hasPrefix("bar → order") }.map { rank($0.nanos, 0.5) } ?? 0
+        print("stage                           cycles        p50 µs        p99 µs        max µs   p50 / tick-to-order")
+        for (stage, values) in stages {
+            let p50 = rank(values, 0.5)
+            print(
+                stage.padding(toLength: 30, withPad: " ", startingAt: 0)
+                    + String(format: " %8d %13.1f %13.1f %13.1f %12.2f", values.count, p50, rank(values, 0.99),
+                        rank(values, 1), baseline > 0 ? p50 / baseline : 0))
         }
     }
 }

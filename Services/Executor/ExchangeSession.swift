@@ -30,7 +30,7 @@ final class ExchangeSession: Sendable {
         var marks: [String: Amount] = [:]
         /// Orders sent whose answer has not been handled: their fills wait for it.
         var inFlight: Set<String> = []
-        /// Exchange oids of our live orders, for cancels and `/status`.
+        /// Exchange oids of our live orders, for `/status`.
         var oids: [String: UInt64] = [:]
         var lastReconciliation: String = "not yet"
         var lastFillSyncMs: UInt64?
@@ -172,11 +172,10 @@ final class ExchangeSession: Sendable {
             reject(command, Reason(.venueUnavailable, "not placed: \(cause)"), traceId: traceId)
         case .order(let order, let status, _):
             acknowledge(command, oid: order.oid, traceId: traceId)
-            if status.rawValue != "open" {
-                await syncFills(reason: "order resolved")
-                if let stored = try? store.order(command.clientOrderId), stored.status.isLive, status.rawValue != "open" {
-                    ended(command, reason: Reason(.canceledByVenue, "exchange status \(status.rawValue)"), traceId: traceId)
-                }
+            guard status != .open else { return }
+            await syncFills(reason: "order resolved")
+            if let stored = try? store.order(command.clientOrderId), stored.status.isLive {
+                ended(command, reason: Reason(.canceledByVenue, "exchange status \(status.rawValue)"), traceId: traceId)
             }
         }
     }

@@ -72,7 +72,7 @@ struct ExecutorConfig: Sendable {
             snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000),
             deadManSeconds: settings.int("executor.deadManSeconds", default: 60, in: 10...86_400),
             batchMax: settings.int("executor.batchMax", default: 20, in: 1...40),
-            batchWindowMs: settings.int("executor.batchWindowMs", default: 2, in: 0...1_000),
+            batchWindowMs: settings.int("executor.batchWindowMs", default: 0, in: 0...1_000),
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400))
@@ -134,6 +134,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             "fees": snapshot?.fees.description ?? "", "positions": snapshot?.positions.count ?? 0,
             "liveOrders": desk.oids.count, "lastReconciliation": desk.lastReconciliation,
             "deadManSwitchUntilMs": desk.deadManUntilMs.map { Int($0) } ?? 0,
+            "lastFillSyncMs": desk.lastFillSyncMs.map { Int($0) } ?? 0,
         ]
     }
 
@@ -218,8 +219,10 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     let timers = [
         every(.milliseconds(config.snapshotIntervalMs)) { session.publishSnapshot() },
         // A third of the switch's time while healthy; every second while the exchange breaker is
-        // not closed, so that it has trial calls to close on even when no order comes.
+        // not closed, so that it has trial calls to close on even when no order comes. Never while
+        // fills cannot be written: then the exchange should cancel what rests.
         every(.seconds(1)) {
+            guard runtime.status.degradedReasons["ledger"] == nil else { return }
             let due = session.desk.withLock { $0.deadManRefreshedAt.map { $0.duration(to: .now) } ?? .seconds(86_400) }
             if client.exchangeDependency.breaker.state != .closed || due >= .seconds(config.deadManSeconds) / 3 {
                 await session.refreshDeadMan()

@@ -27,7 +27,7 @@ public struct Reconciliation: Sendable, Equatable {
     /// Ledger orders live in the ledger but not open on the exchange and not filled in full: the
     /// exchange canceled them (an IOC remainder, the dead man's switch) or never took them.
     public var ended: [String] = []
-    /// Open on the exchange but unknown to the ledger: nobody here placed them; cancel.
+    /// Open on the exchange but unknown to the ledger, or ended in it: cancel.
     public var orphans: [OpenOrderInfo] = []
     /// Fills of orders the ledger does not know: someone else trades this account.
     public var foreignFills: [UserFill] = []
@@ -68,10 +68,12 @@ public struct Reconciliation: Sendable, Equatable {
         }
         var openIds: Set<String> = []
         for order in openOrders where symbols.contains(order.coin) {
-            if let id = order.cloid?.rawValue, known[id] != nil {
+            if let id = order.cloid?.rawValue, let mine = known[id], mine.isLive {
                 openIds.insert(id)
                 plan.open.append((id, order.oid))
             } else {
+                // Nobody here placed it, or the ledger already gave it up (rejected after a lost
+                // answer, canceled): either way nothing here will manage it.
                 plan.orphans.append(order)
             }
         }

@@ -165,6 +165,24 @@ public final class TraceDatabase: Sendable {
         }
     }
 
+    /// The time each stage of the cycles took, in ns, by stage name in pipeline order: publish time
+    /// of one message to the publish time of the next on the same trace, over every cycle that has both.
+    public func stageLatencies() throws -> [(stage: String, nanos: [Int64])] {
+        let stages = [
+            ("bar → signal", "bar_at", "signal_at"), ("signal → risk decision", "signal_at", "decision_at"),
+            ("bar → order (tick to order)", "bar_at", "order_at"), ("order → ack (exchange)", "order_at", "ack_at"),
+            ("order → fill", "order_at", "fill_at"),
+        ]
+        return try pool.read { db in
+            try stages.map { name, from, to in
+                let values = try Int64.fetchAll(
+                    db,
+                    sql: "SELECT \(to) - \(from) FROM cycle WHERE \(from) IS NOT NULL AND \(to) IS NOT NULL")
+                return (name, values.sorted())
+            }
+        }
+    }
+
     /// Deletes envelopes published before `cutoff`; cycles, gaps and restarts stay.
     @discardableResult
     public func prune(before cutoff: EpochNanos) throws -> Int {

@@ -91,6 +91,16 @@ struct ReconciliationTests {
         #expect(plan.ended.isEmpty && plan.missingFills.isEmpty)
     }
 
+    @Test("an order the ledger gave up (rejected after a lost answer) but the exchange holds is canceled")
+    func givenUp() {
+        let late = command("late", type: .limit)
+        let plan = Reconciliation.plan(
+            known: known([(late, false, 0)]), recordedFillIds: [], openOrders: [open(late, oid: 5)], fills: [],
+            symbols: ["BTC"])
+        #expect(plan.orphans.map(\.oid) == [5])
+        #expect(plan.open.isEmpty && plan.ended.isEmpty)
+    }
+
     @Test("fills the ledger lacks are recorded once, oldest first; recorded ones are not repeated")
     func missingFills() {
         let order = command("filled-while-down", size: "0.02")
