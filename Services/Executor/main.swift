@@ -93,9 +93,10 @@ struct OrderQueue {
     }
 }
 
-/// Repeats `body` every `interval` until cancelled.
-func every(_ interval: Duration, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+/// Repeats `body` every `interval` until cancelled; the first time at once unless `waitFirst`.
+func every(_ interval: Duration, waitFirst: Bool = false, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
     Task {
+        if waitFirst { try? await Task.sleep(for: interval) }
         while !Task.isCancelled {
             await body()
             try? await Task.sleep(for: interval)
@@ -229,7 +230,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             }
         },
         every(.milliseconds(config.pollMs)) { await session.poll() },
-        every(.seconds(config.reconcileSeconds)) {
+        every(.seconds(config.reconcileSeconds), waitFirst: true) {
             queue.withLock { $0.reconciliation = $0.reconciliation ?? "timer" }
             wake.continuation.yield()
         },

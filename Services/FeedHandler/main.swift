@@ -3,8 +3,6 @@ import Foundation
 import Logging
 import Hyperliquid
 import Market
-import Metrics
-import ServiceLifecycle
 import Schema
 import ServiceKit
 
