@@ -75,14 +75,17 @@ struct Up: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // The exchange: exchange-sim in paper mode; testnet and mainnet need the key before anything starts.
+        var exchange = ExchangeSettings.read(&settings, needsKey: false)
         do {
-            if let paper = try PaperExchange.prepare(&settings, varDir: common.varDir, executables: directory) {
+            if let paper = try PaperExchange.prepare(
+                &settings, exchange: exchange, varDir: common.varDir, executables: directory)
+            {
                 specs.insert(paper.spec, at: 0)
                 print("[breakwater] paper mode: exchange-sim at \(paper.spec.admin!), account \(paper.address.checksummed)"
                     + (paper.keyCreated ? " (new paper key in \(common.varDir))" : ""))
                 if let archived = paper.archived { print("[breakwater] previous paper session moved to \(archived)") }
             } else {
-                _ = ExchangeSettings.read(&settings, needsKey: true)
+                exchange.readKey(&settings)
             }
         } catch {
             printError("breakwater: \(error)")

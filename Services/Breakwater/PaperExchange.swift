@@ -13,14 +13,15 @@ struct PaperExchange {
     var keyCreated: Bool
     var archived: String?
 
-    static func prepare(_ settings: inout Settings, varDir: String, executables: String) throws -> PaperExchange? {
-        let exchange = ExchangeSettings.read(&settings, needsKey: false)
+    /// Nil unless paper mode with a managed simulator (`exchangeSim.managed`, default true).
+    static func prepare(
+        _ settings: inout Settings, exchange: ExchangeSettings, varDir: String, executables: String
+    ) throws -> PaperExchange? {
         guard exchange.mode == .paper, settings.bool("exchangeSim.managed", default: true) else { return nil }
         guard let url = URL(string: exchange.paperURL), let host = url.host, let port = url.port else {
             throw UpError("exchange.url \(exchange.paperURL) has no host:port")
         }
-        let keyPath = settings.dataPath("exchange.keyFile", file: "paper.key")
-        let (wallet, created) = try paperWallet(at: keyPath)
+        let (wallet, created) = try paperWallet(at: ExchangeSettings.paperKeyFile(&settings))
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         var arguments = [
             "--host", host, "--port", "\(port)",
@@ -54,7 +55,7 @@ struct PaperExchange {
         var generator = SystemRandomNumberGenerator()
         while true {
             let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let hex = "0x" + bytes.map { String(format: "%02x", $0) }.joined()
+            let hex = Hex.encode(bytes)
             // A random 32-byte string is a valid secp256k1 key with overwhelming probability.
             guard let wallet = try? Wallet(privateKeyHex: hex) else { continue }
             try FileManager.default.createDirectory(

@@ -66,16 +66,10 @@ final class Supervisor: Sendable {
     func startAll(waitingFor first: Set<String> = [], patience: Duration = .seconds(60)) async {
         for spec in specs {
             start(spec.name)
-            guard first.contains(spec.name), let admin = spec.admin, let url = URL(string: admin + spec.healthPath) else {
-                continue
-            }
+            guard first.contains(spec.name), spec.admin != nil else { continue }
             let deadline = ContinuousClock.now + patience
             while ContinuousClock.now < deadline, !stopping.withLock({ $0 }) {
-                var request = URLRequest(url: url)
-                request.timeoutInterval = 1
-                if let (_, response) = try? await URLSession.shared.data(for: request),
-                    let http = response as? HTTPURLResponse, (200..<300).contains(http.statusCode)
-                {
+                if await answersHealthProbe(spec) {
                     say("\(spec.name) is up")
                     break
                 }
@@ -205,22 +199,19 @@ final class Supervisor: Sendable {
         let probed = specs.filter { !$0.publishesHeartbeats && $0.admin != nil }
         guard !probed.isEmpty else { return }
         while !Task.isCancelled {
-            for spec in probed {
-                guard let url = URL(string: spec.admin! + spec.healthPath) else { continue }
-                var request = URLRequest(url: url)
-                request.timeoutInterval = 1
-                let healthy: Bool
-                if let (_, response) = try? await URLSession.shared.data(for: request),
-                    let http = response as? HTTPURLResponse
-                {
-                    healthy = (200..<300).contains(http.statusCode)
-                } else {
-                    healthy = false
-                }
-                setProbe(spec.name, healthy: healthy)
-            }
+            for spec in probed { setProbe(spec.name, healthy: await answersHealthProbe(spec)) }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// A 2xx from the child's health URL within a second.
+    func answersHealthProbe(_ spec: ChildSpec) async -> Bool {
+        guard let admin = spec.admin, let url = URL(string: admin + spec.healthPath) else { return false }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 1
+        guard let (_, response) = try? await URLSession.shared.data(for: request), let http = response as? HTTPURLResponse
+        else { return false }
+        return (200..<300).contains(http.statusCode)
     }
 
     func heartbeat(_ heartbeat: Heartbeat, instance: String) {

@@ -30,8 +30,6 @@ final class ExchangeSession: Sendable {
         var marks: [String: Amount] = [:]
         /// Orders sent whose answer has not been handled: their fills wait for it.
         var inFlight: Set<String> = []
-        /// Exchange oids of our live orders, for `/status`.
-        var oids: [String: UInt64] = [:]
         var lastReconciliation: String = "not yet"
         var lastFillSyncMs: UInt64?
         var deadManUntilMs: UInt64?
@@ -60,7 +58,7 @@ final class ExchangeSession: Sendable {
 
     var account: Address { config.account }
     private var now: EpochNanos { runtime.clock.now() }
-    private static func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+    private var nowMs: UInt64 { UInt64(max(runtime.clock.now(), 0) / 1_000_000) }
 
     // MARK: Orders
 
@@ -207,7 +205,6 @@ final class ExchangeSession: Sendable {
         } catch {
             runtime.status.setDegraded("ledger", "\(error)")
         }
-        desk.withLock { $0.oids[command.clientOrderId] = oid }
         runtime.publish(
             OrderAck(
                 clientOrderId: command.clientOrderId, venueOrderId: oid.map { "\($0)" } ?? "",
@@ -217,7 +214,6 @@ final class ExchangeSession: Sendable {
 
     private func ended(_ command: OrderCommand, reason: Reason, traceId: String) {
         try? store.setStatus(command.clientOrderId, .canceled, at: now)
-        desk.withLock { _ = $0.oids.removeValue(forKey: command.clientOrderId) }
         runtime.publish(
             OrderCanceled(clientOrderId: command.clientOrderId, symbol: command.symbol ?? "", reason: reason),
             traceId: traceId)
@@ -234,12 +230,12 @@ final class ExchangeSession: Sendable {
 
     // MARK: Fills
 
-    /// Fills from the websocket; those of orders still in flight wait for the order's answer.
-    func onStreamFills(_ fills: [UserFill]) {
+    /// Records the exchange's fills of our orders, oldest first, from the websocket or REST; those of
+    /// orders still in flight wait for the order's answer (its own sync takes them then).
+    func recordExchangeFills(_ fills: [UserFill]) {
         let inFlight = desk.withLock { $0.inFlight }
-        for fill in fills where fill.coin == config.symbol {
-            guard let id = fill.cloid?.rawValue, !inFlight.contains(id) else { continue }
-            guard let order = try? store.order(id) else { continue }
+        for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where fill.coin == config.symbol {
+            guard let id = fill.cloid?.rawValue, !inFlight.contains(id), let order = try? store.order(id) else { continue }
             record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
         }
     }
@@ -269,12 +265,8 @@ final class ExchangeSession: Sendable {
             runtime.logger.warning("fill sync failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
             return
         }
-        let inFlight = desk.withLock { $0.inFlight }
-        for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where fill.coin == config.symbol {
-            guard let id = fill.cloid?.rawValue, !inFlight.contains(id), let order = try? store.order(id) else { continue }
-            record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
-        }
-        desk.withLock { $0.lastFillSyncMs = Self.nowMs() }
+        recordExchangeFills(fills)
+        desk.withLock { $0.lastFillSyncMs = nowMs }
     }
 
     /// A second (clock skew, equal times) before the older of the ledger's newest fill and its
@@ -318,12 +310,7 @@ final class ExchangeSession: Sendable {
             return
         }
         runtime.status.setDegraded("ledger", nil)
-        desk.withLock { desk in
-            _ = try? desk.ledger.apply(fill)
-            if let order = try? store.order(fill.clientOrderId), !order.status.isLive {
-                desk.oids.removeValue(forKey: fill.clientOrderId)
-            }
-        }
+        desk.withLock { _ = try? $0.ledger.apply(fill) }
         runtime.publish(fill, traceId: traceId)
         fillsCounter.increment()
         publishSnapshot()
@@ -354,13 +341,12 @@ final class ExchangeSession: Sendable {
         for fill in plan.missingFills {
             record(fill, traceId: trace(of: (try? store.order(fill.clientOrderId)) ?? nil))
         }
+        // Open on the exchange but still `new` here: the answer was lost; the exchange's word acks it.
         for (id, oid) in plan.open {
             guard let order = known[id] else { continue }
             let stored: LedgerStore.StoredOrder? = (try? store.order(order.command.clientOrderId)) ?? nil
             if stored?.status == LedgerStore.OrderStatus.new {
                 acknowledge(order.command, oid: oid, traceId: trace(of: stored))
-            } else {
-                desk.withLock { $0.oids[order.command.clientOrderId] = oid }
             }
         }
         for id in plan.ended {
@@ -399,10 +385,7 @@ final class ExchangeSession: Sendable {
     private func checkPosition() async {
         guard let state = try? await client.clearinghouseState(user: account) else { return }
         let exchange = state.position(config.symbol)?.szi ?? .zero
-        let symbol = config.symbol
-        let ours: Amount = desk.withLock { desk in
-            desk.ledger.positions.first(where: { (position: PositionSummary) in position.symbol == symbol })?.size ?? .zero
-        }
+        let ours = desk.withLock { $0.ledger.positionSize(config.symbol) }
         if exchange != ours {
             let message = "position \(config.symbol): ledger \(ours), exchange \(exchange)"
             if runtime.status.degradedReasons["position"] != message {
@@ -423,7 +406,7 @@ final class ExchangeSession: Sendable {
     /// Arms (or pushes back) the exchange's cancel-all; while the executor is healthy it never fires.
     func refreshDeadMan() async {
         desk.withLock { $0.deadManRefreshedAt = .now }
-        let until = Self.nowMs() + UInt64(config.deadManSeconds) * 1_000
+        let until = nowMs + UInt64(config.deadManSeconds) * 1_000
         do {
             try await client.scheduleCancel(time: until)
             desk.withLock { $0.deadManUntilMs = until }

@@ -32,12 +32,7 @@ struct ExecutorConfig: Sendable {
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: true)
-        let endpoint: HyperliquidEndpoint =
-            switch exchange.mode {
-            case .paper: .paper(baseURL: exchange.paperURL)
-            case .testnet: .testnet
-            case .mainnet: .mainnet
-            }
+        let endpoint = HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL)
         var wallet: Wallet?
         if let key = exchange.privateKey {
             // The error names the source, never the key.
@@ -133,7 +128,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         return [
             "equity": snapshot?.equity.description ?? "no mark yet", "realizedPnl": snapshot?.realizedPnl.description ?? "",
             "fees": snapshot?.fees.description ?? "", "positions": snapshot?.positions.count ?? 0,
-            "liveOrders": desk.oids.count, "lastReconciliation": desk.lastReconciliation,
+            "liveOrders": ((try? store.liveOrders()) ?? []).count, "lastReconciliation": desk.lastReconciliation,
             "deadManSwitchUntilMs": desk.deadManUntilMs.map { Int($0) } ?? 0,
             "lastFillSyncMs": desk.lastFillSyncMs.map { Int($0) } ?? 0,
         ]
@@ -200,7 +195,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         for await event in stream.events {
             switch event {
             case .fills(_, let fills):
-                session.onStreamFills(fills)
+                session.recordExchangeFills(fills)
             case .snapshot(.userFills):
                 // A (re)connect: fills during the gap come from REST.
                 await session.syncFills(reason: "stream snapshot")

@@ -64,12 +64,7 @@ struct FeedConfig: Sendable {
                 settings.problem("feed.waitFor: unknown service \"\(name)\"")
             }
         }
-        let endpoint: HyperliquidEndpoint =
-            switch exchange.mode {
-            case .paper: .paper(baseURL: exchange.paperURL)
-            case .testnet: .testnet
-            case .mainnet: .mainnet
-            }
+        let endpoint = HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL)
         return FeedConfig(
             source: source, symbol: symbol,
             instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),

@@ -17,6 +17,15 @@ public enum HyperliquidEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// exchange-sim's default address.
     public static let defaultPaper = HyperliquidEndpoint.paper(baseURL: "http://127.0.0.1:3001")
 
+    /// The endpoint a trading mode trades on; paper is exchange-sim at `paperURL`.
+    public init(mode: TradingMode, paperURL: String) {
+        switch mode {
+        case .paper: self = .paper(baseURL: paperURL)
+        case .testnet: self = .testnet
+        case .mainnet: self = .mainnet
+        }
+    }
+
     public var baseURL: String {
         switch self {
         case .mainnet: Self.mainnetURL

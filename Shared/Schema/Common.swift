@@ -14,6 +14,14 @@ public enum OrderPurpose: String, Codable, Sendable, Hashable {
     case entry, exit
 }
 
+/// Which exchange the system trades on (DESIGN.md, "Modes"). The same client code runs in all three.
+public enum TradingMode: String, Codable, Sendable, CaseIterable {
+    /// exchange-sim on loopback.
+    case paper
+    case testnet
+    case mainnet
+}
+
 public enum OrderType: String, Codable, Sendable, Hashable {
     case market, limit
 }

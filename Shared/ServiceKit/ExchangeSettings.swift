@@ -1,12 +1,5 @@
 import Foundation
-
-/// Which exchange the system trades on (DESIGN.md, "Modes"). The same client code runs in all three.
-public enum TradingMode: String, Sendable, CaseIterable {
-    /// exchange-sim on loopback.
-    case paper
-    case testnet
-    case mainnet
-}
+import Schema
 
 /// A secret read from config; prints as a placeholder, so it cannot reach a log by accident.
 public struct SecretText: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -51,27 +44,35 @@ public struct ExchangeSettings: Sendable {
         var result = ExchangeSettings(
             mode: mode, paperURL: url, privateKey: nil, keySource: nil, account: settings.optionalString("exchange.account"),
             paperCandleSeconds: settings.double("exchangeSim.candleSeconds", default: 5, in: 0.05...3_600))
-        guard needsKey else { return result }
+        if needsKey { result.readKey(&settings) }
+        return result
+    }
+
+    /// The paper key's file: `exchange.keyFile`, by default `<varDir>/paper.key`.
+    public static func paperKeyFile(_ settings: inout Settings) -> String {
+        settings.dataPath("exchange.keyFile", file: "paper.key")
+    }
+
+    /// Reads the key of this mode; a missing or unreadable one is one problem that says where to put it.
+    public mutating func readKey(_ settings: inout Settings) {
         if let inline = settings.optionalString("exchange.privateKey"), !inline.isEmpty {
-            result.privateKey = SecretText(inline.trimmingCharacters(in: .whitespacesAndNewlines))
-            result.keySource = "exchange.privateKey"
-            return result
+            privateKey = SecretText(inline.trimmingCharacters(in: .whitespacesAndNewlines))
+            keySource = "exchange.privateKey"
+            return
         }
-        let file = mode == .paper
-            ? settings.dataPath("exchange.keyFile", file: "paper.key") : settings.optionalString("exchange.keyFile")
+        let file = mode == .paper ? Self.paperKeyFile(&settings) : settings.optionalString("exchange.keyFile")
         guard let file else {
             settings.problem(
-                "\(mode.rawValue) mode needs the exchange signing key: set \(privateKeyVariable) "
+                "\(mode.rawValue) mode needs the exchange signing key: set \(Self.privateKeyVariable) "
                     + "or exchange.keyFile (a file holding the 0x… private key); refusing to start without it")
-            return result
+            return
         }
         guard let data = FileManager.default.contents(atPath: file) else {
             let hint = mode == .paper ? " (`breakwater up` creates it in paper mode)" : ""
             settings.problem("\(mode.rawValue) mode needs the exchange signing key: cannot read \(file)\(hint)")
-            return result
+            return
         }
-        result.privateKey = SecretText(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        result.keySource = file
-        return result
+        privateKey = SecretText(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        keySource = file
     }
 }

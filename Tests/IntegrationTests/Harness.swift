@@ -166,16 +166,7 @@ final class RunningSystem: @unchecked Sendable {
 
     /// Runs `breakwater` with arguments against this system; returns its exit code and output.
     func command(_ arguments: [String]) throws -> (Int32, String) {
-        let command = Process()
-        command.executableURL = Repository.binaries.appendingPathComponent("breakwater")
-        command.arguments = arguments + ["--config", configPath, "--var-dir", varDirectory.path]
-        let pipe = Pipe()
-        command.standardOutput = pipe
-        command.standardError = pipe
-        try command.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        command.waitUntilExit()
-        return (command.terminationStatus, String(decoding: data, as: UTF8.self))
+        try run("breakwater", arguments + ["--config", configPath, "--var-dir", varDirectory.path], in: directory)
     }
 
     func trace() throws -> TraceDatabase { try TraceDatabase(path: traceDatabase) }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// Runs one of the built executables to its end; exit code and everything it printed.
+/// Runs one of the built executables to its end, without an exchange key or mode in its
+/// environment; exit code and everything it printed.
 func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = Repository.binaries.appendingPathComponent(executable)

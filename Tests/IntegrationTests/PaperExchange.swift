@@ -13,15 +13,14 @@ extension RunningSystem {
     var exchangeURL: String { "http://127.0.0.1:\(exchangePort)" }
 
     /// The key `breakwater up` made for this system (the tests may read it; nothing else prints it).
-    func paperWallet() throws -> Wallet {
-        let text = try String(contentsOf: varDirectory.appendingPathComponent("paper.key"), encoding: .utf8)
-        return try Wallet(privateKeyHex: text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    func paperWallet() throws -> Wallet { try Wallet(privateKeyHex: paperKey()) }
 
     /// The private key's hex digits, to look for where they must never be.
-    func paperKeyDigits() throws -> String {
-        let text = try String(contentsOf: varDirectory.appendingPathComponent("paper.key"), encoding: .utf8)
-        return String(text.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2))
+    func paperKeyDigits() throws -> String { String(try paperKey().dropFirst(2)) }
+
+    private func paperKey() throws -> String {
+        try String(contentsOf: varDirectory.appendingPathComponent("paper.key"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A read-only client of the system's exchange-sim.
