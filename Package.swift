@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Schema", path: "Shared/Schema"),
         .target(name: "Market", dependencies: ["Schema"], path: "Shared/Market"),
         .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
-        .target(name: "Risk", dependencies: ["Schema", "Market"], path: "Shared/Risk"),
+        .target(name: "Risk", dependencies: ["Schema", "Market", "Ledger"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
 
@@ -94,8 +94,9 @@ let package = Package(
 
         // Services
         service("FeedHandler", product: "feed-handler", ["Market", "Hyperliquid", "Resilience"]),
-        service("SignalGenerator", product: "signal-generator", ["Market", "Strategy", "Recall", "Resilience", httpClient]),
-        service("RiskGate", product: "risk-gate", ["Risk"]),
+        service(
+            "SignalGenerator", product: "signal-generator", ["Market", "Strategy", "Recall", "Resilience", "Hyperliquid", httpClient]),
+        service("RiskGate", product: "risk-gate", ["Risk", "Hyperliquid", "Storage"]),
         service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
         .executableTarget(
@@ -118,14 +119,14 @@ let package = Package(
         .executableTarget(
             name: "RecallBench",
             dependencies: [
-                "Recall", "Resilience", "Strategy", "Market", "Schema", httpClient, argumentParser, log, metrics,
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "Recall", "Resilience", "Strategy", "Market", "Schema", "ServiceKit", httpClient, argumentParser, log,
+                metrics, .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/RecallBench"),
         .executableTarget(
             name: "ExchangeSim",
             dependencies: [
-                "Schema", "Market", "Resilience", "Hyperliquid", argumentParser, log,
+                "Schema", "Market", "Resilience", "Hyperliquid", "ServiceKit", argumentParser, log,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
@@ -139,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
-        .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema"], path: "Tests/RiskTests"),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema", "Ledger"], path: "Tests/RiskTests"),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Schema", metrics], path: "Tests/ResilienceTests"),
         .testTarget(
             name: "RecallTests",

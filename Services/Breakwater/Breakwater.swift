@@ -54,8 +54,12 @@ struct Up: AsyncParsableCommand {
 
     @OptionGroup var common: Common
 
+    @Flag(help: "Check the config as the supervisor and every service read it, print the problems, and exit (non-zero on any).")
+    var checkConfig = false
+
     func run() async throws {
         var (topology, adminAddress, settings) = try await common.load()
+        if checkConfig { return try await check(&settings) }
         try FileManager.default.createDirectory(atPath: common.varDir, withIntermediateDirectories: true)
         let directory = URL(fileURLWithPath: CommandLine.executablePath).deletingLastPathComponent().path
         let logs = "\(common.varDir)/logs"
@@ -84,7 +88,7 @@ struct Up: AsyncParsableCommand {
                 print("[breakwater] paper mode: exchange-sim at \(paper.spec.admin!), account \(paper.address.checksummed)"
                     + (paper.keyCreated ? " (new paper key in \(common.varDir))" : ""))
                 if let archived = paper.archived { print("[breakwater] previous paper session moved to \(archived)") }
-            } else {
+            } else if settings.problems.isEmpty {
                 exchange.readKey(&settings)
             }
         } catch {
@@ -137,6 +141,46 @@ struct Up: AsyncParsableCommand {
 }
 
 extension Up {
+    /// `--check-config`: the supervisor's own keys, then each service's `--check-config` with the same
+    /// config and environment, so that one command lists every problem of every process.
+    func check(_ settings: inout Settings) async throws {
+        var exchange = ExchangeSettings.read(&settings, needsKey: false)
+        let simulator = PaperExchange.simulatorArguments(&settings, exchange: exchange)
+        if simulator == nil, settings.problems.isEmpty { exchange.readKey(&settings) }
+        var failed = !settings.problems.isEmpty
+        for problem in settings.problems { printError("config problem: \(problem)") }
+        let verdict = failed ? "\(settings.problems.count) config problem(s)" : "config OK"
+        FileHandle.standardOutput.write(Data("breakwater: \(verdict) (\(settings.sourceDescription))\n".utf8))
+        let directory = URL(fileURLWithPath: CommandLine.executablePath).deletingLastPathComponent().path
+        var environment = ProcessInfo.processInfo.environment
+        environment["BREAKWATER_VAR_DIR"] = common.varDir
+        if simulator != nil, !FileManager.default.fileExists(atPath: ExchangeSettings.paperKeyFile(&settings)),
+            environment[ExchangeSettings.privateKeyVariable] == nil
+        {
+            // `up` makes the paper key at its first start; the check must not fail for want of it.
+            environment[ExchangeSettings.privateKeyVariable] = PaperExchange.throwawayKey()
+        }
+        for service in ServiceName.allCases {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(directory)/\(service.rawValue)")
+            process.arguments = (common.config.map { ["--config", $0] } ?? []) + ["--check-config"]
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            do { try process.run() } catch {
+                printError("\(service.rawValue): cannot run \(process.executableURL!.path): \(error)")
+                failed = true
+                continue
+            }
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { failed = true }
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if failed { throw ExitCode(2) }
+    }
+
     /// ChromaDB as a child process when recall uses a local one (`recall.chroma.managed`,
     /// default true) and it is installed (`make run` puts it in `.venv`); data under the var dir.
     func chromaSpec(_ settings: inout Settings) throws -> ChildSpec? {
@@ -318,15 +362,15 @@ struct Report: AsyncParsableCommand {
         abstract: "Print the performance table per strategy: trades, win rate, profit factor, max drawdown.")
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
-        /// The fills the trace recorder saw on the bus.
+        /// The fills and funding payments the trace recorder saw on the bus.
         case trace
-        /// The fills in the executor's ledger.
+        /// The fills and funding payments in the executor's ledger.
         case ledger
     }
 
     @OptionGroup var common: Common
 
-    @Option(help: "Where the fills come from: \(Source.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Where the fills and funding come from: \(Source.allCases.map(\.rawValue).joined(separator: ", ")).")
     var source: Source = .trace
 
     @Flag(help: "Print the report as JSON.")
@@ -340,6 +384,7 @@ struct Report: AsyncParsableCommand {
         if latency { return try printLatency(&settings) }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         let fills: [Fill]
+        let funding: [FundingSettlement]
         switch source {
         case .trace:
             let path = settings.dataPath("traceRecorder.database", file: "trace.db")
@@ -347,16 +392,20 @@ struct Report: AsyncParsableCommand {
                 printError("no trace database at \(path)")
                 throw ExitCode(1)
             }
-            fills = try TraceDatabase(path: path).messages(Fill.self).map(\.body)
+            let trace = try TraceDatabase(path: path)
+            fills = try trace.messages(Fill.self).map(\.body)
+            funding = try trace.messages(FundingSettlement.self).map(\.body)
         case .ledger:
             let path = settings.dataPath("executor.ledger", file: "ledger.db")
             guard FileManager.default.fileExists(atPath: path) else {
                 printError("no ledger at \(path)")
                 throw ExitCode(1)
             }
-            fills = try LedgerStore(path: path).fills()
+            let ledger = try LedgerStore(path: path)
+            fills = try ledger.fills()
+            funding = try ledger.fundingPayments()
         }
-        let report = try PerformanceReport(fills: fills, startingCapital: capital)
+        let report = try PerformanceReport(fills: fills, funding: funding, startingCapital: capital)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -365,9 +414,13 @@ struct Report: AsyncParsableCommand {
                 var total: PerformanceReport.Row
                 var fills: Int
                 var startingCapital: Amount
+                var fundingPayments: Int
+                var funding: Amount
+                var realizedEquity: Amount
             }
             let document = Document(
-                rows: report.rows, total: report.total, fills: report.fills, startingCapital: report.startingCapital)
+                rows: report.rows, total: report.total, fills: report.fills, startingCapital: report.startingCapital,
+                fundingPayments: report.fundingPayments, funding: report.funding, realizedEquity: report.realizedEquity)
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             print(report.table())

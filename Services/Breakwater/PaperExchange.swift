@@ -13,35 +13,69 @@ struct PaperExchange {
     var keyCreated: Bool
     var archived: String?
 
-    /// Nil unless paper mode with a managed simulator (`exchangeSim.managed`, default true).
-    static func prepare(
-        _ settings: inout Settings, exchange: ExchangeSettings, varDir: String, executables: String
-    ) throws -> PaperExchange? {
+    /// exchange-sim's command line as the config asks for it, without the account to fund; reading
+    /// only, so that `breakwater up --check-config` reads the same keys. Nil unless paper mode with a
+    /// managed simulator (`exchangeSim.managed`, default true).
+    static func simulatorArguments(_ settings: inout Settings, exchange: ExchangeSettings) -> [String]? {
         guard exchange.mode == .paper, settings.bool("exchangeSim.managed", default: true) else { return nil }
         guard let url = URL(string: exchange.paperURL), let host = url.host, let port = url.port else {
-            throw UpError("exchange.url \(exchange.paperURL) has no host:port")
+            settings.problem("exchange.url \(exchange.paperURL) has no host:port")
+            return nil
         }
-        let (wallet, created) = try paperWallet(at: ExchangeSettings.paperKeyFile(&settings))
-        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        let market = settings.oneOf(
+            "exchangeSim.market", default: "synthetic", allowed: ["synthetic", "hyperliquid", "binance-trades", "ftx-candles"])
         var arguments = [
-            "--host", host, "--port", "\(port)",
-            "--market", settings.oneOf(
-                "exchangeSim.market", default: "synthetic",
-                allowed: ["synthetic", "hyperliquid", "binance-trades", "ftx-candles"]),
+            "--host", host, "--port", "\(port)", "--market", market,
             "--seed", "\(settings.int("exchangeSim.seed", default: 42, in: 0...Int.max))",
             "--candle-seconds", "\(exchange.paperCandleSeconds)",
-            "--fund", "\(wallet.address.lowercased)=\(capital)",
         ]
-        if let dataDir = settings.optionalString("exchangeSim.dataDir") { arguments += ["--data-dir", dataDir] }
+        // The recorded data folder, resolved here (config, $BREAKWATER_DATA_DIR, beside the repository)
+        // and passed explicitly: exchange-sim's working directory does not matter.
+        let configured = settings.optionalString("exchangeSim.dataDir")
+        let dataDir = RepositoryPaths.sharedDataDirectory(configured: configured)
+        var isFolder: ObjCBool = false
+        if let dataDir, FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder), isFolder.boolValue {
+            arguments += ["--data-dir", dataDir]
+        } else if configured != nil || market != "synthetic" {
+            settings.problem(
+                "exchangeSim.dataDir: "
+                    + (dataDir.map { "the data folder \($0) does not exist" } ?? RepositoryPaths.missingDataDirectory)
+                    + (market != "synthetic" ? " (market \(market) plays recorded data)" : ""))
+        }
         if let from = settings.optionalString("exchangeSim.from") { arguments += ["--from", from] }
         let count = settings.int("exchangeSim.candles", default: 0, in: 0...10_000_000)
         if count > 0 { arguments += ["--candles", "\(count)"] }
         if let token = settings.optionalString("exchangeSim.adminToken") { arguments += ["--admin-token", token] }
+        // The paper exchange lists every traded symbol (names it does not know get generated rules).
+        arguments += ["--list", Symbols.read(&settings).joined(separator: ",")]
+        return arguments
+    }
+
+    /// Nil unless paper mode with a managed simulator; makes the paper key when missing and archives
+    /// the previous session. Config problems land in `settings`.
+    static func prepare(
+        _ settings: inout Settings, exchange: ExchangeSettings, varDir: String, executables: String
+    ) throws -> PaperExchange? {
+        guard var arguments = simulatorArguments(&settings, exchange: exchange), settings.problems.isEmpty,
+            let url = URL(string: exchange.paperURL), let host = url.host, let port = url.port
+        else { return nil }
+        let (wallet, created) = try paperWallet(at: ExchangeSettings.paperKeyFile(&settings))
+        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        arguments += ["--fund", "\(wallet.address.lowercased)=\(capital)"]
         let spec = ChildSpec(
             name: "exchange-sim", executable: "\(executables)/exchange-sim", arguments: arguments, bus: nil,
             admin: "http://\(host):\(port)", healthPath: "/health/ready", publishesHeartbeats: false)
         return PaperExchange(
             spec: spec, address: wallet.address, keyCreated: created, archived: try archivePreviousSession(varDir))
+    }
+
+    /// A valid key that is never written anywhere: `--check-config` before the first `up`.
+    static func throwawayKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let hex = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            if (try? Wallet(privateKeyHex: hex)) != nil { return hex }
+        }
     }
 
     /// The paper key: read, or made once (owner-only) when missing. Never printed.

@@ -60,6 +60,9 @@ enum MessageLine {
                 let account = try raw.decode(AccountSnapshot.self)
                 let positions = account.positions.map { "\($0.symbol) \($0.size)" }.joined(separator: ", ")
                 return "equity=\(account.equity) realised=\(account.realizedPnl) fees=\(account.fees) positions=[\(positions)]"
+            case .funding:
+                let funding = try raw.decode(FundingSettlement.self)
+                return "funding \(funding.amount) on \(funding.positionSize) at rate \(funding.rate) id=\(funding.fundingId)"
             case .heartbeat:
                 let beat = try raw.decode(Heartbeat.self)
                 let breakers = beat.breakers.map { "\($0.dependency)=\($0.state.rawValue)" }.joined(separator: ",")

@@ -6,6 +6,7 @@ import Hyperliquid
 import Logging
 import Market
 import Schema
+import ServiceKit
 
 /// exchange-sim: a Hyperliquid-compatible venue (POST /info, POST /exchange, WebSocket /ws) for paper
 /// mode, development and tests.
@@ -21,7 +22,9 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Flag(help: "Validate the configuration (and market data) and exit.") var checkConfig = false
     @Option(help: "Market source: hyperliquid, binance-trades, ftx-candles or synthetic.") var market: String?
     @Option(help: "Seed of the synthetic market.") var seed: UInt64?
-    @Option(help: "Folder with the recorded market data (default: ../shared/data).") var dataDir: String?
+    @Option(
+        help: "Folder with the recorded market data (default: $BREAKWATER_DATA_DIR, else ../shared/data beside the repository holding this executable).")
+    var dataDir: String?
     @Option(help: "Signature domain to accept: any, testnet or mainnet.") var network: String?
     @Option(help: "Seconds a candle takes to play (synthetic and FTX sources).") var candleSeconds: Double?
     @Option(help: "Replay speed of recorded files.") var speed: Double?
@@ -29,6 +32,8 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(help: "FTX candles: how many to play (then loop).") var candles: Int?
     @Option(name: .customLong("fund"), help: "Credit ADDRESS=AMOUNT USDC at start (repeatable).") var fund: [String] = []
     @Option(help: "Enable /admin routes, protected by this bearer token.") var adminToken: String?
+    @Option(help: "Coins to list besides the configured assets, comma-separated (unknown names get generated rules).")
+    var list: String?
     @Option(help: "Log level.") var logLevel = "info"
 
     func run() async throws {
@@ -112,6 +117,12 @@ struct ExchangeSimCommand: AsyncParsableCommand {
             guard candles > 0 else { throw SetupError("--candles must be positive") }
             settings.market.candles = candles
         }
+        for coin in (list ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !coin.isEmpty {
+            guard coin.allSatisfy({ $0.isLetter || $0.isNumber }), coin.count <= 12 else {
+                throw SetupError("--list: \"\(coin)\" is not a coin name (letters and digits, at most 12)")
+            }
+            if !settings.assets.contains(where: { $0.name == coin }) { settings.assets.append(PaperListing.listing(coin).spec) }
+        }
         if let network {
             guard let parsed = SignatureNetwork(rawValue: network) else { throw SetupError("--network must be any, testnet or mainnet") }
             settings.network = parsed
@@ -145,30 +156,34 @@ struct MarketSetup {
     static let binanceFile = "btcusdt-trades-binance-futures-2020-02-22.csv"
     static let ftxFile = "btc-perp-1m-ftx-2022-01.csv"
 
-    /// --data-dir / config, then $BREAKWATER_DATA_DIR, then ../shared/data from the working directory or
-    /// from the repository holding the executable (<repo>/.build/<config>/exchange-sim).
+    /// --data-dir / config, then $BREAKWATER_DATA_DIR, then ../shared/data beside the repository
+    /// holding the executable (RepositoryPaths); never the working directory.
     static func dataDirectory(_ configured: String?) -> String? {
-        var candidates: [String] = []
-        if let configured { candidates.append(configured) }
-        if let env = ProcessInfo.processInfo.environment["BREAKWATER_DATA_DIR"] { candidates.append(env) }
-        candidates.append(FileManager.default.currentDirectoryPath + "/../shared/data")
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../shared/data").standardized.path)
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        RepositoryPaths.sharedDataDirectory(configured: configured)
     }
 
     static func build(settings: VenueConfig, now: UInt64) throws -> MarketSetup {
         let m = settings.market
         let dir = dataDirectory(m.dataDir)
-        if m.dataDir != nil && dir != m.dataDir { throw SetupError("data folder \(m.dataDir!) does not exist") }
+        var isFolder: ObjCBool = false
+        if let configured = m.dataDir,
+            !FileManager.default.fileExists(atPath: configured, isDirectory: &isFolder) || !isFolder.boolValue
+        {
+            throw SetupError("data folder \(configured) does not exist")
+        }
         var source = m.source
         if source == nil {
             source = dir.map { FileManager.default.fileExists(atPath: $0 + "/" + hyperliquidFile) } == true ? .hyperliquid : .synthetic
         }
         func read(_ name: String) throws -> String {
-            guard let dir else { throw SetupError("market \(source!.rawValue) needs the data folder (../shared/data or --data-dir)") }
+            guard let dir else {
+                throw SetupError("market \(source!.rawValue) needs the data folder: \(RepositoryPaths.missingDataDirectory)")
+            }
             let path = dir + "/" + name
-            guard let data = FileManager.default.contents(atPath: path) else { throw SetupError("cannot read \(path)") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw SetupError(
+                    "market \(source!.rawValue) cannot read \(path) (set --data-dir or \(RepositoryPaths.dataDirectoryVariable))")
+            }
             return String(decoding: data, as: UTF8.self)
         }
         let candleMs = UInt64(m.candleSeconds * 1000)
@@ -195,10 +210,9 @@ struct MarketSetup {
             recordedCoin = "BTC"
         }
         for (i, spec) in settings.assets.enumerated() where spec.name != recordedCoin {
-            let start = m.startPrices[spec.name] ?? 100
-            let tick = MarketScripts.tick(at: Amount(start), spec: spec)
-            let synthetic = SyntheticMarket(
-                settings: .init(seed: m.seed &+ UInt64(i), startPrice: start, intervalSeconds: 60, tick: tick))
+            var listing = PaperListing.listing(spec.name)
+            listing.spec = spec
+            let synthetic = listing.market(marketSeed: m.seed, ownSeed: m.seed &+ UInt64(i) &+ 1, startPrice: m.startPrices[spec.name])
             players.append(MarketPlayer(coin: spec.name, spec: spec, source: .synthetic(synthetic, candleMs: candleMs), startMs: aligned))
         }
         var description = source!.rawValue

@@ -206,6 +206,39 @@ enum HTTPServer {
             logger.info("credited \(Wire.plain(amount)) USDC to \(address.lowercased)")
             return response(.json(.object([("address", .string(address.lowercased)), ("credited", .usd(amount))])))
         }
+        addMarketAdminRoutes(admin, service: service, authorised: authorised, logger: logger)
+    }
+
+    /// `POST /admin/mark {"coin": "BTC", "px": "95000"}` pins a coin's mark (triggers follow it);
+    /// `"px": null` gives the mark back to the market. `POST /admin/funding` pays funding now.
+    static func addMarketAdminRoutes(
+        _ admin: RouterGroup<SimContext>, service: VenueService, authorised: @escaping @Sendable (Request) -> Bool,
+        logger: Logger
+    ) {
+        let unauthorised = response(.json(.object([("error", .string("unauthorised"))]), status: 401))
+        admin.post("mark") { request, _ -> Response in
+            guard authorised(request) else { return unauthorised }
+            let body = Array(buffer: try await request.body.collect(upTo: 1 << 16))
+            let usage = response(
+                .json(.object([("error", .string("need {\"coin\": \"BTC\", \"px\": \"95000\" or null}"))]), status: 400))
+            guard let value = try? WireValue(json: body), let coin = value["coin"]?.stringValue else { return usage }
+            var px: Amount?
+            if let raw = value["px"], !raw.isNull {
+                guard let amount = fundAmount(raw), amount.isPositive else { return usage }
+                px = amount
+            }
+            guard await service.setMark(coin: coin, px: px) else {
+                return response(.json(.object([("error", .string("unknown coin \(coin)"))]), status: 400))
+            }
+            logger.info("mark of \(coin) \(px.map { "pinned at " + Wire.plain($0) } ?? "released")")
+            return response(.json(.object([("coin", .string(coin)), ("mark", px.map { .decimal($0) } ?? .null)])))
+        }
+        admin.post("funding") { request, _ -> Response in
+            guard authorised(request) else { return unauthorised }
+            let payments = await service.payFundingNow()
+            logger.info("funding paid now: \(payments) payments")
+            return response(.json(.object([("payments", .integer(payments))])))
+        }
     }
 
     static func fundAmount(_ v: WireValue?) -> Amount? {

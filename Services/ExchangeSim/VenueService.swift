@@ -38,6 +38,21 @@ actor VenueService {
 
     var isReady: Bool { marketSeen }
 
+    /// Pins the mark of `coin` (nil releases it) and fires the triggers it reaches; false: unknown coin.
+    func setMark(coin: String, px: Amount?) -> Bool {
+        guard let asset = core.assetIndex[coin] else { return false }
+        core.setMark(asset: asset, px: px, now: Self.nowMs())
+        publish()
+        return true
+    }
+
+    /// Pays one funding period now (as at an hour boundary); returns how many payments were made.
+    func payFundingNow() -> Int {
+        let before = core.accounts.values.reduce(0) { $0 + $1.fundings.count }
+        core.payFunding(now: Self.nowMs())
+        return core.accounts.values.reduce(0) { $0 + $1.fundings.count } - before
+    }
+
     func status(faults: [String: WireValue]) -> WireValue {
         var accounts: [WireValue] = []
         var open = 0

@@ -23,6 +23,7 @@ final class ExchangeSession: Sendable {
     private let rejects: Counter
     private let actions: Counter
     private let ordersSent: Counter
+    private let fundingCounter: Counter
 
     /// What the bus loop, the fill paths, the timers and `/status` share.
     struct Desk {
@@ -32,6 +33,10 @@ final class ExchangeSession: Sendable {
         var inFlight: Set<String> = []
         var lastReconciliation: String = "not yet"
         var lastFillSyncMs: UInt64?
+        var lastFundingSyncMs: UInt64?
+        /// The last fill ("" for none) when a funding sync found every symbol flat, long enough after
+        /// that fill for the exchange to have booked all its funding: until the next fill there is none.
+        var fundingSettledThroughFill: String?
         var deadManUntilMs: UInt64?
         var deadManRefreshedAt: ContinuousClock.Instant?
 
@@ -45,52 +50,79 @@ final class ExchangeSession: Sendable {
     {
         self.runtime = runtime
         self.config = config
+        self.symbols = Set(config.symbols)
         self.client = client
         self.store = store
-        var ledger = FifoLedger(startingCapital: config.startingCapital)
-        for fill in try store.fills() { try ledger.apply(fill) }
+        // Funding between the fills by time: each payment belongs to the round trip open when it was paid.
+        let ledger = try FifoLedger.replaying(
+            fills: try store.fills(), funding: try store.fundingPayments(), startingCapital: config.startingCapital)
         desk = Locked(Desk(ledger: ledger))
         fillsCounter = Counter(label: "breakwater_fills_total", factory: runtime.metrics)
         rejects = Counter(label: "breakwater_order_rejects_total", factory: runtime.metrics)
         actions = Counter(label: "breakwater_order_actions_total", factory: runtime.metrics)
         ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
+        fundingCounter = Counter(label: "breakwater_funding_payments_total", factory: runtime.metrics)
     }
 
     var account: Address { config.account }
+    let symbols: Set<String>
+
+    /// Whether this executor trades `symbol`.
+    func trades(_ symbol: String) -> Bool { symbols.contains(symbol) }
     private var now: EpochNanos { runtime.clock.now() }
     private var nowMs: UInt64 { UInt64(max(runtime.clock.now(), 0) / 1_000_000) }
 
     // MARK: Orders
 
-    /// Places a batch of commands as one signed action (the rate limiter staggers batches).
-    func place(_ batch: [(command: OrderCommand, traceId: String)]) async {
-        var accepted: [(command: OrderCommand, traceId: String, request: OrderRequest)] = []
-        let mark = desk.withLock { $0.marks[config.symbol] }
-        for (command, traceId) in batch {
-            guard command.symbol == config.symbol else {
-                reject(command, Reason(.invalidIntent, "this executor trades \(config.symbol) only"), traceId: traceId)
-                continue
+    /// Sends a batch of commands as the plan groups them (`ActionPlan`): cancels first, then plain
+    /// places in one action, each entry with its protective orders in an action of its own, then
+    /// modifies in one `batchModify`.
+    func execute(_ batch: [(command: OrderCommand, traceId: String)]) async {
+        let plan = ActionPlan.plan(
+            batch, routing: config.routing, marks: desk.withLock { $0.marks }, traded: symbols)
+        for (command, traceId, reason) in plan.refused { reject(command, reason, traceId: traceId, record: false) }
+        for action in plan.actions {
+            switch action {
+            case .cancel(let cancels): await cancel(cancels)
+            case .place(let orders, let grouping): await place(orders, grouping: grouping)
+            case .modify(let orders): await modify(orders)
             }
-            let request: OrderRequest
-            do {
-                request = try config.routing.request(for: command, mark: mark)
-            } catch {
-                reject(command, Reason(.invalidIntent, "\(error)"), traceId: traceId)
-                continue
-            }
+        }
+    }
+
+    /// Records every order of one action (protective ones too) before sending it. In a `normalTpsl`
+    /// group the entry and its stops go together or not at all: an entry never goes out unprotected.
+    private func record(_ orders: [ActionPlan.PlannedOrder], grouping: Grouping) -> [ActionPlan.PlannedOrder] {
+        var recorded: [ActionPlan.PlannedOrder] = []
+        for order in orders {
             do {
                 // The ledger refuses a client order id it has seen: an order is never placed twice.
-                try store.recordOrder(command, traceId: traceId, at: now)
-            } catch let error as LedgerStore.StoreError {
-                reject(command, Reason(.duplicateIntent, "\(error)"), traceId: traceId, record: false)
-                continue
+                try store.recordOrder(order.command, traceId: order.traceId, at: now)
+                recorded.append(order)
             } catch {
-                runtime.status.setDegraded("ledger", "\(error)")
-                reject(command, Reason(.ledgerWriteFailed, "\(error)"), traceId: traceId, record: false)
-                continue
+                let reason =
+                    error is LedgerStore.StoreError
+                    ? Reason(.duplicateIntent, "\(error)") : Reason(.ledgerWriteFailed, "\(error)")
+                if !(error is LedgerStore.StoreError) { runtime.status.setDegraded("ledger", "\(error)") }
+                reject(order.command, reason, traceId: order.traceId, record: false)
+                guard grouping == .normalTpsl else { continue }
+                for sibling in recorded {
+                    reject(sibling.command, Reason(reason.code, "not sent: \(reason.detail)"), traceId: sibling.traceId)
+                }
+                for sibling in orders where sibling.command.clientOrderId != order.command.clientOrderId
+                    && !recorded.contains(sibling)
+                {
+                    reject(sibling.command, Reason(reason.code, "not sent: \(reason.detail)"), traceId: sibling.traceId, record: false)
+                }
+                return []
             }
-            accepted.append((command, traceId, request))
         }
+        return recorded
+    }
+
+    /// Places one action's orders (the rate limiter staggers actions).
+    private func place(_ orders: [ActionPlan.PlannedOrder], grouping: Grouping) async {
+        let accepted = record(orders, grouping: grouping)
         guard !accepted.isEmpty else { return }
         let ids = accepted.map(\.command.clientOrderId)
         desk.withLock { $0.inFlight.formUnion(ids) }
@@ -100,28 +132,23 @@ final class ExchangeSession: Sendable {
         actions.increment()
         ordersSent.increment(by: accepted.count)
         do {
-            statuses = try await client.order(accepted.map(\.request))
+            statuses = try await client.order(accepted.map(\.request), grouping: grouping)
         } catch {
             await placementFailed(accepted.map { ($0.command, $0.traceId) }, error: error)
             return
         }
         var anyFilled = false
         var remainders: [(command: OrderCommand, traceId: String, size: Amount)] = []
-        for ((command, traceId, request), status) in zip(accepted, statuses) {
-            switch status {
-            case .resting(let oid, _):
-                acknowledge(command, oid: oid, traceId: traceId)
-            case .filled(let filled, _, let oid, _):
-                acknowledge(command, oid: oid, traceId: traceId)
+        for (order, status) in zip(accepted, statuses) {
+            switch PlacementOutcome.of(status, order: order) {
+            case .accepted(let oid):
+                acknowledge(order.command, oid: oid, traceId: order.traceId)
+            case .filled(let oid, let remainder):
+                acknowledge(order.command, oid: oid, traceId: order.traceId)
                 anyFilled = true
-                // An IOC that filled only in part: the exchange canceled the rest.
-                if case .limit(.ioc) = request.kind, filled < command.size {
-                    remainders.append((command, traceId, command.size - filled))
-                }
-            case .error(let message):
-                reject(command, Reason(.venueRejected, message), traceId: traceId)
-            case .waitingForFill, .waitingForTrigger:
-                acknowledge(command, oid: nil, traceId: traceId)
+                if let remainder { remainders.append((order.command, order.traceId, remainder)) }
+            case .rejected(let reason):
+                reject(order.command, reason, traceId: order.traceId)
             }
         }
         desk.withLock { $0.inFlight.subtract(ids) }
@@ -130,6 +157,67 @@ final class ExchangeSession: Sendable {
         for (command, traceId, size) in remainders {
             ended(command, reason: Reason(.canceledByVenue, "IOC remainder \(size) not filled"), traceId: traceId)
         }
+    }
+
+    /// Modifies live orders in one `batchModify`; each keeps its client order id. The ledger takes
+    /// the new price, size and trigger once the exchange accepted them.
+    private func modify(_ orders: [ActionPlan.PlannedOrder]) async {
+        var live: [(order: ActionPlan.PlannedOrder, stored: LedgerStore.StoredOrder)] = []
+        for order in orders {
+            let stored: LedgerStore.StoredOrder?
+            do { stored = try store.order(order.command.clientOrderId) } catch {
+                ledgerUnreadable(error, while: "modifying \(order.command.clientOrderId)")
+                reject(order.command, Reason(.ledgerWriteFailed, "ledger unreadable: \(error)"), traceId: order.traceId, record: false)
+                continue
+            }
+            guard let stored, stored.status.isLive else {
+                reject(order.command, Reason(.venueRejected, "order is not live"), traceId: order.traceId, record: false)
+                continue
+            }
+            live.append((order, stored))
+        }
+        guard !live.isEmpty else { return }
+        let requests = live.map { entry in
+            ModifyRequest(target: .cloid(entry.order.request.cloid!), order: entry.order.request)
+        }
+        actions.increment()
+        let statuses: [OrderStatus]
+        do {
+            statuses = try await client.batchModify(requests)
+        } catch {
+            for (order, _) in live {
+                reject(order.command, Reason(.venueUnavailable, "modify not confirmed: \(error)"), traceId: order.traceId, record: false)
+            }
+            // Whether it landed is settled by the next reconciliation against the exchange's orders.
+            return
+        }
+        var anyFilled = false
+        for ((order, stored), status) in zip(live, statuses) {
+            let outcome = PlacementOutcome.of(status, order: order)
+            switch outcome {
+            case .accepted, .filled:
+                var oid: UInt64?
+                if case .accepted(let accepted) = outcome { oid = accepted }
+                if case .filled(let filled, _) = outcome {
+                    oid = filled
+                    anyFilled = true
+                }
+                var command = order.command
+                command.action = .place
+                command.size = stored.filledSize + order.command.size
+                do { try store.replaceCommand(command, venueOrderId: oid.map { "\($0)" }, at: now) } catch {
+                    ledgerUnreadable(error, while: "recording a modify of \(command.clientOrderId)")
+                }
+                runtime.publish(
+                    OrderAck(
+                        clientOrderId: order.command.clientOrderId, venueOrderId: oid.map { "\($0)" } ?? "",
+                        symbol: order.command.symbol ?? "", action: .modify),
+                    traceId: order.traceId)
+            case .rejected(let reason):
+                reject(order.command, reason, traceId: order.traceId, record: false)
+            }
+        }
+        if anyFilled { await syncFills(reason: "modify filled") }
     }
 
     /// The action failed as a whole. Refused before sending (breaker open, local rate limit): not
@@ -165,12 +253,15 @@ final class ExchangeSession: Sendable {
             runtime.status.setDegraded("reconciliation", "order outcomes unknown; reconciling when the exchange answers")
             return
         }
-        switch answer {
-        case .unknownOid:
+        switch LostAnswer.resolve(answer) {
+        case .neverPlaced:
             reject(command, Reason(.venueUnavailable, "not placed: \(cause)"), traceId: traceId)
-        case .order(let order, let status, _):
-            acknowledge(command, oid: order.oid, traceId: traceId)
-            guard status != .open else { return }
+        case .refused(let status):
+            reject(command, Reason(.venueRejected, "exchange status \(status.rawValue) (answer lost: \(cause))"), traceId: traceId)
+        case .live(let oid):
+            acknowledge(command, oid: oid, traceId: traceId)
+        case .ended(let oid, let status):
+            acknowledge(command, oid: oid, traceId: traceId)
             await syncFills(reason: "order resolved")
             if let stored = try? store.order(command.clientOrderId), stored.status.isLive {
                 ended(command, reason: Reason(.canceledByVenue, "exchange status \(status.rawValue)"), traceId: traceId)
@@ -178,25 +269,63 @@ final class ExchangeSession: Sendable {
         }
     }
 
-    func cancel(_ command: OrderCommand, traceId: String) async {
-        guard let stored = try? store.order(command.clientOrderId), stored.status.isLive,
-            let cloid = try? OrderRouting.cloid(command.clientOrderId)
-        else {
-            reject(command, Reason(.venueRejected, "order is not live"), traceId: traceId, record: false)
+    /// Cancels live orders by client order id, in one action. Cancels are never refused here for
+    /// the trading state: shrinking what rests is always allowed.
+    private func cancel(_ batch: [(command: OrderCommand, traceId: String)]) async {
+        var live: [(command: OrderCommand, traceId: String, stored: LedgerStore.StoredOrder, cloid: Cloid)] = []
+        for (command, traceId) in batch {
+            let stored: LedgerStore.StoredOrder?
+            do { stored = try store.order(command.clientOrderId) } catch {
+                ledgerUnreadable(error, while: "canceling \(command.clientOrderId)")
+                reject(command, Reason(.ledgerWriteFailed, "ledger unreadable: \(error)"), traceId: traceId, record: false)
+                continue
+            }
+            guard let stored, stored.status.isLive, let cloid = try? OrderRouting.cloid(command.clientOrderId) else {
+                reject(command, Reason(.venueRejected, "order is not live"), traceId: traceId, record: false)
+                continue
+            }
+            live.append((command, traceId, stored, cloid))
+        }
+        guard !live.isEmpty else { return }
+        actions.increment()
+        let statuses: [CancelStatus]
+        do {
+            statuses = try await client.cancelByCloid(
+                live.map { CancelByCloidRequest(coin: $0.stored.command.symbol ?? "", cloid: $0.cloid) })
+        } catch {
+            for entry in live {
+                reject(entry.command, Reason(.venueUnavailable, "\(error)"), traceId: entry.traceId, record: false)
+            }
             return
         }
-        do {
-            let status = try await client.cancelByCloid(coin: config.symbol, cloid: cloid)
+        var refused = false
+        for (entry, status) in zip(live, statuses) {
             if let message = status.errorMessage {
                 // Usually: it filled or was canceled just before; the fill sync tells which.
-                await syncFills(reason: "cancel refused")
-                reject(command, Reason(.venueRejected, message), traceId: traceId, record: false)
-                return
+                refused = true
+                reject(entry.command, Reason(.venueRejected, message), traceId: entry.traceId, record: false)
+            } else {
+                ended(entry.stored.command, reason: Reason("canceled_by_request"), traceId: entry.traceId)
             }
-            ended(stored.command, reason: Reason("canceled_by_request"), traceId: traceId)
-        } catch {
-            reject(command, Reason(.venueUnavailable, "\(error)"), traceId: traceId, record: false)
         }
+        if refused { await syncFills(reason: "cancel refused") }
+    }
+
+    /// The exchange ended one of our orders without a fill (a sibling's fill, the dead man's
+    /// switch, reduce-only, margin): the ledger and the bus hear it now, not at the next reconciliation.
+    func orderUpdated(_ update: OrderUpdate) async {
+        guard trades(update.order.coin), let id = update.order.cloid?.rawValue, !update.status.isLive,
+            update.status != .filled, !desk.withLock({ $0.inFlight.contains(id) })
+        else { return }
+        let stored: LedgerStore.StoredOrder?
+        do { stored = try store.order(id) } catch {
+            ledgerUnreadable(error, while: "reading order \(id) for an order update")
+            return
+        }
+        guard let stored, stored.status.isLive else { return }
+        await syncFills(reason: "order \(update.status.rawValue)")
+        guard let after = try? store.order(id), after.status.isLive else { return }
+        ended(stored.command, reason: Reason(.canceledByVenue, "exchange status \(update.status.rawValue)"), traceId: trace(of: stored))
     }
 
     private func acknowledge(_ command: OrderCommand, oid: UInt64?, traceId: String) {
@@ -234,8 +363,15 @@ final class ExchangeSession: Sendable {
     /// orders still in flight wait for the order's answer (its own sync takes them then).
     func recordExchangeFills(_ fills: [UserFill]) {
         let inFlight = desk.withLock { $0.inFlight }
-        for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where fill.coin == config.symbol {
-            guard let id = fill.cloid?.rawValue, !inFlight.contains(id), let order = try? store.order(id) else { continue }
+        for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where trades(fill.coin) {
+            guard let id = fill.cloid?.rawValue, !inFlight.contains(id) else { continue }
+            let order: LedgerStore.StoredOrder?
+            do { order = try store.order(id) } catch {
+                // Not recorded now; the next sync asks again. Never taken for "not ours".
+                ledgerUnreadable(error, while: "reading order \(id) for a fill")
+                return
+            }
+            guard let order else { continue }
             record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
         }
     }
@@ -248,16 +384,32 @@ final class ExchangeSession: Sendable {
     /// The regular look at the exchange: fills while orders are live, otherwise the position (a
     /// lighter call). Either way an exchange that stopped answering trips the breaker while idle.
     func poll() async {
-        if ((try? store.liveOrders()) ?? []).isEmpty {
+        let live: [LedgerStore.StoredOrder]
+        do { live = try store.liveOrders() } catch {
+            ledgerUnreadable(error, while: "polling")
+            return
+        }
+        if live.isEmpty {
             await checkPosition()
         } else {
             await syncFills(reason: "poll")
         }
     }
 
+    /// A ledger read failed: say so and stop what depended on it; an unreadable ledger is never "empty".
+    func ledgerUnreadable(_ error: any Error, while doing: String) {
+        runtime.status.setDegraded("ledger", "read failed while \(doing): \(error)")
+        runtime.logger.critical("ledger unreadable", metadata: ["while": "\(doing)", "error": "\(error)"])
+    }
+
     /// Fetches the exchange's fills since the ledger's last one and records those it lacks.
     func syncFills(reason: String) async {
-        guard let since = fillSyncStart() else { return }  // no order ever placed: no fill can be ours
+        let start: UInt64?
+        do { start = try fillSyncStart() } catch {
+            ledgerUnreadable(error, while: "starting a fill sync")
+            return
+        }
+        guard let since = start else { return }  // no order ever placed: no fill can be ours
         let fills: [UserFill]
         do {
             fills = try await userFills(since: since)
@@ -271,10 +423,10 @@ final class ExchangeSession: Sendable {
 
     /// A second (clock skew, equal times) before the older of the ledger's newest fill and its
     /// oldest live order: a live order's fills can be older than a fill already recorded.
-    private func fillSyncStart() -> UInt64? {
-        let last: EpochNanos? = (try? store.lastFillTime()) ?? nil
-        let oldestLive = ((try? store.liveOrders()) ?? []).map(\.createdAt).min()
-        let first: EpochNanos? = (try? store.firstOrderTime()) ?? nil
+    private func fillSyncStart() throws -> UInt64? {
+        let last = try store.lastFillTime()
+        let oldestLive = try store.liveOrders().map(\.createdAt).min()
+        let first = try store.firstOrderTime()
         let candidates = [last, oldestLive].compactMap { $0 }
         guard let from = candidates.min() ?? first else { return nil }
         let ms = UInt64(max(from, 0) / 1_000_000)
@@ -316,14 +468,114 @@ final class ExchangeSession: Sendable {
         publishSnapshot()
     }
 
+    // MARK: Funding
+
+    /// Books the funding payments the exchange made on our positions that the ledger lacks: ledger
+    /// first, then the FIFO ledger, then the bus, then an account snapshot. One `userFunding` request
+    /// (weight 20) per call, none while every symbol has been flat since a sync that settled it.
+    func syncFunding(reason: String) async {
+        let start: UInt64?
+        let (lastFillId, flat, settled) = desk.withLock { desk in
+            (
+                desk.ledger.lastFillId ?? "", symbols.allSatisfy { desk.ledger.positionSize($0).isZero },
+                desk.fundingSettledThroughFill
+            )
+        }
+        if flat, settled == lastFillId { return }
+        let lastFillTime: EpochNanos?
+        do {
+            start = try fundingSyncStart()
+            lastFillTime = try store.lastFillTime()
+        } catch {
+            ledgerUnreadable(error, while: "starting a funding sync")
+            return
+        }
+        guard let since = start else { return }  // no order ever placed: no position, no funding
+        let requestedAt = now
+        let payments: [UserFunding]
+        do {
+            payments = try await userFunding(since: since)
+        } catch {
+            runtime.logger.warning("funding sync failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            return
+        }
+        var booked = 0
+        for payment in payments.sorted(by: { ($0.time, $0.coin) < ($1.time, $1.coin) }) where trades(payment.coin) {
+            let settlement = FundingMapping.settlement(payment)
+            do {
+                guard try store.recordFunding(settlement) else { continue }
+            } catch {
+                runtime.status.setDegraded("ledger", "\(error)")
+                runtime.logger.critical(
+                    "funding not recorded; the next sync retries it",
+                    metadata: ["funding": "\(settlement.fundingId)", "error": "\(error)"])
+                runtime.publish(
+                    Alert(
+                        severity: .critical, code: "ledger_write_failed", message: "\(error)",
+                        service: runtime.name.rawValue, symbol: settlement.symbol),
+                    traceId: runtime.newIdentifier())
+                return
+            }
+            desk.withLock { desk in
+                do {
+                    try desk.ledger.applyFunding(
+                        symbol: settlement.symbol ?? "", amount: settlement.amount, time: settlement.time)
+                } catch {
+                    runtime.logger.error("funding not booked in the FIFO ledger", metadata: ["error": "\(error)"])
+                }
+            }
+            runtime.publish(settlement, traceId: runtime.newIdentifier())
+            fundingCounter.increment()
+            booked += 1
+        }
+        let settledNow = FundingSync.settlesUntilNextFill(flat: flat, lastFillTime: lastFillTime, now: requestedAt)
+        desk.withLock { desk in
+            desk.lastFundingSyncMs = nowMs
+            desk.fundingSettledThroughFill = settledNow ? lastFillId : nil
+        }
+        if booked > 0 {
+            runtime.logger.info("funding booked", metadata: ["payments": "\(booked)", "reason": "\(reason)"])
+            publishSnapshot()
+        }
+    }
+
+    /// A minute before the ledger's newest funding payment, or before its first order.
+    private func fundingSyncStart() throws -> UInt64? {
+        FundingSync.startMs(lastFunding: try store.lastFundingTime(), firstOrder: try store.firstOrderTime())
+    }
+
+    /// `userFunding` pages (500 payments each) from `since`.
+    private func userFunding(since: UInt64) async throws(HyperliquidClientError) -> [UserFunding] {
+        var all: [UserFunding] = []
+        var start = since
+        while true {
+            let page = try await client.userFunding(user: account, startTime: start)
+            all += page
+            guard page.count >= 500, let last = page.map(\.time).max(), last > start else { break }
+            start = last
+        }
+        return all
+    }
+
     // MARK: Reconciliation
 
     /// Makes the ledger agree with the exchange: fills it lacks, orders that ended while nobody
-    /// watched, orders nobody here placed (canceled). Throws when the exchange cannot answer.
+    /// watched, orders nobody here placed (canceled). Throws when the exchange cannot answer or the
+    /// ledger cannot be read: an unread ledger would make every resting order look foreign.
     @discardableResult
-    func reconcile(why: String) async throws(HyperliquidClientError) -> Reconciliation {
+    func reconcile(why: String) async throws -> Reconciliation {
         let inFlight = desk.withLock { $0.inFlight }
-        let ledgerOrders = (try? store.orders()) ?? []
+        let ledgerOrders: [LedgerStore.StoredOrder]
+        let recorded: Set<String>
+        let since: UInt64?
+        do {
+            ledgerOrders = try store.orders()
+            recorded = Set(try store.fills().map(\.fillId))
+            since = try fillSyncStart()
+        } catch {
+            ledgerUnreadable(error, while: "reconciling (\(why))")
+            throw error
+        }
         var known: [String: Reconciliation.KnownOrder] = [:]
         for order in ledgerOrders where !inFlight.contains(order.command.clientOrderId) {
             known[order.command.clientOrderId.lowercased()] = .init(
@@ -333,10 +585,9 @@ final class ExchangeSession: Sendable {
         let isInFlight = { (cloid: Cloid?) in cloid.map { inFlight.contains($0.rawValue) } ?? false }
         let open = try await client.openOrders(user: account).filter { !isInFlight($0.cloid) }
         var fills: [UserFill] = []
-        if let since = fillSyncStart() { fills = try await userFills(since: since).filter { !isInFlight($0.cloid) } }
-        let recorded = Set(((try? store.fills()) ?? []).map(\.fillId))
+        if let since { fills = try await userFills(since: since).filter { !isInFlight($0.cloid) } }
         let plan = Reconciliation.plan(
-            known: known, recordedFillIds: recorded, openOrders: open, fills: fills, symbols: [config.symbol])
+            known: known, recordedFillIds: recorded, openOrders: open, fills: fills, symbols: symbols)
 
         for fill in plan.missingFills {
             record(fill, traceId: trace(of: (try? store.order(fill.clientOrderId)) ?? nil))
@@ -359,11 +610,12 @@ final class ExchangeSession: Sendable {
             _ = try? await client.cancel(plan.orphans.map { CancelRequest(coin: $0.coin, oid: $0.oid) })
         }
         if !plan.foreignFills.isEmpty {
-            let message = "\(plan.foreignFills.count) fill(s) on \(config.symbol) of orders this system did not place"
+            let coins = Set(plan.foreignFills.map(\.coin)).sorted().joined(separator: ", ")
+            let message = "\(plan.foreignFills.count) fill(s) on \(coins) of orders this system did not place"
             runtime.status.setDegraded("foreign_fills", message)
             runtime.publish(
                 Alert(severity: .critical, code: "foreign_fills", message: message, service: runtime.name.rawValue,
-                    symbol: config.symbol),
+                    symbol: nil),
                 traceId: runtime.newIdentifier())
         }
         await checkPosition()
@@ -381,24 +633,32 @@ final class ExchangeSession: Sendable {
         return plan
     }
 
-    /// The ledger's position against the exchange's: a difference is an alert, never papered over.
+    /// The ledger's positions against the exchange's, symbol by symbol: a difference is an alert, never
+    /// papered over.
     private func checkPosition() async {
         guard let state = try? await client.clearinghouseState(user: account) else { return }
-        let exchange = state.position(config.symbol)?.szi ?? .zero
-        let ours = desk.withLock { $0.ledger.positionSize(config.symbol) }
-        if exchange != ours {
-            let message = "position \(config.symbol): ledger \(ours), exchange \(exchange)"
-            if runtime.status.degradedReasons["position"] != message {
-                runtime.logger.critical("position mismatch", metadata: ["detail": "\(message)"])
-                runtime.publish(
-                    Alert(severity: .critical, code: "position_mismatch", message: message,
-                        service: runtime.name.rawValue, symbol: config.symbol),
-                    traceId: runtime.newIdentifier())
-            }
-            runtime.status.setDegraded("position", message)
-        } else {
-            runtime.status.setDegraded("position", nil)
+        let ours = desk.withLock { ledger in symbols.map { ($0, ledger.ledger.positionSize($0)) } }
+        var mismatches: [String] = []
+        for (symbol, size) in ours {
+            let exchange = state.position(symbol)?.szi ?? .zero
+            if exchange != size { mismatches.append("\(symbol): ledger \(size), exchange \(exchange)") }
         }
+        for position in state.assetPositions where !trades(position.coin) && !position.szi.isZero {
+            mismatches.append("\(position.coin): not traded here, exchange \(position.szi)")
+        }
+        guard !mismatches.isEmpty else {
+            runtime.status.setDegraded("position", nil)
+            return
+        }
+        let message = "positions differ: " + mismatches.joined(separator: "; ")
+        if runtime.status.degradedReasons["position"] != message {
+            runtime.logger.critical("position mismatch", metadata: ["detail": "\(message)"])
+            runtime.publish(
+                Alert(severity: .critical, code: "position_mismatch", message: message,
+                    service: runtime.name.rawValue, symbol: nil),
+                traceId: runtime.newIdentifier())
+        }
+        runtime.status.setDegraded("position", message)
     }
 
     // MARK: Dead man's switch
@@ -417,11 +677,19 @@ final class ExchangeSession: Sendable {
 
     // MARK: Account
 
+    /// Not published while the ledger cannot be read: a snapshot without its live orders would
+    /// release their reservations in the risk gate.
     func publishSnapshot() {
-        let openOrders = ((try? store.liveOrders()) ?? []).map {
+        let live: [LedgerStore.StoredOrder]
+        do { live = try store.liveOrders() } catch {
+            ledgerUnreadable(error, while: "building the account snapshot")
+            return
+        }
+        let openOrders = live.map {
             OpenOrder(
                 clientOrderId: $0.command.clientOrderId, symbol: $0.command.symbol ?? "", side: $0.command.side,
-                size: $0.remaining, price: $0.command.price)
+                size: $0.remaining, price: $0.command.price, trigger: $0.command.trigger,
+                reduceOnly: $0.command.reduceOnly ? true : nil)
         }
         if let snapshot = desk.withLock({ $0.snapshot(now: runtime.clock.now(), openOrders: openOrders) }) {
             runtime.publish(snapshot, traceId: runtime.newIdentifier())

@@ -14,7 +14,7 @@ import Storage
 struct ExecutorConfig: Sendable {
     var ledgerPath: String
     var startingCapital: Amount
-    var symbol: String
+    var symbols: [String]
     var exchange: ExchangeSettings
     var endpoint: HyperliquidEndpoint
     /// Nil only when the config has problems (the service then refuses to start).
@@ -59,7 +59,7 @@ struct ExecutorConfig: Sendable {
         return ExecutorConfig(
             ledgerPath: settings.dataPath("executor.ledger", file: "ledger.db"),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
-            symbol: settings.string("feed.symbol", default: "BTC"),
+            symbols: Symbols.read(&settings),
             exchange: exchange, endpoint: endpoint, wallet: wallet, account: account,
             routing: OrderRouting(
                 marketSlippage: settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000),
@@ -127,10 +127,12 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         let (snapshot, desk) = session.desk.withLock { ($0.snapshot(now: runtime.clock.now(), openOrders: []), $0) }
         return [
             "equity": snapshot?.equity.description ?? "no mark yet", "realizedPnl": snapshot?.realizedPnl.description ?? "",
-            "fees": snapshot?.fees.description ?? "", "positions": snapshot?.positions.count ?? 0,
-            "liveOrders": ((try? store.liveOrders()) ?? []).count, "lastReconciliation": desk.lastReconciliation,
+            "fees": snapshot?.fees.description ?? "", "funding": desk.ledger.funding.description,
+            "positions": snapshot?.positions.count ?? 0,
+            "liveOrders": (try? store.liveOrders()).map { $0.count as Any } ?? "ledger unreadable", "lastReconciliation": desk.lastReconciliation,
             "deadManSwitchUntilMs": desk.deadManUntilMs.map { Int($0) } ?? 0,
             "lastFillSyncMs": desk.lastFillSyncMs.map { Int($0) } ?? 0,
+            "lastFundingSyncMs": desk.lastFundingSyncMs.map { Int($0) } ?? 0,
         ]
     }
 
@@ -141,18 +143,24 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     try? await Task.sleep(for: .milliseconds(config.joinGraceMs))
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
         do {
-            let assets = try await client.assets()
-            guard assets.index(of: config.symbol) != nil else {
-                throw HyperliquidClientError.invalidRequest("the exchange lists no \(config.symbol)")
+            let assets = try await client.assets(refresh: true)
+            do { _ = try assets.instruments(for: config.symbols) } catch {
+                // A symbol the exchange does not list is a configuration error, not an outage.
+                runtime.logger.critical("cannot trade the configured symbols", metadata: ["error": "\(error)"])
+                throw error
             }
             try await session.reconcile(why: "start")
             break
+        } catch let error as InstrumentError {
+            throw error
         } catch {
             runtime.logger.warning("cannot reconcile with the exchange yet", metadata: ["error": "\(error)"])
             runtime.status.setDegraded("reconciliation", "exchange: \(error)")
             try? await Task.sleep(for: .seconds(1))
         }
     }
+    // Funding the exchange booked while nobody watched; then every reconciliation period.
+    await session.syncFunding(reason: "start")
     await session.refreshDeadMan()
 
     let queue = Locked(OrderQueue())
@@ -170,17 +178,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 if batch.isEmpty {
                     if reconciliation == nil { break } else { continue }
                 }
-                let places = batch.filter { $0.command.action == .place }
-                if !places.isEmpty { await session.place(places) }
-                for (command, traceId) in batch where command.action != .place {
-                    if command.action == .cancel {
-                        await session.cancel(command, traceId: traceId)
-                    } else {
-                        session.reject(
-                            command, Reason(.venueRejected, "modify is not supported; cancel and place"),
-                            traceId: traceId, record: false)
-                    }
-                }
+                await session.execute(batch)
             }
         }
     }
@@ -200,9 +198,10 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 // A (re)connect: fills during the gap come from REST.
                 await session.syncFills(reason: "stream snapshot")
             case .orderUpdates(let updates):
-                if updates.contains(where: { $0.order.coin == config.symbol && $0.status != .open }) {
+                if updates.contains(where: { session.trades($0.order.coin) && $0.status == .filled }) {
                     await session.syncFills(reason: "order update")
                 }
+                for update in updates { await session.orderUpdated(update) }
             case .disconnected(_, let reason):
                 runtime.status.setDegraded("exchange_stream", "userFills stream down: \(reason)")
             case .connected, .reconnected:
@@ -228,6 +227,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         every(.seconds(config.reconcileSeconds), waitFirst: true) {
             queue.withLock { $0.reconciliation = $0.reconciliation ?? "timer" }
             wake.continuation.yield()
+            // Beside the order worker, not on it: a funding sync never delays an order.
+            await session.syncFunding(reason: "timer")
         },
     ]
     let afterOutage = Task {

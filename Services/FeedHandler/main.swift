@@ -15,8 +15,7 @@ struct FeedConfig: Sendable {
         case replay
     }
     var source: Source
-    var symbol: String
-    var instrument: Instrument
+    var symbols: [String]
     var endpoint: HyperliquidEndpoint
     var barSeconds: Int
     /// How long after its interval a bar without a later trade is closed.
@@ -39,8 +38,11 @@ struct FeedConfig: Sendable {
         if source == .replay && exchange.mode != .paper {
             settings.problem("feed.source replay is for paper mode only: \(exchange.mode.rawValue) trades on the exchange's market")
         }
-        let symbol = settings.string("feed.symbol", default: "BTC")
-        let file = settings.string("feed.replay.file", default: "../shared/data/btc-perp-1m-ftx-2022-01.csv")
+        let symbols = Symbols.read(&settings)
+        if source == .replay && symbols.count != 1 {
+            settings.problem("feed.source replay plays one candle file: symbols must name exactly one, not \(symbols.count)")
+        }
+        let file = settings.string("feed.replay.file", default: settings.sharedDataFile("btc-perp-1m-ftx-2022-01.csv"))
         func time(_ key: String) -> EpochNanos? {
             guard let text = settings.optionalString(key) else { return nil }
             guard let time = CandleFile.parseTimestamp(text) else {
@@ -66,9 +68,7 @@ struct FeedConfig: Sendable {
         }
         let endpoint = HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL)
         return FeedConfig(
-            source: source, symbol: symbol,
-            instrument: Instrument(symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8)),
-            endpoint: endpoint,
+            source: source, symbols: symbols, endpoint: endpoint,
             // Paper: one bar per candle of exchange-sim's market.
             barSeconds: settings.int(
                 "feed.barSeconds", default: exchange.mode == .paper ? max(1, Int(exchange.paperCandleSeconds.rounded())) : 60,
@@ -85,14 +85,14 @@ struct FeedConfig: Sendable {
 }
 
 /// A one-level book around the bar's close, so that consumers of books have one.
-func derivedBook(_ candle: Candle, config: FeedConfig) -> BookUpdate {
+func derivedBook(_ candle: Candle, instrument: Instrument, config: FeedConfig) -> BookUpdate {
     let half = Amount(config.spreadBps / 20_000)
-    let bid = config.instrument.roundPrice(candle.close * (1 - half), .down)
-    let ask = max(config.instrument.roundPrice(candle.close * (1 + half), .up), bid)
+    let bid = instrument.roundPrice(candle.close * (1 - half), .down)
+    let ask = max(instrument.roundPrice(candle.close * (1 + half), .up), bid)
     let baseVolume = candle.close.isPositive ? candle.volume / candle.close / 20 : .zero
-    let size = max(config.instrument.roundSize(baseVolume), Amount("0.001"))
+    let size = max(instrument.roundSize(baseVolume), Amount("0.001"))
     return BookUpdate(
-        symbol: config.symbol, bids: [BookLevel(price: bid, size: size)], asks: [BookLevel(price: ask, size: size)],
+        symbol: instrument.symbol, bids: [BookLevel(price: bid, size: size)], asks: [BookLevel(price: ask, size: size)],
         exchangeTime: candle.openTime + 60_000_000_000)
 }
 
@@ -136,9 +136,28 @@ func peerIsReady(_ heartbeat: Heartbeat) -> Bool {
 }
 
 await ServiceMain.run(.feedHandler, readConfig: FeedConfig.read) { runtime, config in
-    runtime.status.setFact("symbol", config.symbol)
-    switch config.source {
-    case .exchange: try await runExchangeFeed(runtime, config: config)
-    case .replay: try await runReplay(runtime, config: config)
+    runtime.status.setFact("symbols", "\(config.symbols.count)")
+    let client = HyperliquidClient(
+        configuration: .init(endpoint: config.endpoint), metricsFactory: runtime.metrics, logger: runtime.logger
+    ) { transition in
+        runtime.status.setBreaker(transition.name, transition.to)
+        runtime.publish(transition.message(service: runtime.name.rawValue), traceId: runtime.newIdentifier())
     }
+    runtime.status.setBreaker(client.infoDependency.name, .closed)
+    // The instrument rules come from the exchange's `meta`; a symbol it does not list stops the start.
+    runtime.status.setDegraded("instruments", "waiting for the exchange's meta")
+    let instruments = try await client.waitForInstruments(config.symbols) { error in
+        runtime.status.setDegraded("instruments", "exchange meta: \(error)")
+    }
+    runtime.status.setDegraded("instruments", nil)
+    do {
+        switch config.source {
+        case .exchange: try await runExchangeFeed(runtime, config: config, client: client)
+        case .replay: try await runReplay(runtime, config: config, instrument: instruments[config.symbols[0]]!)
+        }
+    } catch {
+        try? await client.shutdown()
+        throw error
+    }
+    try? await client.shutdown()
 }

@@ -8,6 +8,7 @@ import Metrics
 import Recall
 import Resilience
 import Schema
+import ServiceKit
 import Strategy
 
 /// Signal-cycle latency (features, strategy, recall, confidence) with ChromaDB healthy,
@@ -21,8 +22,11 @@ struct RecallBench: AsyncParsableCommand {
     @Option(help: "The chroma executable (a ChromaDB server is started on a free port).")
     var chroma = ".venv/bin/chroma"
 
-    @Option(help: "Candle file to replay; the seeded synthetic market when absent.")
-    var candles = "../shared/data/btc-perp-1m-ftx-2022-01.csv"
+    @Option(help: "Candle file to replay (default: btc-perp-1m-ftx-2022-01.csv in --data-dir); the seeded synthetic market when absent.")
+    var candles: String?
+
+    @Option(help: "Folder with the recorded market data (default: $BREAKWATER_DATA_DIR, else ../shared/data beside the repository).")
+    var dataDir: String?
 
     @Option(help: "Signal cycles timed per scenario.")
     var cycles = 1_000
@@ -92,7 +96,9 @@ struct RecallBench: AsyncParsableCommand {
     }
 
     func loadBars(count: Int) throws -> [Bar] {
-        if let text = try? String(contentsOfFile: candles, encoding: .utf8) {
+        let file = candles
+            ?? RepositoryPaths.sharedDataDirectory(configured: dataDir).map { "\($0)/btc-perp-1m-ftx-2022-01.csv" }
+        if let file, let text = try? String(contentsOfFile: file, encoding: .utf8) {
             return try CandleFile.parse(text).prefix(count).map { $0.bar(symbol: "BTC", intervalSeconds: 60) }
         }
         var market = SyntheticMarket()

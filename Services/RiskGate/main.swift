@@ -1,5 +1,6 @@
 import Bus
 import Foundation
+import Hyperliquid
 import Hummingbird
 import Logging
 import Metrics
@@ -7,20 +8,27 @@ import Risk
 import Schema
 import ServiceKit
 import ServiceLifecycle
+import Storage
 import Synchronization
 
 struct RiskConfig: Sendable {
     var limits: RiskLimits
     /// nil when `risk.exits.enabled` is false.
     var exits: ExitPolicy?
-    var instrument: Instrument
+    var symbols: [String]
+    var endpoint: HyperliquidEndpoint
     var startingCapital: Amount
     /// Bearer token for the operator routes; nil refuses them all.
     var adminToken: String?
+    /// Where the book's memory (kill switch, HALTED latch, equity baselines, reservations) is kept.
+    var stateFile = "var/risk-state.db"
+    /// nil when `risk.protection.enabled` is false: no stop rests on the exchange.
+    var protection: PositionProtection.Settings?
+    var takeProfitOnExchange = false
 
     static func read(_ settings: inout Settings) -> RiskConfig {
         let defaults = RiskLimits()
-        let symbol = settings.string("feed.symbol", default: "BTC")
+        let exchange = ExchangeSettings.read(&settings, needsKey: false)
         var limits = RiskLimits(
             maxOpenPositions: settings.int("risk.maxOpenPositions", default: defaults.maxOpenPositions, in: 0...1_000),
             maxOrderNotional: settings.amount("risk.maxOrderNotional", default: defaults.maxOrderNotional),
@@ -39,28 +47,79 @@ struct RiskConfig: Sendable {
         }
         var exits: ExitPolicy?
         if settings.bool("risk.exits.enabled", default: true) {
-            let hardStop = settings.double("risk.exits.hardStop", default: 0.03, in: 0.0001...1)
-            let activation = settings.double("risk.exits.trailing.activation", default: 0.01, in: 0...10)
-            let holdingMinutes = settings.int("risk.exits.maxHoldingMinutes", default: 0, in: 0...1_000_000)
+            // Every default is ExitPolicy.standard's; 0 (or "off" for a list) switches a path off.
+            let standard = ExitPolicy.standard
+            func fraction(_ key: String, _ value: Double?) -> Double? {
+                let found = settings.double(key, default: value ?? 0, in: 0...0.99)
+                return found == 0 ? nil : found
+            }
+            func levels<T>(_ key: String, _ value: [T], text: [String], parse: ([String]) throws(ExitPolicy.ConfigError) -> [T]) -> [T] {
+                do {
+                    return try parse(settings.stringList(key, default: text))
+                } catch {
+                    settings.problem("\(key): \(error)")
+                    return value
+                }
+            }
+            let softStop = standard.softStop ?? .standard
+            let softLoss = fraction("risk.exits.softStop.loss", standard.softStop?.loss)
+            let softConfirmations = settings.int(
+                "risk.exits.softStop.confirmations", default: softStop.confirmations, in: 1...10_000)
+            let atrMultiple = settings.double(
+                "risk.exits.atrStop.multiple", default: standard.atrStop?.multiple ?? 0, in: 0...100)
+            let trailing = standard.trailingStop ?? .standard
+            let trailingOn = settings.bool("risk.exits.trailing.enabled", default: standard.trailingStop != nil)
+            let trailingStop = ExitPolicy.TrailingStop(
+                activationProfit: settings.double("risk.exits.trailing.activation", default: trailing.activationProfit, in: 0...10),
+                atrMultiple: settings.double("risk.exits.trailing.atrMultiple", default: trailing.atrMultiple, in: 0.1...100),
+                minDistance: settings.double("risk.exits.trailing.minDistance", default: trailing.minDistance, in: 0...1),
+                maxDistance: settings.double("risk.exits.trailing.maxDistance", default: trailing.maxDistance, in: 0...1))
+            let signal = standard.signalExit ?? .standard
+            let signalConfirmations = settings.int(
+                "risk.exits.signalExit.confirmations", default: standard.signalExit?.confirmations ?? 0, in: 0...10_000)
+            let signalExit = ExitPolicy.SignalExit(
+                minProfit: settings.double("risk.exits.signalExit.minProfit", default: signal.minProfit, in: 0...10),
+                confirmations: signalConfirmations,
+                cooldownNanos: Int64(settings.int(
+                    "risk.exits.signalExit.cooldownSeconds", default: Int(signal.cooldownNanos / Nanos.second),
+                    in: 0...604_800)) * Nanos.second)
+            let holdingMinutes = settings.int(
+                "risk.exits.maxHoldingMinutes", default: Int((standard.maxHoldingNanos ?? 0) / Nanos.minute),
+                in: 0...1_000_000)
             let policy = ExitPolicy(
-                emergencyLoss: settings.amount("risk.exits.emergencyLoss", default: 250, minimum: 1),
-                hardStop: hardStop,
-                trailingStop: .init(
-                    activationProfit: activation,
-                    atrMultiple: settings.double("risk.exits.trailing.atrMultiple", default: 3, in: 0.1...100),
-                    minDistance: settings.double("risk.exits.trailing.minDistance", default: 0.003, in: 0...1),
-                    maxDistance: settings.double("risk.exits.trailing.maxDistance", default: 0.02, in: 0...1)),
-                maxHoldingNanos: holdingMinutes == 0 ? nil : Int64(holdingMinutes) * 60_000_000_000)
+                emergencyTiers: levels(
+                    "risk.exits.emergency.tiers", standard.emergencyTiers,
+                    text: ExitPolicy.configText(standard.emergencyTiers), parse: ExitPolicy.emergencyTiers(parsing:)),
+                hardStop: fraction("risk.exits.hardStop", standard.hardStop),
+                softStop: softLoss.map { ExitPolicy.SoftStop(loss: $0, confirmations: softConfirmations) },
+                atrStop: atrMultiple == 0 ? nil : .init(multiple: atrMultiple),
+                trailingStop: trailingOn ? trailingStop : nil,
+                takeProfits: levels(
+                    "risk.exits.takeProfits", standard.takeProfits,
+                    text: ExitPolicy.configText(standard.takeProfits), parse: ExitPolicy.takeProfits(parsing:)),
+                signalExit: signalConfirmations == 0 ? nil : signalExit,
+                maxHoldingNanos: holdingMinutes == 0 ? nil : Int64(holdingMinutes) * Nanos.minute,
+                forceStopDistance: fraction("risk.exits.forceStopDistance", standard.forceStopDistance),
+                intentTimeToLiveNanos: standard.intentTimeToLiveNanos, orderType: standard.orderType)
             for problem in policy.validationErrors() { settings.problem("risk.exits: \(problem)") }
             exits = policy
         }
+        var protection: PositionProtection.Settings?
+        // Without the exit engine there is no stop level to rest on the exchange.
+        if settings.bool("risk.protection.enabled", default: true), exits != nil {
+            let standard = PositionProtection.Settings.standard
+            protection = PositionProtection.Settings(
+                stopSlippage: settings.double("risk.protection.stopSlippage", default: standard.stopSlippage, in: 0.001...0.5),
+                minMove: settings.double("risk.protection.minMove", default: standard.minMove, in: 0...0.1))
+        }
+        let takeProfitOnExchange = settings.bool("risk.protection.takeProfitOnExchange", default: false)
         return RiskConfig(
             limits: limits, exits: exits,
-            instrument: Instrument(
-                symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8),
-                minOrderValue: settings.amount("signal.minOrderValue", default: 10)),
+            symbols: Symbols.read(&settings),
+            endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
-            adminToken: token)
+            adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
+            protection: protection, takeProfitOnExchange: takeProfitOnExchange)
     }
 }
 
@@ -69,26 +128,147 @@ final class Gate: Sendable {
     private let book: Mutex<RiskBook>
     /// The one exit engine: it emits exit intents, which go through the same rules as any other.
     private let exits: Mutex<ExitDesk?>
+    /// The stops resting on the exchange for every position; nil when protection is off.
+    private let protection: Mutex<PositionProtection?>
     /// What the executor says of the exchange, and whether the book was last told it is down.
     private let venue: Mutex<(watch: VenueWatch, down: Bool)>
+    /// The book's memory on disk and what was last written there. Its lock is taken before the
+    /// book's, never after, so memories reach the disk in the order they were taken.
+    private let keeper: Mutex<MemoryKeeper>
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
+    private let saves: Metrics.Counter
 
     let adminToken: String?
+    let stateFile: String
 
-    init(book: RiskBook, exits: ExitDesk?, runtime: ServiceRuntime, adminToken: String?) {
+    /// What the restore at start published: the restatement, or the unreadable state's alert.
+    private let restoreNotices = Mutex<(restated: RiskStateChange?, alert: String?)>((nil, nil))
+
+    struct MemoryKeeper {
+        /// nil before `restoreMemory`, and for good when the saved memory was unreadable (the file
+        /// is left as found, for the operator).
+        var store: RiskStateStore?
+        var lastSaved: RiskMemory?
+        var failing = false
+    }
+
+    init(
+        book: RiskBook, exits: ExitDesk?, protection: PositionProtection?, runtime: ServiceRuntime, adminToken: String?,
+        stateFile: String = ""
+    ) {
         self.book = Mutex(book)
         self.exits = Mutex(exits)
+        self.protection = Mutex(protection)
         self.venue = Mutex((VenueWatch(silenceNanos: 5_000_000_000), false))
+        self.keeper = Mutex(MemoryKeeper())
         self.runtime = runtime
         self.adminToken = adminToken
+        self.stateFile = stateFile
         decisions = Counter(label: "breakwater_risk_decisions_total", factory: runtime.metrics)
         stateGauge = Gauge(label: "breakwater_risk_trading_state", factory: runtime.metrics)
+        saves = Counter(label: "breakwater_risk_state_writes_total", factory: runtime.metrics)
         reflect(book.state)
     }
 
     func withBook<T>(_ body: (inout RiskBook) -> T) -> T { book.withLock { body(&$0) } }
+
+    // MARK: Memory
+
+    /// Loads the saved memory into the book, before anything is subscribed. No file (or no row):
+    /// a fresh start in SYNCING. A memory that cannot be read holds the book in SYNCING for good.
+    func restoreMemory() {
+        let now = runtime.clock.now()
+        do {
+            let store = try RiskStateStore(path: stateFile)
+            let saved = try store.load(RiskMemory.self)
+            keeper.withLock {
+                $0.store = store
+                $0.lastSaved = saved
+            }
+            guard let saved else {
+                runtime.logger.notice("no saved risk state: fresh start", metadata: ["file": "\(stateFile)"])
+                return
+            }
+            let restated = withBook { $0.restore(saved, now: now) }
+            runtime.logger.notice(
+                "risk state restored", metadata: [
+                    "file": "\(stateFile)", "state": "\(restated.state.rawValue)",
+                    "reasons": "\(restated.reasons.map(\.description).joined(separator: "; "))",
+                ])
+            runtime.publish(restated, traceId: runtime.newIdentifier())
+            restoreNotices.withLock { $0.restated = restated }
+            reflect(restated.state)
+        } catch {
+            let detail = "\(stateFile): \(error)"
+            runtime.logger.critical("risk state unreadable: held in SYNCING", metadata: ["error": "\(detail)"])
+            runtime.status.setDegraded("riskState", "saved risk state unreadable: \(detail)")
+            let message = "saved risk state unreadable; the gate stays in SYNCING until it is fixed or removed: \(detail)"
+            alert("risk_state_unreadable", message)
+            restoreNotices.withLock { $0.alert = message }
+            publish(withBook { $0.holdSyncing(unreadableState: detail, now: now) })
+        }
+    }
+
+    /// Publishes the restore's restatement once more (the first went out before subscribers
+    /// reconnected to this new instance), and the unreadable state's alert again while it holds.
+    func repeatRestoreNotices() {
+        let (restated, message) = restoreNotices.withLock { notices in
+            defer { notices.restated = nil }
+            return notices
+        }
+        if let restated { runtime.publish(restated, traceId: runtime.newIdentifier()) }
+        if let message { alert("risk_state_unreadable", message) }
+    }
+
+    /// Writes the book's memory if it changed since the last write. A failed write halts the
+    /// book (and a later good one lifts that cause); the transitions this caused are returned
+    /// for the caller to publish after its own. Call it after every step that may have changed
+    /// the memory and before publishing anything that depends on it.
+    func save() -> (saved: Bool, changes: [RiskStateChange]) {
+        keeper.withLock { keeper in
+            guard let store = keeper.store else { return (true, []) }
+            let memory = withBook { $0.memory }
+            guard memory != keeper.lastSaved else { return (true, []) }
+            let now = runtime.clock.now()
+            do {
+                try store.save(memory, tradingState: memory.state.rawValue, killSwitch: memory.killSwitch.engaged, at: now)
+                saves.increment()
+                keeper.lastSaved = memory
+                guard keeper.failing else { return (true, []) }
+                keeper.failing = false
+                runtime.logger.notice("risk state saved again", metadata: ["file": "\(stateFile)"])
+                runtime.status.setDegraded("riskState", nil)
+                return (true, withBook { $0.setStateWriteFailed(nil, now: now) })
+            } catch {
+                let detail = "\(stateFile): \(error)"
+                if !keeper.failing {
+                    keeper.failing = true
+                    runtime.logger.critical("risk state not saved: halting", metadata: ["error": "\(detail)"])
+                    alert("risk_state_write_failed", "risk state not saved; halted, new entries refused: \(detail)")
+                }
+                runtime.status.setDegraded("riskState", "risk state not saved: \(detail)")
+                return (false, withBook { $0.setStateWriteFailed(detail, now: now) })
+            }
+        }
+    }
+
+    /// Saves, then publishes the step's transitions and any the save caused. Returns whether the memory is on disk.
+    @discardableResult
+    func commit(_ changes: [RiskStateChange], traceId: String? = nil) -> Bool {
+        let (saved, more) = save()
+        publish(changes + more, traceId: traceId)
+        return saved
+    }
+
+    private func alert(_ code: String, _ message: String) {
+        runtime.publish(
+            Alert(severity: .critical, code: code, message: message, service: runtime.name.rawValue),
+            traceId: runtime.newIdentifier())
+    }
+
+    // MARK: Steps
 
     /// Publishes transitions and mirrors the state into health: the gate is only "ok" when it can trade.
     func publish(_ changes: [RiskStateChange], traceId: String? = nil) {
@@ -111,11 +291,101 @@ final class Gate: Sendable {
 
     func evaluate(_ intent: OrderIntent, traceId: String) {
         let verdict = withBook { $0.evaluate(intent, now: runtime.clock.now()) }
+        send(verdict, traceId: traceId)
+    }
+
+    /// Saves the reservation, then publishes the decision, the order and the transitions. An
+    /// entry whose reservation could not be saved is withdrawn and rejected; a reduce-only order
+    /// still goes, since it can only shrink a position.
+    func send(_ verdict: RiskVerdict, traceId: String) {
+        var verdict = verdict
+        let (saved, more) = save()
+        if !saved, let order = verdict.order, !order.reduceOnly {
+            withBook { $0.withdraw(order.clientOrderId, now: runtime.clock.now()) }
+            verdict.decision.outcome = .rejected
+            verdict.decision.reasons = [Reason(.riskStateWriteFailed, "the reservation could not be saved; entries refused")]
+            verdict.decision.approvedSize = .zero
+            verdict.decision.clientOrderId = nil
+            verdict.order = nil
+        }
         decisions.increment()
         runtime.publish(verdict.decision, traceId: traceId)
-        if let order = verdict.order { runtime.publish(order, traceId: traceId) }
-        publish(verdict.stateChanges, traceId: traceId)
+        if var order = verdict.order {
+            protect(&order)
+            runtime.publish(order, traceId: traceId)
+        }
+        publish(verdict.stateChanges + more, traceId: traceId)
     }
+
+    // MARK: Stops on the exchange
+
+    /// An entry carries its stop (and take-profit, when configured) in the same signed action.
+    private func protect(_ order: inout OrderCommand) {
+        let now = runtime.clock.now()
+        protection.withLock { protection in
+            guard var keeper = protection else { return }
+            defer {
+                keeper.sent(order, now: now)
+                protection = keeper
+            }
+            guard order.action == .place, !order.reduceOnly, order.trigger == nil, order.purpose == .entry,
+                let symbol = order.symbol
+            else { return }
+            let reference = withBook { $0.mark(symbol) } ?? order.price
+            let (stop, takeProfit) = withExits { desk in
+                (
+                    desk?.initialStop(symbol: symbol, side: order.side, size: order.size, entryPrice: reference, now: now),
+                    desk?.exchangeTakeProfit(side: order.side, size: order.size, entryPrice: reference)
+                )
+            }
+            guard let stop else { return }
+            let children = keeper.protectiveOrders(
+                for: order, reference: reference, stopPrice: stop, takeProfit: takeProfit)
+            guard !children.isEmpty else { return }
+            order.protectiveOrders = children
+            order.grouping = .normalTpsl
+        }
+    }
+
+    /// Brings the exchange's stops in line with the positions and the exit engine's levels:
+    /// places what is missing, moves what trails, cancels what a closed position left behind.
+    func keepStops(now: EpochNanos) {
+        // Before the first snapshot the book knows no position and the stops are not known yet.
+        guard withBook({ $0.accountSynced }) else { return }
+        let (positions, marks) = withBook { book in
+            let positions = Dictionary(book.openPositions.map { ($0.symbol, $0.size) }, uniquingKeysWith: +)
+            var marks: [String: Amount] = [:]
+            for symbol in positions.keys { marks[symbol] = book.mark(symbol) }
+            return (positions, marks)
+        }
+        let levels = withExits { $0?.protectiveStops(now: now) } ?? [:]
+        let deadline = now + withBook { $0.limits.ackTimeoutNanos }
+        let commands = protection.withLock { protection -> [OrderCommand] in
+            guard var keeper = protection else { return [] }
+            defer { protection = keeper }
+            return keeper.plan(positions: positions, stopLevels: levels, marks: marks, now: now, ackDeadline: deadline)
+        }
+        for command in commands {
+            runtime.logger.notice(
+                "exchange stop", metadata: [
+                    "action": "\(command.action.rawValue)", "symbol": "\(command.symbol ?? "")",
+                    "trigger": "\(command.trigger?.triggerPrice.description ?? "")", "size": "\(command.size)",
+                ])
+            runtime.publish(command, traceId: runtime.newIdentifier())
+        }
+    }
+
+    /// The executor's answers and the account, for the stops.
+    func withProtection(_ body: (inout PositionProtection) -> Void) {
+        protection.withLock { protection in
+            guard var keeper = protection else { return }
+            body(&keeper)
+            protection = keeper
+        }
+    }
+
+    var unprotectable: [String: String] { protection.withLock { $0?.unprotectable ?? [:] } }
+    var restingStops: Int { protection.withLock { $0?.stops.count ?? 0 } }
 
     /// Feeds the executor's breakers and heartbeats in; tells the book when the venue goes or comes back.
     func observeVenue(now: EpochNanos, _ update: (inout VenueWatch) -> Void = { _ in }) {
@@ -128,7 +398,7 @@ final class Gate: Sendable {
         }
         guard let (available, reason) = change else { return }
         runtime.logger.notice("venue \(available ? "available" : "unavailable")", metadata: ["reason": "\(reason)"])
-        publish(withBook { $0.setVenueAvailable(available, reason: reason, now: now) })
+        commit(withBook { $0.setVenueAvailable(available, reason: reason, now: now) })
     }
 
     func withExits<T>(_ body: (inout ExitDesk?) -> T) -> T { exits.withLock { body(&$0) } }
@@ -140,58 +410,133 @@ final class Gate: Sendable {
             let symbol = fill.symbol ?? ""
             return (changes, book.position(symbol), book.entryPrice(symbol))
         }
-        publish(changes)
+        commit(changes)
         withExits {
             $0?.sync(symbol: fill.symbol ?? "", size: size, entryPrice: entry, time: fill.time, strategy: fill.strategy)
         }
+        withProtection { $0.apply(fill) }
+        keepStops(now: now)
+    }
+
+    /// The account as the executor's ledger has it; the exit engine follows every position in
+    /// it, so after a restart the exits of positions opened before it resume.
+    func apply(_ snapshot: AccountSnapshot, now: EpochNanos) {
+        let (changes, positions) = withBook { book in (book.apply(snapshot, now: now), book.openPositions) }
+        commit(changes)
+        withExits { $0?.sync(positions: positions, time: now) }
+        withProtection { $0.apply(snapshot) }
     }
 
     /// Marks the bar's close and lets the exit engine look at the position.
     func onBar(_ bar: Bar, traceId: String, now: EpochNanos) {
-        publish(withBook { $0.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now) })
-        guard let exit = withExits({ $0?.onBar(bar, now: now) }) else { return }
+        let (changes, equity) = withBook { ($0.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now), $0.equity) }
+        commit(changes)
+        defer { keepStops(now: now) }
+        guard let exit = withExits({ $0?.onBar(bar, equity: equity, now: now) }) else { return }
         runtime.logger.notice(
             "exit fired", metadata: ["path": "\(exit.path.rawValue)", "detail": "\(exit.detail)", "symbol": "\(bar.symbol ?? "")"])
         runtime.publish(exit.intent, traceId: traceId)
         evaluate(exit.intent, traceId: traceId)
     }
 
-    /// The current state, restated for subscribers that started after the last transition.
-    func restatement() -> RiskStateChange {
+    /// The current state, restated for subscribers that started after the last transition, with
+    /// the causes of a halt and the kill switch.
+    func restatement(_ extra: [Reason] = []) -> RiskStateChange {
         withBook { book in
-            RiskStateChange(
-                state: book.state, previous: book.state, reasons: [Reason("restated")],
+            var reasons = [Reason("restated")] + extra + book.haltCausesLatched
+            let killSwitch = book.killSwitch
+            if killSwitch.engaged && !reasons.contains(where: { $0.code == .killSwitch }) {
+                reasons.append(Reason(.killSwitch, "engaged: \(killSwitch.reason)"))
+            }
+            if let unreadable = book.unreadableStateDetail { reasons.append(Reason(.riskStateUnreadable, unreadable)) }
+            return RiskStateChange(
+                state: book.state, previous: book.state, reasons: reasons,
                 openPositions: book.openPositionCount, grossExposure: book.grossExposure,
                 killSwitch: book.killSwitchEngaged)
         }
     }
+
+    /// What `/status` shows of the book and its memory.
+    func statusDetail() -> [String: Any] {
+        let (saved, failing) = keeper.withLock { ($0.store != nil, $0.failing) }
+        return withBook { book in
+            let killSwitch = book.killSwitch
+            var detail: [String: Any] = [
+                "state": book.state.rawValue, "openPositions": book.openPositionCount,
+                "grossExposure": book.grossExposure.description, "killSwitch": book.killSwitchEngaged,
+                "reservedOrders": book.reservedOrderIds.count,
+                "haltCauses": book.haltCausesLatched.map(\.description),
+                "peakEquity": book.peakEquity.description, "accountSynced": book.accountSynced,
+                "stateFile": stateFile,
+                "stateSaving": !saved ? "off (unreadable)" : (failing ? "failing" : "ok"),
+            ]
+            if killSwitch.engaged || !killSwitch.by.isEmpty {
+                var entry: [String: Any] = [
+                    "engaged": killSwitch.engaged, "reason": killSwitch.reason, "by": killSwitch.by,
+                    "from": killSwitch.from,
+                ]
+                if let since = killSwitch.since { entry["since"] = since }
+                detail["killSwitchDetail"] = entry
+            }
+            if let start = book.memory.dayStartEquity { detail["dayStartEquity"] = start.description }
+            if let unreadable = book.unreadableStateDetail { detail["unreadableState"] = unreadable }
+            return detail
+        }
+    }
 }
 
+/// The operator's routes. Each wants the bearer token; a call without it is refused (401) and
+/// logged with the caller's address, and every accepted command is logged with who and from where.
 func operatorRoutes(_ gate: Gate, token: String?) -> AdminServer.Routes {
     { router in
-        router.post("/kill-switch") { request, _ in
-            guard AdminServer.authorized(request, token: token) else {
-                return AdminServer.json(["error": "bearer token missing or wrong"], status: .unauthorized)
-            }
-            let body = try await request.body.collect(upTo: 4_096)
-            let command = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
-            guard let engaged = command["engaged"] as? Bool else {
-                return AdminServer.json(["error": "body must be {\"engaged\": true|false, \"reason\": \"…\"}"], status: .badRequest)
-            }
-            let reason = command["reason"] as? String ?? "operator"
-            let changes = gate.withBook { $0.setKillSwitch(engaged, reason: reason, now: gate.runtime.clock.now()) }
-            gate.runtime.logger.notice("kill switch", metadata: ["engaged": "\(engaged)", "reason": "\(reason)"])
-            gate.publish(changes)
-            return AdminServer.json(["killSwitch": engaged, "state": gate.withBook { $0.state.rawValue }])
+        @Sendable func refused(_ request: Request, _ context: AdminRequestContext) -> Response? {
+            guard !AdminServer.authorized(request, token: token) else { return nil }
+            gate.runtime.logger.warning(
+                "operator call refused: bearer token missing or wrong",
+                metadata: ["path": "\(request.uri.path)", "caller": "\(context.caller)"])
+            return AdminServer.json(["error": "bearer token missing or wrong"], status: .unauthorized)
         }
-        router.post("/resume") { request, _ in
-            guard AdminServer.authorized(request, token: token) else {
-                return AdminServer.json(["error": "bearer token missing or wrong"], status: .unauthorized)
+        @Sendable func body(_ request: Request) async throws -> [String: Any] {
+            let body = try await request.body.collect(upTo: 4_096)
+            return (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        }
+        @Sendable func text(_ value: Any?) -> String? {
+            guard let string = (value as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !string.isEmpty
+            else { return nil }
+            return String(string.prefix(500))
+        }
+        let notSaved = "risk state not saved (see the risk_state_write_failed alert); the book is halted"
+
+        router.post("/kill-switch") { request, context in
+            if let refusal = refused(request, context) { return refusal }
+            let command = try await body(request)
+            guard let engaged = command["engaged"] as? Bool else {
+                return AdminServer.json(
+                    ["error": "body must be {\"engaged\": true|false, \"reason\": \"…\", \"by\": \"…\"}"],
+                    status: .badRequest)
             }
+            let reason = text(command["reason"]) ?? "operator"
+            let by = text(command["by"]) ?? "operator"
+            let changes = gate.withBook {
+                $0.setKillSwitch(engaged, reason: reason, by: by, from: context.caller, now: gate.runtime.clock.now())
+            }
+            gate.runtime.logger.notice(
+                "kill switch",
+                metadata: ["engaged": "\(engaged)", "reason": "\(reason)", "by": "\(by)", "caller": "\(context.caller)"])
+            let saved = gate.commit(changes)
+            var answer: [String: Any] = ["killSwitch": engaged, "state": gate.withBook { $0.state.rawValue }]
+            if !saved { answer["error"] = notSaved }
+            return AdminServer.json(answer, status: saved ? .ok : .internalServerError)
+        }
+        router.post("/resume") { request, context in
+            if let refusal = refused(request, context) { return refusal }
             let outcome = gate.withBook { $0.resume(now: gate.runtime.clock.now()) }
+            gate.runtime.logger.notice("resume", metadata: ["outcome": "\(outcome)", "caller": "\(context.caller)"])
             switch outcome {
             case .resumed(let change):
-                gate.publish([change])
+                guard gate.commit([change]) else {
+                    return AdminServer.json(["error": notSaved], status: .internalServerError)
+                }
                 return AdminServer.json(["state": gate.withBook { $0.state.rawValue }])
             case .refused(let causes):
                 return AdminServer.json(["refused": causes.map(\.description)], status: .conflict)
@@ -199,46 +544,135 @@ func operatorRoutes(_ gate: Gate, token: String?) -> AdminServer.Routes {
                 return AdminServer.json(["state": state.rawValue, "note": "not halted"])
             }
         }
+        router.post("/rebase-peak") { request, context in
+            if let refusal = refused(request, context) { return refusal }
+            let command = try await body(request)
+            guard let reason = text(command["reason"]), let by = text(command["by"]) else {
+                return AdminServer.json(["error": "body must be {\"reason\": \"…\", \"by\": \"…\"}"], status: .badRequest)
+            }
+            let now = gate.runtime.clock.now()
+            let rebased = gate.withBook { book -> (old: Amount, new: Amount)? in
+                // Before a snapshot, equity is the starting capital, not the account's.
+                guard book.accountSynced else { return nil }
+                let old = book.peakEquity
+                book.rebaseEquityPeak(now: now)
+                return (old, book.peakEquity)
+            }
+            guard let rebased else {
+                return AdminServer.json(
+                    ["error": "no account snapshot yet: equity is unknown, nothing to rebase to"], status: .conflict)
+            }
+            let detail =
+                "peak \(rebased.old) → \(rebased.new) (current equity) by \(by) from \(context.caller): \(reason)"
+            gate.runtime.logger.notice("equity peak rebased", metadata: ["detail": "\(detail)"])
+            let (saved, more) = gate.save()
+            gate.runtime.publish(gate.restatement([Reason(.equityPeakRebased, detail)]), traceId: gate.runtime.newIdentifier())
+            gate.publish(more)
+            var answer: [String: Any] = [
+                "oldPeak": rebased.old.description, "newPeak": rebased.new.description,
+                "state": gate.withBook { $0.state.rawValue },
+            ]
+            if !saved { answer["error"] = notSaved }
+            return AdminServer.json(answer, status: saved ? .ok : .internalServerError)
+        }
+        router.post("/flatten") { request, context in
+            if let refusal = refused(request, context) { return refusal }
+            let command = try await body(request)
+            guard let reason = text(command["reason"]), let by = text(command["by"]) else {
+                return AdminServer.json(["error": "body must be {\"reason\": \"…\", \"by\": \"…\"}"], status: .badRequest)
+            }
+            let now = gate.runtime.clock.now()
+            let changes = gate.withBook {
+                $0.setKillSwitch(true, reason: "flatten: \(reason)", by: by, from: context.caller, now: now)
+            }
+            gate.runtime.logger.notice(
+                "flatten", metadata: ["reason": "\(reason)", "by": "\(by)", "caller": "\(context.caller)"])
+            // The kill switch is on disk and HALTED on the bus before any closing order goes out.
+            let saved = gate.commit(changes)
+            let verdicts = gate.withBook { $0.flatten(now: now, reason: reason) }
+            let traceId = gate.runtime.newIdentifier()
+            for verdict in verdicts { gate.send(verdict, traceId: traceId) }
+            let orders: [[String: Any]] = verdicts.compactMap { verdict in
+                guard let order = verdict.order else { return nil }
+                return [
+                    "clientOrderId": order.clientOrderId, "symbol": order.symbol ?? "", "side": order.side.rawValue,
+                    "size": order.size.description, "price": order.price.description, "reduceOnly": order.reduceOnly,
+                ]
+            }
+            let refusedOrders = verdicts.filter { $0.order == nil }.map { verdict in
+                "\(verdict.decision.symbol ?? ""): \(verdict.decision.reasons.map(\.description).joined(separator: "; "))"
+            }
+            var answer: [String: Any] = [
+                "state": gate.withBook { $0.state.rawValue }, "killSwitch": true, "orders": orders,
+                "refused": refusedOrders,
+            ]
+            if !saved { answer["error"] = notSaved }
+            return AdminServer.json(answer, status: saved ? .ok : .internalServerError)
+        }
     }
 }
 
 await ServiceMain.run(
     .riskGate, readConfig: RiskConfig.read,
     prepare: { runtime, config in
+        // The instrument rules every order is rounded to and checked against: the exchange's `meta`.
+        let exchange = HyperliquidClient(
+            configuration: .init(endpoint: config.endpoint), metricsFactory: runtime.metrics, logger: runtime.logger)
+        let instruments: [String: Instrument]
+        do {
+            instruments = try await exchange.waitForInstruments(config.symbols) { error in
+                runtime.logger.warning("waiting for the exchange's meta", metadata: ["error": "\(error)"])
+            }
+        } catch {
+            try? await exchange.shutdown()
+            throw error
+        }
+        try? await exchange.shutdown()
         let book = RiskBook(
-            limits: config.limits, instruments: [config.instrument.symbol: config.instrument],
+            limits: config.limits, instruments: instruments,
             startingCapital: config.startingCapital, now: runtime.clock.now())
         if config.adminToken == nil {
             runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
         }
         let exits = config.exits.map {
-            ExitDesk(engine: ExitEngine(policy: $0), instruments: [config.instrument.symbol: config.instrument])
+            ExitDesk(
+                engine: ExitEngine(policy: $0), instruments: instruments,
+                takeProfitOnExchange: config.takeProfitOnExchange && config.protection != nil)
         }
-        return Gate(book: book, exits: exits, runtime: runtime, adminToken: config.adminToken)
+        let protection = config.protection.map { PositionProtection(settings: $0, instruments: instruments) }
+        if protection == nil {
+            runtime.logger.warning(
+                "no stops on the exchange: risk.protection.enabled or risk.exits.enabled is false")
+        }
+        return Gate(
+            book: book, exits: exits, protection: protection, runtime: runtime, adminToken: config.adminToken,
+            stateFile: config.stateFile)
     },
     routes: { gate in operatorRoutes(gate, token: gate.adminToken) }
 ) { gate in
     let runtime = gate.runtime
-    runtime.status.addDetail("risk") {
-        gate.withBook { book in
-            [
-                "state": book.state.rawValue, "openPositions": book.openPositionCount,
-                "grossExposure": book.grossExposure.description, "killSwitch": book.killSwitchEngaged,
-                "reservedOrders": book.reservedOrderIds.count,
-            ]
-        }
+    runtime.status.addDetail("risk") { gate.statusDetail() }
+    runtime.status.addDetail("protection") {
+        ["stopsResting": gate.restingStops, "unprotectable": gate.unprotectable]
     }
+    // What must survive a restart comes back before anything is heard.
+    gate.restoreMemory()
     let stream = try runtime.subscribe(
         to: [.signalGenerator, .executor, .feedHandler],
         topics: ["intent.", "sig.", "exec.", "acct.", "md.bar.", "svc.breaker.executor", "svc.hb.executor"])
     let housekeeping = Task {
+        var ticks = 0
         while !Task.isCancelled {
             let now = runtime.clock.now()
             gate.observeVenue(now: now)
             let (overdue, changes) = gate.withBook { book in (book.expireOverdue(now: now), book.tick(now: now)) }
             for reason in overdue { runtime.logger.warning("order overdue", metadata: ["reason": "\(reason)"]) }
-            gate.publish(changes)
+            gate.commit(changes)
+            gate.keepStops(now: now)
             runtime.publish(gate.restatement(), traceId: runtime.newIdentifier())
+            // What the restore said at start went out before subscribers could reconnect: say it again.
+            if ticks % 60 == 2 { gate.repeatRestoreNotices() }
+            ticks += 1
             try await Task.sleep(for: .seconds(1))
         }
     }
@@ -259,15 +693,21 @@ await ServiceMain.run(
             case .orderAck:
                 let ack = try raw.decode(OrderAck.self)
                 gate.withBook { $0.apply(ack, now: now) }
+                gate.withProtection { $0.apply(ack) }
+                gate.commit([])
             case .orderReject:
                 let reject = try raw.decode(OrderReject.self)
                 gate.withBook { $0.apply(reject, now: now) }
+                gate.withProtection { $0.apply(reject) }
+                gate.commit([])
             case .orderCanceled:
                 let cancel = try raw.decode(OrderCanceled.self)
                 gate.withBook { $0.apply(cancel, now: now) }
+                gate.withProtection { $0.apply(cancel) }
+                gate.commit([])
             case .accountSnapshot:
                 let snapshot = try raw.decode(AccountSnapshot.self)
-                gate.publish(gate.withBook { $0.apply(snapshot, now: now) })
+                gate.apply(snapshot, now: now)
             case .bar:
                 gate.onBar(try raw.decode(Bar.self), traceId: raw.header.traceId, now: now)
             case .breakerTransition:

@@ -1,5 +1,6 @@
 import Bus
 import Foundation
+import Hyperliquid
 import Logging
 import AsyncHTTPClient
 import Market
@@ -51,7 +52,8 @@ struct RecallConfig: Sendable {
 
 struct SignalConfig: Sendable {
     var recall: RecallConfig
-    var instrument: Instrument
+    var symbols: [String]
+    var endpoint: HyperliquidEndpoint
     var presets: [StrategyPreset]
     /// Replaces the RSI presets' parameters when any `signal.rsi.*` key is set.
     var rsi: RsiMeanReversion.Parameters?
@@ -61,7 +63,7 @@ struct SignalConfig: Sendable {
     var regimeSelection: Bool
 
     static func read(_ settings: inout Settings) -> SignalConfig {
-        let symbol = settings.string("feed.symbol", default: "BTC")
+        let exchange = ExchangeSettings.read(&settings, needsKey: false)
         var presets: [StrategyPreset] = []
         for name in settings.string("signal.strategies", default: "rsi_standard").split(separator: ",") {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
@@ -84,9 +86,8 @@ struct SignalConfig: Sendable {
         }
         return SignalConfig(
             recall: RecallConfig.read(&settings),
-            instrument: Instrument(
-                symbol: symbol, szDecimals: settings.int("feed.szDecimals", default: 5, in: 0...8),
-                minOrderValue: settings.amount("signal.minOrderValue", default: 10)),
+            symbols: Symbols.read(&settings),
+            endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
             presets: presets, rsi: rsi,
             tradeNotional: settings.amount("signal.tradeNotional", default: 1_000, minimum: 1),
             intentLifetimeMs: settings.int("signal.intentLifetimeMs", default: 5_000, in: 100...600_000),
@@ -94,7 +95,14 @@ struct SignalConfig: Sendable {
             regimeSelection: settings.bool("signal.regimeSelection", default: false))
     }
 
-    func makeDesk() -> StrategyDesk {
+    /// One desk per symbol, each with its own strategies' state. An intent's order has filled or
+    /// ended well within twice its lifetime; until then a snapshot cannot contradict the desk.
+    func makePortfolio(_ instruments: [String: Instrument]) -> StrategyPortfolio {
+        StrategyPortfolio(
+            desks: symbols.map { makeDesk(instruments[$0]!) }, settleNanos: 2 * Int64(intentLifetimeMs) * 1_000_000)
+    }
+
+    func makeDesk(_ instrument: Instrument) -> StrategyDesk {
         let strategies: [any BarStrategy] = presets.map { preset in
             if let rsi, preset.style == .meanReversion {
                 return RsiMeanReversion(name: "\(preset.rawValue)_custom", parameters: rsi)
@@ -114,7 +122,7 @@ struct SignalConfig: Sendable {
 final class RecallDesk: Sendable {
     let service: RecallService<ContinuousClock>
     let client: HTTPClient
-    private let state = Mutex((tracker: SetupFeatureTracker(), journal: SetupJournal()))
+    private let state = Mutex((trackers: [String: SetupFeatureTracker](), journal: SetupJournal()))
     let k: Int
 
     init(config: RecallConfig, runtime: ServiceRuntime) {
@@ -139,7 +147,8 @@ final class RecallDesk: Sendable {
     }
 
     func features(_ bar: Bar) -> [Double]? {
-        state.withLock { $0.tracker.update(bar) }.map { SetupFeatures.vector($0) }
+        guard let symbol = bar.symbol else { return nil }
+        return state.withLock { $0.trackers[symbol, default: SetupFeatureTracker()].update(bar) }.map { SetupFeatures.vector($0) }
     }
 
     /// Asks recall about one signal's set-up and notes the answer on it.
@@ -177,19 +186,41 @@ final class RecallDesk: Sendable {
 }
 
 await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime, config in
-    let desk = Locked(config.makeDesk())
+    // The instrument rules (size decimals, minimum order value) come from the exchange's `meta`.
+    let exchange = HyperliquidClient(
+        configuration: .init(endpoint: config.endpoint), metricsFactory: runtime.metrics, logger: runtime.logger)
+    runtime.status.setDegraded("instruments", "waiting for the exchange's meta")
+    let instruments: [String: Instrument]
+    do {
+        instruments = try await exchange.waitForInstruments(config.symbols) { error in
+            runtime.status.setDegraded("instruments", "exchange meta: \(error)")
+        }
+    } catch {
+        try? await exchange.shutdown()
+        throw error
+    }
+    try? await exchange.shutdown()
+    runtime.status.setDegraded("instruments", nil)
+    let desk = Locked(config.makePortfolio(instruments))
     let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil
     let evaluated = Counter(label: "breakwater_signals_total", factory: runtime.metrics)
     let approved = Counter(label: "breakwater_signals_approved_total", factory: runtime.metrics)
     let tally = Mutex((signals: 0, approved: 0))
-    runtime.status.setFact("strategies", desk.withLock { $0.strategyNames.joined(separator: ",") })
+    runtime.status.setFact("symbols", "\(config.symbols.count)")
+    runtime.status.setFact(
+        "strategies", desk.withLock { $0.desks.values.first?.strategyNames.joined(separator: ",") ?? "" })
     runtime.status.setFact("recall", recall == nil ? "disabled" : config.recall.chromaURL)
     runtime.status.addDetail("signals") {
         let counts = tally.withLock { $0 }
-        let (position, regime) = desk.withLock { ($0.intendedPosition, $0.regime?.regime.rawValue) }
+        let (positions, regimes) = desk.withLock { portfolio in
+            (
+                portfolio.intendedPositions.mapValues(\.description),
+                portfolio.desks.compactMapValues { $0.regime?.regime.rawValue }
+            )
+        }
         return [
-            "evaluated": counts.signals, "approved": counts.approved, "intendedPosition": position.description,
-            "regime": regime ?? "n/a",
+            "evaluated": counts.signals, "approved": counts.approved, "intendedPositions": positions,
+            "regimes": regimes,
         ]
     }
     if let recall {
@@ -201,7 +232,7 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
     }
     let stream = try runtime.subscribe(
         to: [.feedHandler, .riskGate, .executor],
-        topics: ["md.bar.", "md.status.", "risk.decision.", "risk.state", "exec.fill."])
+        topics: ["md.bar.", "md.status.", "risk.decision.", "risk.state", "exec.fill.", "acct.snapshot"])
     runtime.status.setReady()
     for await event in stream.cancelOnGracefulShutdown() {
         guard case .envelope(let raw) = event else { continue }
@@ -209,11 +240,10 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             switch raw.messageType {
             case .bar:
                 let bar = try raw.decode(Bar.self)
-                guard bar.symbol == config.instrument.symbol else { continue }
-                let features = recall?.features(bar)
-                let output = desk.withLock {
+                guard let output = desk.withLock({
                     $0.onBar(bar, now: runtime.clock.now(), newIdentifier: runtime.newIdentifier)
-                }
+                }) else { continue }
+                let features = recall?.features(bar)
                 // The bar's trace follows each decision all the way to the fill.
                 for evaluation in output.evaluations {
                     var signal = evaluation.signal
@@ -245,6 +275,14 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             case .feedStatus:
                 let status = try raw.decode(FeedStatus.self)
                 desk.withLock { $0.onFeedStatus(status) }
+            case .accountSnapshot:
+                let snapshot = try raw.decode(AccountSnapshot.self)
+                for adoption in desk.withLock({ $0.onAccountSnapshot(snapshot) }) {
+                    runtime.logger.notice(
+                        "position taken from the account", metadata: [
+                            "symbol": "\(adoption.symbol)", "intended": "\(adoption.before)", "account": "\(adoption.after)",
+                        ])
+                }
             default:
                 continue
             }

@@ -39,6 +39,16 @@ public struct OrderRouting: Sendable, Equatable {
         guard command.size.isPositive else { throw .nonPositiveSize }
         let cloid = try Self.cloid(command.clientOrderId)
         let isBuy = command.side == .buy
+        if let trigger = command.trigger {
+            // Hyperliquid's TP/SL: fired by the mark; `price` is the limit (a market trigger's worst price).
+            guard command.price.isPositive, trigger.triggerPrice.isPositive else { throw .noPrice }
+            return OrderRequest(
+                coin: command.symbol ?? "", isBuy: isBuy, size: command.size, limitPrice: command.price,
+                kind: .trigger(
+                    triggerPrice: trigger.triggerPrice, isMarket: trigger.isMarket,
+                    tpsl: trigger.kind == .stopLoss ? .sl : .tp),
+                reduceOnly: command.reduceOnly, cloid: cloid)
+        }
         switch command.orderType {
         case .market:
             let reference = mark ?? command.price

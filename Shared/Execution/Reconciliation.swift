@@ -77,8 +77,21 @@ public struct Reconciliation: Sendable, Equatable {
                 plan.orphans.append(order)
             }
         }
+        // normalTpsl children wait for their parent (an entry resting on the book) before the exchange
+        // lists them: while the parent is open they are live, not ended.
+        var entries: [String: String] = [:]
+        for (id, order) in known where order.command.grouping == .normalTpsl && order.command.trigger == nil {
+            entries[order.command.intentId] = id
+        }
+        func waitsForOpenParent(_ order: KnownOrder) -> Bool {
+            guard order.command.grouping == .normalTpsl, order.command.trigger != nil,
+                let cut = order.command.intentId.lastIndex(of: ":"),
+                let parent = entries[String(order.command.intentId[..<cut])]
+            else { return false }
+            return openIds.contains(parent)
+        }
         for (id, order) in known.sorted(by: { $0.key < $1.key }) where order.isLive && !openIds.contains(id) {
-            if (filled[id] ?? .zero) < order.command.size { plan.ended.append(id) }
+            if (filled[id] ?? .zero) < order.command.size, !waitsForOpenParent(order) { plan.ended.append(id) }
         }
         return plan
     }

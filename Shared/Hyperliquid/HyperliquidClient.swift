@@ -254,6 +254,19 @@ public final class HyperliquidClient<C: Clock<Duration>>: Sendable {
         return fills
     }
 
+    /// Funding payments between `startTime` and `endTime` (ms, inclusive; nil: now).
+    public func userFunding(user: Address, startTime: UInt64, endTime: UInt64? = nil)
+        async throws(HyperliquidClientError) -> [UserFunding]
+    {
+        var request: [(String, WireValue)] = [
+            ("type", .string("userFunding")), ("user", .string(user.lowercased)), ("startTime", .integer(startTime)),
+        ]
+        if let endTime { request.append(("endTime", .integer(endTime))) }
+        let payments = try await info(request, decode: InfoDecoding.userFunding)
+        chargeItems(payments.count, per: 20)
+        return payments
+    }
+
     public func orderStatus(user: Address, oid: UInt64) async throws(HyperliquidClientError) -> OrderStatusResponse {
         try await info(
             [("type", .string("orderStatus")), ("user", .string(user.lowercased)), ("oid", .integer(oid))],

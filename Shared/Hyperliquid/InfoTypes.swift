@@ -259,9 +259,22 @@ public struct OrderState: RawRepresentable, Sendable, Hashable, CustomStringConv
     public static let selfTradeCanceled = OrderState(rawValue: "selfTradeCanceled")
     public static let scheduledCancel = OrderState(rawValue: "scheduledCancel")
     public static let siblingFilledCanceled = OrderState(rawValue: "siblingFilledCanceled")
+    public static let liquidatedCanceled = OrderState(rawValue: "liquidatedCanceled")
+    // Refused at placement (the order's `{"error": …}` status names the reason in words).
+    public static let tickRejected = OrderState(rawValue: "tickRejected")
+    public static let minTradeNtlRejected = OrderState(rawValue: "minTradeNtlRejected")
+    public static let perpMarginRejected = OrderState(rawValue: "perpMarginRejected")
+    public static let reduceOnlyRejected = OrderState(rawValue: "reduceOnlyRejected")
+    public static let badAloPxRejected = OrderState(rawValue: "badAloPxRejected")
+    public static let iocCancelRejected = OrderState(rawValue: "iocCancelRejected")
+    public static let badTriggerPxRejected = OrderState(rawValue: "badTriggerPxRejected")
+    public static let marketOrderNoLiquidityRejected = OrderState(rawValue: "marketOrderNoLiquidityRejected")
 
     /// Still on the book (or waiting for its trigger).
     public var isLive: Bool { self == .open || self == .triggered }
+
+    /// Never got on the book: `rejected` or a `…Rejected` reason.
+    public var isRejected: Bool { self == .rejected || rawValue.hasSuffix("Rejected") }
 }
 
 /// `orderStatus` by oid or cloid.
@@ -316,6 +329,31 @@ public struct UserFill: Sendable, Hashable {
         self.feeToken = feeToken
         self.cloid = cloid
         self.builderFee = builderFee
+    }
+}
+
+/// One funding payment of `userFunding`: `usdc` is what the account received (negative: it paid;
+/// longs pay when `fundingRate` is positive).
+public struct UserFunding: Sendable, Hashable {
+    public var time: UInt64
+    public var hash: String
+    public var coin: String
+    public var usdc: Amount
+    /// The signed position the payment was computed on.
+    public var szi: Amount
+    public var fundingRate: Amount
+    public var nSamples: Int?
+
+    public init(
+        time: UInt64, hash: String, coin: String, usdc: Amount, szi: Amount, fundingRate: Amount, nSamples: Int? = nil
+    ) {
+        self.time = time
+        self.hash = hash
+        self.coin = coin
+        self.usdc = usdc
+        self.szi = szi
+        self.fundingRate = fundingRate
+        self.nSamples = nSamples
     }
 }
 
@@ -553,6 +591,22 @@ public enum InfoDecoding {
                     crossed: try f.bool("crossed"), fee: try f.amount("fee"), tid: try f.uint64("tid"),
                     feeToken: try f.optionalString("feeToken"), cloid: try f.optionalCloid("cloid"),
                     builderFee: try f.optionalAmount("builderFee")))
+        }
+        return out
+    }
+
+    /// `[{"time","hash","delta":{"type":"funding","coin","usdc","szi","fundingRate","nSamples"}}]`; other
+    /// delta types are skipped.
+    public static func userFunding(_ body: some Collection<UInt8>) throws(HyperliquidClientError) -> [UserFunding] {
+        var out: [UserFunding] = []
+        for entry in try ResponseReader(json: body, what: "userFunding").array() {
+            let delta = try entry.field("delta")
+            guard try delta.string("type") == "funding" else { continue }
+            out.append(
+                UserFunding(
+                    time: try entry.uint64("time"), hash: try entry.string("hash"), coin: try delta.string("coin"),
+                    usdc: try delta.amount("usdc"), szi: try delta.amount("szi"),
+                    fundingRate: try delta.amount("fundingRate"), nSamples: try delta.optionalInt("nSamples")))
         }
         return out
     }

@@ -37,6 +37,40 @@ public struct FifoLedger: Sendable, Equatable {
         self.startingCapital = startingCapital
     }
 
+    /// A ledger that starts where a snapshot left off: these account totals and these open lots
+    /// (oldest first per symbol), so later fills match FIFO exactly as the snapshot's ledger would.
+    /// Per-symbol totals, closed trades and fill ids are not carried: they start empty, and each
+    /// symbol's open lots start one round trip.
+    ///
+    /// - Throws: `LedgerError.invalidLot` for a lot with an empty symbol, a size or price that is not
+    ///   positive, or lots of one symbol facing both ways.
+    public init(
+        startingCapital: Amount, realizedPnl: Amount, fees: Amount, funding: Amount, openLots: [String: [OpenLot]]
+    ) throws(LedgerError) {
+        self.startingCapital = startingCapital
+        self.realizedPnl = realizedPnl
+        self.fees = fees
+        self.funding = funding
+        for symbol in openLots.keys.sorted() {
+            let lots = openLots[symbol] ?? []
+            guard let direction = lots.first?.direction else { continue }
+            guard !symbol.isEmpty else { throw .invalidLot(symbol: symbol, detail: "empty symbol") }
+            for lot in lots {
+                // `isPositive` is false for NaN too.
+                guard lot.size.isPositive, lot.entryPrice.isPositive else {
+                    throw .invalidLot(
+                        symbol: symbol, detail: "lot \(lot.fillId) size \(lot.size) at \(lot.entryPrice); both must be positive")
+                }
+                guard lot.direction == direction else {
+                    throw .invalidLot(symbol: symbol, detail: "lots face both ways; a position has one direction")
+                }
+            }
+            var trip = newRoundTrip(direction)
+            for lot in lots { trip.recordEntry(of: lot, fee: .zero) }
+            books[symbol] = SymbolBook(lots: lots, roundTrip: trip)
+        }
+    }
+
     // MARK: Fills
 
     /// Books a fill: it closes against the oldest open lots first when it faces against the
@@ -227,7 +261,13 @@ public struct FifoLedger: Sendable, Equatable {
             let pnl = try unrealizedPnl(open.symbol, mark: mark)
             unrealized += pnl
             positions.append(
-                Position(symbol: open.symbol, size: open.size, entryPrice: open.averageEntryPrice, unrealizedPnl: pnl))
+                Position(
+                    symbol: open.symbol, size: open.size, entryPrice: open.averageEntryPrice, unrealizedPnl: pnl,
+                    lots: open.lots.map {
+                        PositionLot(
+                            fillId: $0.fillId, strategy: $0.strategy, size: $0.size * Amount($0.direction.sign),
+                            entryPrice: $0.entryPrice, entryTime: $0.entryTime)
+                    }))
         }
         return AccountSnapshot(
             asOf: asOf, startingCapital: startingCapital, realizedPnl: realizedPnl, fees: fees, funding: funding,

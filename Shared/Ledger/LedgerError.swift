@@ -12,6 +12,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidFunding(symbol: String, amount: Amount)
     case missingMark(symbol: String)
     case nonPositiveMark(symbol: String, mark: Amount)
+    /// A lot given to seed the ledger cannot be booked.
+    case invalidLot(symbol: String, detail: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,8 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             "no mark price for open position in \(symbol)"
         case .nonPositiveMark(let symbol, let mark):
             "mark price \(mark) for \(symbol); a mark must be positive"
+        case .invalidLot(let symbol, let detail):
+            "cannot seed open lot in \(symbol.isEmpty ? "(no symbol)" : symbol): \(detail)"
         }
     }
 }

@@ -14,17 +14,25 @@ public struct PerformanceReport: Sendable, Equatable {
         public var maxDrawdown: Double
         public var netPnl: Amount
         public var fees: Amount
+        /// Funding the closed trades carried (received positive), within `netPnl`.
+        public var funding: Amount
     }
 
     public var rows: [Row]
     public var total: Row
     public var fills: Int
     public var startingCapital: Amount
+    /// How many funding payments were booked, and their sum (received positive), open trades and
+    /// flat periods included: what equity counts, which `total.funding` (closed trades only) may not.
+    public var fundingPayments: Int
+    public var funding: Amount
+    /// startingCapital + realised P&L − fees + funding, over everything booked.
+    public var realizedEquity: Amount
 
-    /// Books every fill (in the given order) into a fresh FIFO ledger.
-    public init(fills: [Fill], startingCapital: Amount) throws(LedgerError) {
-        var ledger = FifoLedger(startingCapital: startingCapital)
-        for fill in fills { try ledger.apply(fill) }
+    /// Books every fill (in the given order) and every funding payment (by time, between the fills)
+    /// into a fresh FIFO ledger.
+    public init(fills: [Fill], funding: [FundingSettlement] = [], startingCapital: Amount) throws(LedgerError) {
+        let ledger = try FifoLedger.replaying(fills: fills, funding: funding, startingCapital: startingCapital)
         let trades = ledger.closedTrades
         func row(_ name: String, _ selected: [ClosedTrade]) -> Row {
             let statistics = TradeStatistics(trades: selected)
@@ -32,13 +40,16 @@ public struct PerformanceReport: Sendable, Equatable {
                 strategy: name, trades: statistics.tradeCount, winRate: statistics.winRate,
                 profitFactor: statistics.profitFactor,
                 maxDrawdown: EquityCurve(startingCapital: startingCapital, trades: selected).maxDrawdown,
-                netPnl: statistics.totalNetPnl, fees: statistics.totalFees)
+                netPnl: statistics.totalNetPnl, fees: statistics.totalFees, funding: statistics.totalFunding)
         }
         let strategies = Set(trades.map(\.strategy)).sorted()
         rows = strategies.map { name in row(name, trades.filter { $0.strategy == name }) }
         total = row("all", trades)
         self.fills = fills.count
         self.startingCapital = startingCapital
+        fundingPayments = funding.count
+        self.funding = ledger.funding
+        realizedEquity = ledger.account.realizedEquity
     }
 
     public func table() -> String {
@@ -57,7 +68,9 @@ public struct PerformanceReport: Sendable, Equatable {
                     + cell(percent(row.maxDrawdown), 10) + cell(row.netPnl.rounded(scale: 2).description, 14)
                     + row.fees.rounded(scale: 2).description)
         }
-        lines.append("\(fills) fills; starting capital \(startingCapital)")
+        lines.append(
+            "\(fills) fills; \(fundingPayments) funding payments (\(funding)); starting capital \(startingCapital); "
+                + "realised equity \(realizedEquity.rounded(scale: 2))")
         return lines.joined(separator: "\n")
     }
 }

@@ -26,6 +26,8 @@ public struct ExitPosition: Codable, Sendable, Equatable {
     public var lastSignalTime: EpochNanos?
     /// Profit levels of take-profits that have fired.
     public var takeProfitsFired: Set<Double>
+    /// Loss levels (fractions of equity) of emergency tiers that have fired.
+    public var emergencyTiersFired: Set<Double>
 
     public init(symbol: String, size: Amount, entryPrice: Amount, entryTime: EpochNanos, strategy: String = "") {
         self.symbol = symbol
@@ -41,6 +43,7 @@ public struct ExitPosition: Codable, Sendable, Equatable {
         self.oppositeSignals = 0
         self.lastSignalTime = nil
         self.takeProfitsFired = []
+        self.emergencyTiersFired = []
     }
 
     public var isLong: Bool { size.isPositive }
@@ -64,12 +67,18 @@ public struct ExitMarket: Sendable, Equatable {
     public var barClose: Amount?
     public var atr: Double?
     public var signal: ExitSignal?
+    /// The account equity, the base of the emergency tiers; without it they cannot fire.
+    public var equity: Amount?
     public var now: EpochNanos
-    public init(mark: Amount, barClose: Amount? = nil, atr: Double? = nil, signal: ExitSignal? = nil, now: EpochNanos) {
+    public init(
+        mark: Amount, barClose: Amount? = nil, atr: Double? = nil, signal: ExitSignal? = nil, equity: Amount? = nil,
+        now: EpochNanos
+    ) {
         self.mark = mark
         self.barClose = barClose
         self.atr = atr
         self.signal = signal
+        self.equity = equity
         self.now = now
     }
 }
@@ -102,9 +111,25 @@ public struct ExitEngine: Sendable {
         for path in ExitPath.allCases {
             guard let fired = check(path, position: position, market: market, instrument: instrument) else { continue }
             if path == .takeProfit { position.takeProfitsFired.formUnion(fired.levels) }
+            if path == .emergencyLoss { position.emergencyTiersFired.formUnion(fired.levels) }
             return order(path: path, size: fired.size, detail: fired.detail, position: position, market: market)
         }
         return nil
+    }
+
+    /// The stop the position is protected by: the tightest of the hard stop, the ATR stop (with
+    /// an ATR) and the trailing stop once active, as the engine would fire them, for the
+    /// exchange-side stop order. nil when none applies. Reads the position as it is: pass it
+    /// after `evaluate` so the trailing stop follows the newest mark. Not rounded to the tick.
+    public func protectiveStopPrice(_ position: ExitPosition, market: ExitMarket) -> Amount? {
+        guard !position.size.isZero, position.entryPrice.isPositive else { return nil }
+        let levels = [
+            hardStopLevel(position), atrStopLevel(position, atr: market.atr),
+            trailingStopLevel(position, atr: market.atr)?.level,
+        ].compactMap { $0 }.filter(\.isPositive)
+        guard !levels.isEmpty else { return nil }
+        // Tightest: the nearest to the price, highest below a long, lowest above a short.
+        return position.isLong ? levels.max() : levels.min()
     }
 
     // MARK: Tracking
@@ -147,21 +172,17 @@ public struct ExitEngine: Sendable {
         let mark = market.mark
         switch path {
         case .emergencyLoss:
-            guard let limit = policy.emergencyLoss else { return nil }
-            let loss = -(position.size * (mark - position.entryPrice))
-            guard loss >= limit else { return nil }
-            return Fired(detail: "unrealised loss \(Format.money(loss)) ≥ emergency limit \(Format.money(limit))")
+            return emergency(position: position, market: market, instrument: instrument)
 
         case .hardStop:
-            guard let stop = policy.hardStop else { return nil }
-            let level = adverseLevel(stop, position)
+            guard let stop = policy.hardStop, let level = hardStopLevel(position) else { return nil }
             guard isBeyond(mark, level, position) else { return nil }
             return Fired(detail: "mark \(mark) beyond hard stop \(level) (\(Format.percent(stop)) from entry \(position.entryPrice))")
 
         case .atrStop:
-            guard let rule = policy.atrStop, let atr = market.atr, atr.isFinite, atr > 0 else { return nil }
-            let distance = Amount(rule.multiple * atr)
-            let level = position.isLong ? position.entryPrice - distance : position.entryPrice + distance
+            guard let rule = policy.atrStop, let atr = market.atr, let level = atrStopLevel(position, atr: atr) else {
+                return nil
+            }
             guard isBeyond(mark, level, position) else { return nil }
             return Fired(detail: "mark \(mark) beyond ATR stop \(level) (entry \(position.entryPrice) ∓ \(rule.multiple) × ATR \(atr))")
 
@@ -175,12 +196,18 @@ public struct ExitEngine: Sendable {
             return Fired(detail: "mark beyond soft stop \(level) for \(position.softStopBreaches) evaluations ≥ \(rule.confirmations)")
 
         case .trailingStop:
-            guard let rule = policy.trailingStop, position.trailingActive else { return nil }
-            let best = position.isLong ? position.highWater : position.lowWater
-            let distance = trailingDistance(rule, best: best, atr: market.atr)
-            let level = position.isLong ? best - distance : best + distance
-            guard isBeyond(mark, level, position) else { return nil }
-            return Fired(detail: "mark \(mark) beyond trailing stop \(level) (best \(best), distance \(distance))")
+            guard let trail = trailingStopLevel(position, atr: market.atr) else { return nil }
+            guard isBeyond(mark, trail.level, position) else { return nil }
+            return Fired(detail: "mark \(mark) beyond trailing stop \(trail.level) (best \(trail.best), distance \(trail.distance))")
+
+        case .forceStop:
+            guard let limit = policy.forceStopDistance, let stop = protectiveStopPrice(position, market: market) else {
+                return nil
+            }
+            // Through the stop is the stop's own path; this is only the approach to it.
+            let gap = (position.isLong ? mark - stop : stop - mark) / mark
+            guard gap.isPositive, gap <= Amount(limit) else { return nil }
+            return Fired(detail: "mark \(mark) within \(Format.percent(gap)) of protective stop \(stop) ≤ force-stop distance \(Format.percent(limit))")
 
         case .maxHoldingTime:
             guard let limit = policy.maxHoldingNanos else { return nil }
@@ -209,6 +236,49 @@ public struct ExitEngine: Sendable {
                 size: partialSize(fraction, position: position, mark: mark, instrument: instrument), detail: detail,
                 levels: Set(due.map(\.profit)))
         }
+    }
+
+    /// The tiers reached by the loss as a share of equity: a lower tier closes its fraction of the
+    /// peak size once; the last tier closes everything, and like every full exit repeats until
+    /// the position is gone, so an exit that failed is tried again.
+    private func emergency(position: ExitPosition, market: ExitMarket, instrument: Instrument) -> Fired? {
+        let tiers = policy.emergencyTiers
+        guard !tiers.isEmpty, let equity = market.equity, equity.isPositive else { return nil }
+        let loss = -(position.size * (market.mark - position.entryPrice))
+        guard loss.isPositive else { return nil }
+        let share = loss / equity
+        let reached = tiers.indices.filter { share >= Amount(tiers[$0].loss) }
+        guard let worst = reached.last else { return nil }
+        let isLast = worst == tiers.count - 1
+        let due = reached.filter { !position.emergencyTiersFired.contains(tiers[$0].loss) }
+        guard isLast || !due.isEmpty else { return nil }
+        let fraction = due.reduce(0) { $0 + tiers[$1].fraction }
+        let size = isLast ? nil : partialSize(Amount(fraction), position: position, mark: market.mark, instrument: instrument)
+        let action = size == nil ? "close all" : "close \(Format.percent(fraction)) of peak size \(position.peakSize)"
+        let tier = "emergency tier \(worst + 1) of \(tiers.count) (\(Format.percent(tiers[worst].loss)))"
+        let detail = "unrealised loss \(Format.money(loss)) is \(Format.percent(share)) of equity \(Format.money(equity)) ≥ \(tier): \(action)"
+        return Fired(size: size, detail: detail, levels: Set(reached.map { tiers[$0].loss }))
+    }
+
+    // MARK: Stop levels
+
+    private func hardStopLevel(_ position: ExitPosition) -> Amount? {
+        policy.hardStop.map { adverseLevel($0, position) }
+    }
+
+    /// entry ∓ multiple × ATR; nil without a usable ATR.
+    private func atrStopLevel(_ position: ExitPosition, atr: Double?) -> Amount? {
+        guard let rule = policy.atrStop, let atr, atr.isFinite, atr > 0 else { return nil }
+        let distance = Amount(rule.multiple * atr)
+        return position.isLong ? position.entryPrice - distance : position.entryPrice + distance
+    }
+
+    /// The trailing stop's level once it is active, with the best price and distance behind it.
+    private func trailingStopLevel(_ position: ExitPosition, atr: Double?) -> (level: Amount, best: Amount, distance: Amount)? {
+        guard let rule = policy.trailingStop, position.trailingActive else { return nil }
+        let best = position.isLong ? position.highWater : position.lowWater
+        let distance = trailingDistance(rule, best: best, atr: atr)
+        return (position.isLong ? best - distance : best + distance, best, distance)
     }
 
     /// The partial size, or nil (the whole position) when it would leave less than a valid order.

@@ -1,3 +1,4 @@
+import Ledger
 import Schema
 
 /// What the executor reports: fills, acks, rejects, cancels and account snapshots.
@@ -52,7 +53,8 @@ extension RiskBook {
     ///
     /// - A snapshot older than the last one applied is ignored.
     /// - Fills this book applied that the snapshot does not hold yet (after its `lastFillId`) are
-    ///   applied again on top, so a lagging snapshot cannot make a position vanish.
+    ///   applied again on top, so a lagging snapshot cannot make a position vanish. They are booked by
+    ///   a `FifoLedger` seeded with the snapshot's lots and totals, so the figures are the ledger's.
     /// - A reserved order is released when the snapshot shows it not live and the snapshot was
     ///   taken after the order's ack deadline: an earlier snapshot cannot prove the order dead.
     /// - Live orders this book does not know (placed before a restart) are reserved.
@@ -63,24 +65,31 @@ extension RiskBook {
         lastSnapshotAsOf = snapshot.asOf
 
         positions = [:]
+        var openLots: [String: [OpenLot]] = [:]
         for position in snapshot.positions where !position.size.isZero {
+            let entryPrice = position.entryPrice.rounded(scale: Self.entryPriceScale)
             positions[position.symbol] = BookPosition(
-                size: position.size, entryPrice: position.entryPrice.rounded(scale: Self.entryPriceScale),
-                snapshotUnrealized: position.unrealizedPnl)
+                size: position.size, entryPrice: entryPrice, snapshotUnrealized: position.unrealizedPnl)
+            openLots[position.symbol] = PositionLedger.openLots(of: position, entryPrice: entryPrice, asOf: snapshot.asOf)
         }
         realizedPnl = snapshot.realizedPnl
         fees = snapshot.fees
         funding = snapshot.funding
+        positionLedger = PositionLedger(seededFrom: snapshot, openLots: openLots)
         reapplyUnconfirmedFills(after: snapshot)
 
         let live = Set(snapshot.openOrders.map(\.clientOrderId))
         for id in orders.keys.sorted() where !live.contains(id) {
             if let order = orders[id], snapshot.asOf > order.ackDeadline { release(id, now: now) }
         }
-        for open in snapshot.openOrders where orders[open.clientOrderId] == nil && closedOrders[open.clientOrderId] == nil {
+        // Trigger orders (protective stops and take-profits) only shrink a position when they fire:
+        // neither exposure nor a reservation.
+        for open in snapshot.openOrders
+        where open.trigger == nil && orders[open.clientOrderId] == nil && closedOrders[open.clientOrderId] == nil {
             orders[open.clientOrderId] = WorkingOrder(
                 clientOrderId: open.clientOrderId, intentId: "", symbol: open.symbol, side: open.side,
-                price: open.price, size: open.size, remaining: open.size, reduceOnly: false, approvedAt: snapshot.asOf,
+                price: open.price, size: open.size, remaining: open.size, reduceOnly: open.reduceOnly ?? false,
+                approvedAt: snapshot.asOf,
                 ackDeadline: snapshot.asOf, acked: true)
         }
         rebuildExposure()
@@ -89,6 +98,8 @@ extension RiskBook {
         let age = now - snapshot.asOf
         if !synced && age <= limits.snapshotMaxAgeNanos {
             synced = true
+            // A restored day's start equity belongs to its day: a restart on a later day rolls it first.
+            rollDay(now: now)
             reasons.append(
                 Reason(
                     .accountSynced,
@@ -133,38 +144,77 @@ extension RiskBook {
     private mutating func reapplyUnconfirmedFills(after snapshot: AccountSnapshot) {
         if let last = snapshot.lastFillId, let index = unconfirmedFills.firstIndex(where: { $0.fillId == last }) {
             unconfirmedFills.removeFirst(index + 1)
-        } else if let last = snapshot.lastFillId, seenFills[last] == nil {
-            // The snapshot holds a fill not yet seen here, so it holds every fill seen so far too.
+        } else if let last = snapshot.lastFillId, seenFills[last] == nil, last != lastSnapshotFillId {
+            // The snapshot holds a fill not yet seen here, so it holds every fill seen so far too. Only a
+            // new last fill says so: after a restart every snapshot names a fill from before it, and a
+            // fill recorded after such a snapshot (an exchange stop's, with an earlier exchange time)
+            // must still count.
             unconfirmedFills.removeAll()
             fillsIncludedThrough = Swift.max(fillsIncludedThrough ?? snapshot.asOf, snapshot.asOf)
         }
+        lastSnapshotFillId = snapshot.lastFillId
         // Otherwise the snapshot predates every unconfirmed fill: all of them still count.
         for fill in unconfirmedFills { applyToPosition(fill) }
     }
 
-    /// Average-cost position keeping between snapshots; the ledger's FIFO figures replace it at
-    /// the next snapshot.
+    /// Position keeping between snapshots by the executor's own FIFO ledger code, so size, entry
+    /// price, realised P&L and fees match what the next snapshot will say. A fill the ledger refuses
+    /// (no symbol, a size or price that is not positive, a fee that is not a number) changes nothing.
     private mutating func applyToPosition(_ fill: Fill) {
-        guard let symbol = fill.symbol, fill.size.isPositive else { return }
-        let signed = fill.side == .buy ? fill.size : -fill.size
-        var position = positions[symbol] ?? BookPosition(size: .zero, entryPrice: fill.price, snapshotUnrealized: nil)
-        if position.size.isZero || position.size.signum == signed.signum {
-            let newSize = position.size + signed
-            position.entryPrice = ((position.entryPrice * position.size.magnitude + fill.price * fill.size)
-                / newSize.magnitude).rounded(scale: Self.entryPriceScale)
-            position.size = newSize
+        guard let symbol = fill.symbol else { return }
+        let realizedBefore = positionLedger.ledger.realizedPnl
+        let feesBefore = positionLedger.ledger.fees
+        guard case .applied = try? positionLedger.ledger.apply(fill) else { return }
+        // Deltas, so the book's totals stay its own even if the ledger was not seeded by a snapshot.
+        realizedPnl += positionLedger.ledger.realizedPnl - realizedBefore
+        fees += positionLedger.ledger.fees - feesBefore
+        if let open = positionLedger.ledger.position(symbol) {
+            positions[symbol] = BookPosition(
+                size: open.size, entryPrice: open.averageEntryPrice.rounded(scale: Self.entryPriceScale),
+                snapshotUnrealized: nil)
         } else {
-            let closing = Swift.min(position.size.magnitude, fill.size)
-            realizedPnl += (fill.price - position.entryPrice) * closing * Amount(position.size.signum)
-            position.size += signed
-            if fill.size > closing { position.entryPrice = fill.price }  // flipped
-        }
-        position.snapshotUnrealized = nil
-        fees += fill.fee
-        if position.size.isZero {
             positions.removeValue(forKey: symbol)
-        } else {
-            positions[symbol] = position
         }
+    }
+}
+
+/// The risk book's FIFO lots: a `FifoLedger` seeded from the last snapshot, fed the fills since.
+struct PositionLedger: Sendable {
+    var ledger = FifoLedger(startingCapital: .zero)
+
+    init() {}
+
+    /// A ledger holding the snapshot's totals and these lots.
+    init(seededFrom snapshot: AccountSnapshot, openLots: [String: [OpenLot]]) {
+        // `openLots` are checked by `openLots(of:)`, so this does not throw; if it did, an empty
+        // ledger still books later fills (the book applies P&L and fee deltas, not totals).
+        ledger =
+            (try? FifoLedger(
+                startingCapital: snapshot.startingCapital, realizedPnl: snapshot.realizedPnl, fees: snapshot.fees,
+                funding: snapshot.funding, openLots: openLots)) ?? FifoLedger(startingCapital: snapshot.startingCapital)
+    }
+
+    /// The ledger lots of a snapshot position. A snapshot without lots (an older executor), or
+    /// with lots that do not add up to the position, falls back to one lot at the position's entry
+    /// price: FIFO over one lot is average cost until the next snapshot. A position whose entry
+    /// price is not positive cannot be booked and gets no lots.
+    static func openLots(of position: Position, entryPrice: Amount, asOf: EpochNanos) -> [OpenLot] {
+        let direction: TradeDirection = position.size.signum > 0 ? .long : .short
+        if let lots = position.lots, !lots.isEmpty,
+            lots.allSatisfy({ $0.size.signum == position.size.signum && $0.entryPrice.isPositive }),
+            lots.map(\.size).sum() == position.size
+        {
+            return lots.map {
+                OpenLot(
+                    fillId: $0.fillId, strategy: $0.strategy, direction: direction, entryTime: $0.entryTime,
+                    entryPrice: $0.entryPrice, size: $0.size.magnitude)
+            }
+        }
+        guard entryPrice.isPositive else { return [] }
+        return [
+            OpenLot(
+                fillId: "", strategy: "", direction: direction, entryTime: asOf, entryPrice: entryPrice,
+                size: position.size.magnitude)
+        ]
     }
 }

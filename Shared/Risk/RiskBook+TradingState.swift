@@ -54,12 +54,37 @@ extension RiskBook {
     }
 
     /// Engaging halts at once. Releasing does not resume: an operator must `resume`.
-    public mutating func setKillSwitch(_ engaged: Bool, reason: String, now: EpochNanos) -> [RiskStateChange] {
+    public mutating func setKillSwitch(
+        _ engaged: Bool, reason: String, by: String = "operator", from caller: String = "", now: EpochNanos
+    ) -> [RiskStateChange] {
         advanceClock(now)
         killSwitchEngaged = engaged
         killSwitchReason = reason
+        killSwitchBy = by
+        killSwitchFrom = caller
+        killSwitchSince = engaged ? now : nil
         return settleState(now: now)
     }
+
+    /// The gate could not save its memory (`detail`), or could again (nil). Failing halts: nothing
+    /// may trade on state a restart would forget. Saving again clears the cause; HALTED stays latched.
+    public mutating func setStateWriteFailed(_ detail: String?, now: EpochNanos) -> [RiskStateChange] {
+        advanceClock(now)
+        stateWriteFault = detail
+        return settleState(now: now)
+    }
+
+    /// The saved memory could not be read: the book stays in SYNCING whatever snapshots say, so
+    /// it never trades without the halt or kill switch it may have had. Only a restart with a
+    /// readable (or removed) state file lifts this.
+    public mutating func holdSyncing(unreadableState detail: String, now: EpochNanos) -> [RiskStateChange] {
+        advanceClock(now)
+        unreadableState = detail
+        return settleState(now: now)
+    }
+
+    /// Why the book is held in SYNCING, if it is.
+    public var unreadableStateDetail: String? { unreadableState }
 
     /// The exchange went down (REDUCING; HALTED if still down after the grace) or came back.
     public mutating func setVenueAvailable(_ available: Bool, reason: String, now: EpochNanos) -> [RiskStateChange] {
@@ -87,8 +112,9 @@ extension RiskBook {
         refreshEquityBaselines(now: now)
         let causes = haltCauses(now: now)
         guard causes.isEmpty else { return .refused(causes) }
-        let reducing = synced ? reducingCauses(now: now) : []
-        let target: TradingState = !synced ? .syncing : (reducing.isEmpty ? .active : .reducing)
+        let canTrade = synced && unreadableState == nil
+        let reducing = canTrade ? reducingCauses(now: now) : []
+        let target: TradingState = !canTrade ? .syncing : (reducing.isEmpty ? .active : .reducing)
         let resumed = Reason(.resumed, "operator resume; no halt cause persists")
         return .resumed(transition(to: target, reasons: [resumed] + reducing))
     }
@@ -100,11 +126,15 @@ extension RiskBook {
         peakEquity = equity
     }
 
+    /// Whether a fresh account snapshot was applied since start: equity means something only then.
+    public var accountSynced: Bool { synced }
+
     // MARK: Causes and transitions
 
     func haltCauses(now: EpochNanos) -> [Reason] {
         var causes: [Reason] = []
         if killSwitchEngaged { causes.append(Reason(.killSwitch, "engaged: \(killSwitchReason)")) }
+        if let stateWriteFault { causes.append(Reason(.riskStateWriteFailed, stateWriteFault)) }
         if synced {
             let equity = self.equity
             let drawdown = drawdownFraction(equity: equity)
@@ -161,6 +191,8 @@ extension RiskBook {
             (target, reasons) = (.halted, halts)
         } else if !synced {
             (target, reasons) = (.syncing, [])
+        } else if let unreadableState {
+            (target, reasons) = (.syncing, [Reason(.riskStateUnreadable, unreadableState)])
         } else {
             reasons = reducingCauses(now: now)
             target = reasons.isEmpty ? .active : .reducing
@@ -179,6 +211,7 @@ extension RiskBook {
     mutating func transition(to target: TradingState, reasons: [Reason]) -> RiskStateChange {
         let previous = state
         state = target
+        haltReasons = target == .halted ? reasons : []
         return RiskStateChange(
             state: target, previous: previous, reasons: reasons, openPositions: openPositionCount,
             grossExposure: grossExposure, killSwitch: killSwitchEngaged)

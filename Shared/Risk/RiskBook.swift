@@ -12,6 +12,8 @@ public struct RiskBook: Sendable {
     public internal(set) var killSwitchEngaged = false
 
     var positions: [String: BookPosition] = [:]
+    /// The FIFO lots behind `positions`, seeded by each snapshot (RiskBook+Execution.swift).
+    var positionLedger = PositionLedger()
     /// Reservations by client order id.
     var orders: [String: WorkingOrder] = [:]
     var marks: [String: Amount] = [:]
@@ -39,12 +41,26 @@ public struct RiskBook: Sendable {
     var unconfirmedFills: [Fill] = []
     /// A snapshot included fills this book had not seen yet; such fills up to this time are not applied twice.
     var fillsIncludedThrough: EpochNanos?
+    /// The last fill the previous snapshot named.
+    var lastSnapshotFillId: String?
 
     // Equity tracking and trading-state causes.
     public internal(set) var peakEquity: Amount
     var dayStartEquity: Amount?
     var currentDay: Int64?
     var killSwitchReason = ""
+    /// Who engaged the kill switch, and when: kept so a restart restates them.
+    var killSwitchBy = ""
+    /// The address the kill switch was set from.
+    var killSwitchFrom = ""
+    var killSwitchSince: EpochNanos?
+    /// The causes HALTED was entered with; kept while latched so a restart restores them.
+    var haltReasons: [Reason] = []
+    /// Set while the gate cannot save its memory: a halt cause, so nothing trades on unsaved state.
+    var stateWriteFault: String?
+    /// Set when the saved memory could not be read: SYNCING is never left, so the gate cannot
+    /// trade as if it had no halt or kill switch to remember.
+    var unreadableState: String?
     var venueAvailable = true
     var venueDownSince: EpochNanos?
     var venueReason = ""
@@ -145,6 +161,9 @@ public struct RiskBook: Sendable {
         }
 
         if state == .syncing {
+            if let unreadableState {
+                return reject(.stateSyncing, "the saved risk state is unreadable (\(unreadableState)); held in SYNCING")
+            }
             return reject(.stateSyncing, "waiting for a fresh account snapshot")
         }
 
@@ -157,6 +176,21 @@ public struct RiskBook: Sendable {
                 .minOrderValue, "size \(intent.size) rounds to 0 at \(instrument.szDecimals) decimals")
         }
         let reference = referencePrice(price, mark: marks[symbol])
+        // A trigger the market is already through would be refused by the venue (or fire at once):
+        // refused here, before it is signed.
+        var trigger = intent.trigger
+        if var wanted = trigger {
+            wanted.triggerPrice = instrument.roundPrice(wanted.triggerPrice)
+            guard let mark = marks[symbol] else {
+                return reject(.noMarketPrice, "no mark for \(symbol): a trigger order cannot be checked")
+            }
+            guard wanted.triggerPrice.isPositive, wanted.isPlausible(side: intent.side, mark: mark) else {
+                return reject(
+                    .invalidTrigger,
+                    "\(intent.side.rawValue) \(wanted.kind == .stopLoss ? "stop" : "take-profit") at \(wanted.triggerPrice) with the mark at \(mark): the trigger must be \((wanted.kind == .stopLoss) == (intent.side == .sell) ? "below" : "above") the mark")
+            }
+            trigger = wanted
+        }
 
         let position = self.position(symbol)
         let pendingReduce = pendingOrders(symbol, side: intent.side).reduce(Amount.zero) { $0 + $1.remaining }
@@ -195,8 +229,8 @@ public struct RiskBook: Sendable {
         let order = OrderCommand(
             action: .place, clientOrderId: clientOrderId, intentId: intent.intentId, symbol: symbol, side: intent.side,
             size: sizing.size, orderType: intent.orderType, price: price,
-            timeInForce: intent.orderType == .market ? .ioc : .gtc, reduceOnly: reduceOnly, purpose: intent.purpose,
-            strategy: intent.strategy, ackDeadline: now + limits.ackTimeoutNanos)
+            timeInForce: intent.effectiveTimeInForce, reduceOnly: reduceOnly || trigger != nil, purpose: intent.purpose,
+            strategy: intent.strategy, ackDeadline: now + limits.ackTimeoutNanos, trigger: trigger)
         reserve(order, now: now, countsAgainstRate: !reduceOnly)
 
         var reasons = sizing.reasons

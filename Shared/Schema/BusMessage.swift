@@ -28,6 +28,7 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case fill = "exec.fill"
     case orderCanceled = "exec.cancel"
     case accountSnapshot = "acct.snapshot"
+    case funding = "acct.funding"
     case heartbeat = "svc.hb"
     case breakerTransition = "svc.breaker"
     case alert = "alert"
@@ -49,6 +50,7 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
         case .fill: Fill.self
         case .orderCanceled: OrderCanceled.self
         case .accountSnapshot: AccountSnapshot.self
+        case .funding: FundingSettlement.self
         case .heartbeat: Heartbeat.self
         case .breakerTransition: BreakerTransition.self
         case .alert: Alert.self

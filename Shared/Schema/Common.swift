@@ -75,6 +75,18 @@ extension ReasonCode {
     public static let duplicateIntent: ReasonCode = "duplicate_intent"
     public static let invalidIntent: ReasonCode = "invalid_intent"
     public static let noMarketPrice: ReasonCode = "no_market_price"
+    /// A trigger order whose trigger the market is already through.
+    public static let invalidTrigger: ReasonCode = "invalid_trigger"
+    /// The risk gate could not save its memory: HALTED until it can and an operator resumes.
+    public static let riskStateWriteFailed: ReasonCode = "risk_state_write_failed"
+    /// The risk gate's saved memory does not read back: held in SYNCING.
+    public static let riskStateUnreadable: ReasonCode = "risk_state_unreadable"
+    /// The risk gate restored its memory after a restart.
+    public static let riskStateRestored: ReasonCode = "risk_state_restored"
+    /// An operator restarted the equity peak at current equity.
+    public static let equityPeakRebased: ReasonCode = "equity_peak_rebased"
+    /// An operator closed every position.
+    public static let flattened: ReasonCode = "flattened"
     // Execution
     public static let venueRejected: ReasonCode = "venue_rejected"
     public static let ledgerWriteFailed: ReasonCode = "ledger_write_failed"

@@ -83,12 +83,16 @@ public struct OrderIntent: BusMessage {
     public var createdAt: EpochNanos
     /// After this the intent must not become an order.
     public var expiresAt: EpochNanos
+    /// nil: `ioc` for a market order, `gtc` for a limit.
+    public var timeInForce: TimeInForce?
+    /// Present for a trigger order (take-profit or stop-loss on the mark).
+    public var trigger: OrderTrigger?
     public var topic: String { Topic.join("intent", symbol ?? "") }
 
     public init(
         intentId: String, symbol: String, side: Side, size: Amount, orderType: OrderType, price: Amount,
         purpose: OrderPurpose, reduceOnly: Bool, strategy: String, origin: String, createdAt: EpochNanos,
-        expiresAt: EpochNanos
+        expiresAt: EpochNanos, timeInForce: TimeInForce? = nil, trigger: OrderTrigger? = nil
     ) {
         self.intentId = intentId
         self.symbol = symbol
@@ -102,5 +106,10 @@ public struct OrderIntent: BusMessage {
         self.origin = origin
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.timeInForce = timeInForce
+        self.trigger = trigger
     }
+
+    /// The time in force the order will carry.
+    public var effectiveTimeInForce: TimeInForce { timeInForce ?? (orderType == .market ? .ioc : .gtc) }
 }

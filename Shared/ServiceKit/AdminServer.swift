@@ -6,13 +6,13 @@ import Prometheus
 /// The admin HTTP port: `/health/live`, `/health/ready`, `/metrics`, `/status`, plus
 /// whatever operator routes a service adds.
 public enum AdminServer {
-    public typealias Routes = @Sendable (Router<BasicRequestContext>) -> Void
+    public typealias Routes = @Sendable (Router<AdminRequestContext>) -> Void
 
     public static func make(
         address: HostPort, status: ServiceStatus, registry: PrometheusCollectorRegistry, clock: WallClock,
         logger: Logger, routes: Routes = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: AdminRequestContext.self)
         router.get("/health/live") { _, _ in
             text("live\n")
         }
@@ -61,5 +61,23 @@ public enum AdminServer {
         let wanted = Array(expected.utf8)
         guard given.count == wanted.count else { return false }
         return zip(given, wanted).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// The admin port's request context: the basic one plus the caller's address, which operator
+/// routes record.
+public struct AdminRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// "127.0.0.1:53312", or "unknown".
+    public let caller: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        let address = source.channel.remoteAddress
+        if let ip = address?.ipAddress, let port = address?.port {
+            caller = "\(ip):\(port)"
+        } else {
+            caller = address.map { "\($0)" } ?? "unknown"
+        }
     }
 }

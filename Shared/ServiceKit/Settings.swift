@@ -13,11 +13,24 @@ public struct Settings: Sendable {
     /// The file's values by dotted key, to check their JSON types strictly: the reader
     /// would take `true` for 1 and read an object in place of a value as missing.
     private var fileValues: [String: FoundKind] = [:]
+    /// The kinds of the items of each array in the file, to refuse `[1, 2]` where strings are wanted.
+    private var fileArrayItemKinds: [String: Set<FoundKind>] = [:]
     private var environmentNames: Set<String> = []
+    /// `$BREAKWATER_DATA_DIR` of the environment loaded from, for `sharedDataFile`.
+    private var dataDirectoryVariable: String?
+    /// The keys this program may read and the file may hold; nil checks nothing (hand-built settings).
+    public private(set) var catalog: ConfigCatalog?
+    /// Keys whose shape the catalog check already refused: the accessors stay quiet about them.
+    private var refusedKeys: Set<String> = []
+    /// Keys read that the catalog lacks, reported once each.
+    private var uncataloguedReads: Set<String> = []
 
-    /// `BREAKWATER_RISK_MAX_OPEN_POSITIONS` overrides `risk.maxOpenPositions` in the file.
+    /// `BREAKWATER_RISK_MAX_OPEN_POSITIONS` overrides `risk.maxOpenPositions` in the file. With a
+    /// catalog, every key of the file and every `BREAKWATER_` variable it does not know is a problem,
+    /// and so is every read of a key it lacks.
     public static func load(
-        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        catalog: ConfigCatalog? = .breakwater
     ) async -> Settings {
         var providers: [any ConfigProvider] = [
             EnvironmentVariablesProvider(
@@ -40,8 +53,17 @@ public struct Settings: Sendable {
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         {
             settings.fileValues = flatten(object)
+            settings.fileArrayItemKinds = arrayItemKinds(object)
+            if let catalog {
+                let (problems, refused) = catalog.check(file: object)
+                settings.problems += problems
+                settings.refusedKeys = refused
+            }
         }
+        if let catalog { settings.problems += catalog.check(environment: environment) }
+        settings.catalog = catalog
         settings.environmentNames = Set(environment.keys.map { $0.uppercased() })
+        settings.dataDirectoryVariable = environment[RepositoryPaths.dataDirectoryVariable]
         return settings
     }
 
@@ -82,6 +104,19 @@ public struct Settings: Sendable {
         return flat
     }
 
+    static func arrayItemKinds(_ object: [String: Any], prefix: String = "") -> [String: Set<FoundKind>] {
+        var kinds: [String: Set<FoundKind>] = [:]
+        for (key, value) in object {
+            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let items = value as? [Any] {
+                kinds[path] = Set(items.map(FoundKind.init))
+            } else if let nested = value as? [String: Any] {
+                kinds.merge(arrayItemKinds(nested, prefix: path)) { first, _ in first }
+            }
+        }
+        return kinds
+    }
+
     /// `risk.maxOpenPositions` → `BREAKWATER_RISK_MAX_OPEN_POSITIONS`, as the environment provider maps it.
     static func environmentName(_ key: String) -> String {
         var name = "BREAKWATER"
@@ -100,6 +135,10 @@ public struct Settings: Sendable {
     /// A problem when the file holds `key` with a JSON type other than `wanted` (and the
     /// environment does not override it).
     private mutating func checkFileType(_ key: String, _ wanted: Set<FoundKind>, _ name: String) -> Bool {
+        if let catalog, !catalog.contains(key), uncataloguedReads.insert(key).inserted {
+            problems.append("internal: \(key) is read but not in ConfigCatalog")
+        }
+        guard !refusedKeys.contains(key) else { return false }
         guard let found = fileValues[key], !environmentNames.contains(Self.environmentName(key)) else { return true }
         guard wanted.contains(found) else {
             problems.append("\(key): expected \(name), found \(found.article) \(found.rawValue)")
@@ -145,6 +184,14 @@ public struct Settings: Sendable {
     public mutating func dataPath(_ key: String, file: String) -> String {
         let directory = string("varDir", default: "var")
         return string(key, default: "\(directory)/\(file)")
+    }
+
+    /// A file in the recorded market data folder: `$BREAKWATER_DATA_DIR`, else `../shared/data`
+    /// beside the repository holding this executable (RepositoryPaths), never the working directory.
+    public func sharedDataFile(_ name: String) -> String {
+        let folder = RepositoryPaths.sharedDataDirectory(
+            configured: nil, environment: dataDirectoryVariable.map { [RepositoryPaths.dataDirectoryVariable: $0] } ?? [:])
+        return "\(folder ?? "(\(RepositoryPaths.missingDataDirectory))")/\(name)"
     }
 
     public mutating func bool(_ key: String, default value: Bool) -> Bool {
@@ -193,6 +240,21 @@ public struct Settings: Sendable {
             return value
         }
         return found
+    }
+
+    /// A list of strings: a JSON array of strings in the file, or a comma-separated
+    /// environment override (`BREAKWATER_SYMBOLS=BTC,ETH,SOL`). Blank items are dropped.
+    public mutating func stringList(_ key: String, default value: [String]) -> [String] {
+        guard checkFileType(key, [.array], "an array of strings") else { return value }
+        if !environmentNames.contains(Self.environmentName(key)),
+            let other = fileArrayItemKinds[key]?.first(where: { $0 != .string })
+        {
+            problems.append(
+                "\(key): expected an array of strings, found an array holding \(other.article) \(other.rawValue)")
+            return value
+        }
+        guard let found = read(key, { try $0.requiredStringArray(forKey: ConfigKey(key)) }) else { return value }
+        return found.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// A ZeroMQ TCP endpoint, `tcp://host:port`.

@@ -87,6 +87,20 @@ public final class LedgerStore: Sendable {
         migrator.registerMigration("v2: order traces") { db in
             try db.execute(sql: "ALTER TABLE ledger_order ADD COLUMN trace_id TEXT")
         }
+        migrator.registerMigration("v3: funding") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ledger_funding (
+                        seq INTEGER PRIMARY KEY,
+                        funding_id TEXT NOT NULL UNIQUE,
+                        symbol TEXT NOT NULL,
+                        amount TEXT NOT NULL,
+                        rate TEXT NOT NULL,
+                        size TEXT NOT NULL,
+                        time INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -109,6 +123,22 @@ public final class LedgerStore: Sendable {
                     command.clientOrderId, command.intentId, json, command.symbol ?? "", OrderStatus.new.rawValue, now,
                     now, traceId,
                 ])
+        }
+    }
+
+    /// A modify the exchange accepted: the order keeps its client order id and takes the new
+    /// price, size and trigger; what it filled before stays counted.
+    public func replaceCommand(_ command: OrderCommand, venueOrderId: String?, at now: EpochNanos) throws {
+        let json = try JSONEncoder().encode(command)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE ledger_order SET command = ?, venue_order_id = COALESCE(?, venue_order_id),
+                        status = CASE WHEN status = 'new' THEN 'acked' ELSE status END, updated_at = ?
+                    WHERE client_order_id = ?
+                    """,
+                arguments: [json, venueOrderId, now, command.clientOrderId])
+            if db.changesCount == 0 { throw StoreError.unknownOrder(command.clientOrderId) }
         }
     }
 
@@ -209,6 +239,47 @@ public final class LedgerStore: Sendable {
                     strategy: row["strategy"], time: row["time"])
             }
         }
+    }
+
+    // MARK: Funding
+
+    /// Records a funding payment the exchange booked. Returns false for a funding id already
+    /// recorded (a payment seen again by the next sync changes nothing).
+    @discardableResult
+    public func recordFunding(_ payment: FundingSettlement) throws -> Bool {
+        try queue.write { db in
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM ledger_funding WHERE funding_id = ?", arguments: [payment.fundingId]) != nil
+            {
+                return false
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO ledger_funding (funding_id, symbol, amount, rate, size, time)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    payment.fundingId, payment.symbol ?? "", payment.amount.description, payment.rate.description,
+                    payment.positionSize.description, payment.time,
+                ])
+            return true
+        }
+    }
+
+    /// Every funding payment, oldest first (ties in the order recorded).
+    public func fundingPayments() throws -> [FundingSettlement] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_funding ORDER BY time, seq").map { row in
+                FundingSettlement(
+                    fundingId: row["funding_id"], symbol: row["symbol"], amount: try Self.amount(row["amount"]),
+                    rate: try Self.amount(row["rate"]), positionSize: try Self.amount(row["size"]), time: row["time"])
+            }
+        }
+    }
+
+    /// Exchange time of the newest funding payment: where the next funding sync starts.
+    public func lastFundingTime() throws -> EpochNanos? {
+        try queue.read { db in try EpochNanos.fetchOne(db, sql: "SELECT MAX(time) FROM ledger_funding") }
     }
 
     static func storedOrder(_ row: Row) throws -> StoredOrder {

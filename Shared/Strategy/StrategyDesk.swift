@@ -95,6 +95,8 @@ public struct StrategyDesk: Sendable {
     private var lastEntryBar: Int?
     private var lastBarTime: EpochNanos?
     private var pending: [String: PendingIntent] = [:]
+    /// When the last intent was made: the account cannot show its outcome before then.
+    private var lastIntentAt: EpochNanos?
 
     private struct PendingIntent: Sendable {
         /// Signed change the intent made to the intended position.
@@ -152,6 +154,20 @@ public struct StrategyDesk: Sendable {
     }
 
     public mutating func onTradingState(_ state: TradingState) { tradingState = state }
+
+    /// The account's position in this desk's symbol (from an account snapshot taken at `asOf`).
+    /// The desk adopts it when it disagrees and nothing of the desk's own can explain the
+    /// difference: no intent is waiting for its decision and the snapshot was taken at least
+    /// `settleNanos` after the last intent (its order has had time to fill or end). So a restart
+    /// rebuilds what the desk holds, and a position changed behind its back (an exchange-side stop,
+    /// an operator's flatten, an order that never filled) is followed. Returns whether it adopted.
+    public mutating func onAccountPosition(_ size: Amount, asOf: EpochNanos, settleNanos: Int64) -> Bool {
+        guard size != intendedPosition, pending.isEmpty else { return false }
+        if let lastIntentAt, asOf < lastIntentAt + settleNanos { return false }
+        intendedPosition = size
+        if size.isZero { positionStrategy = nil }
+        return true
+    }
 
     /// An exit the risk gate made (a stop, a trailing stop) changed the position behind the
     /// desk's back: the intended position follows the fill.
@@ -227,6 +243,7 @@ public struct StrategyDesk: Sendable {
                     origin: sid, createdAt: now, expiresAt: now + settings.intentLifetimeNanos)
                 pending[id] = PendingIntent(
                     change: change, bar: barCount, lastEntryBarBefore: lastEntryBar, strategyBefore: positionStrategy)
+                lastIntentAt = now
                 intendedPosition = target
                 lastEntryBar = barCount
                 positionStrategy = name

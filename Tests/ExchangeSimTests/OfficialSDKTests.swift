@@ -39,7 +39,11 @@ import Testing
 
         let sim = Process()
         sim.executableURL = Self.binary
-        sim.arguments = ["--port", "0", "--fund", "\(address)=100000", "--log-level", "warning"]
+        // The admin routes move the mark and pay funding for the trigger and funding tests.
+        let adminToken = "sdk-test-\(UUID().uuidString)"
+        sim.arguments = [
+            "--port", "0", "--fund", "\(address)=100000", "--log-level", "warning", "--admin-token", adminToken,
+        ]
         sim.currentDirectoryURL = Self.root
         let simOut = try FileHandle(forWritingTo: simLog)
         sim.standardOutput = simOut
@@ -76,6 +80,7 @@ import Testing
         pytest.currentDirectoryURL = Self.root
         var environment = ProcessInfo.processInfo.environment
         environment["EXCHANGE_SIM_URL"] = base
+        environment["EXCHANGE_SIM_ADMIN_TOKEN"] = adminToken
         pytest.environment = environment
         let pytestOut = try FileHandle(forWritingTo: pytestLog)
         pytest.standardOutput = pytestOut

@@ -126,6 +126,24 @@ struct ReconciliationTests {
         #expect(plan.missingFills.count == 1)
     }
 
+    @Test("a normalTpsl stop waiting for its resting entry is live, not ended; once the entry is gone, it ended")
+    func waitingChildren() {
+        var entry = command("e1", type: .limit, price: "49000")
+        entry.grouping = .normalTpsl
+        var stop = command("e1:hard_stop", side: .sell, reduceOnly: true)
+        stop.clientOrderId = Identifier.clientOrderId(forIntent: "e1:sl")
+        stop.trigger = OrderTrigger(kind: .stopLoss, triggerPrice: "47000", isMarket: true)
+        stop.grouping = .normalTpsl
+        let orders = known([(entry, true, 0), (stop, true, 0)])
+        // The exchange lists the resting entry, not its waiting stop.
+        let waiting = Reconciliation.plan(
+            known: orders, recordedFillIds: [], openOrders: [open(entry, oid: 1)], fills: [], symbols: ["BTC"])
+        #expect(waiting.ended.isEmpty && waiting.orphans.isEmpty)
+        // The entry is no longer open and never filled: its stop went with it.
+        let gone = Reconciliation.plan(known: orders, recordedFillIds: [], openOrders: [], fills: [], symbols: ["BTC"])
+        #expect(Set(gone.ended) == [entry.clientOrderId, stop.clientOrderId])
+    }
+
     @Test("fills of orders nobody here placed are reported, never booked; other coins are ignored")
     func foreign() {
         var eth = userFill(nil, tid: 9)

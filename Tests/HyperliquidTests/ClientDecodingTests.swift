@@ -116,6 +116,34 @@ struct ClientDecodingTests {
             ])
     }
 
+    @Test func userFundingFromDocsAndTheSimulator() throws {
+        let payments = try InfoDecoding.userFunding(
+            Self.bytes(
+                #"""
+                [{"delta":{"coin":"ETH","fundingRate":"0.0000417","szi":"49.1477","type":"funding","usdc":"-3.625312"},
+                  "hash":"0xa166e3fa63c25663024b03f2e0da011a00307e4017465df020210d3d432e7cb8","time":1681222254710},
+                 {"time":1681225854710,"hash":"0x01","delta":{"type":"accountClassTransfer","usdc":"5.0","toPerp":true}},
+                 {"time":1681225854710,"hash":"0x02","delta":{"type":"funding","coin":"BTC","usdc":"0.5","szi":"-0.1",
+                  "fundingRate":"0.0000125","nSamples":null}}]
+                """#))
+        #expect(payments.count == 2)
+        #expect(
+            payments[0]
+                == UserFunding(
+                    time: 1_681_222_254_710, hash: "0xa166e3fa63c25663024b03f2e0da011a00307e4017465df020210d3d432e7cb8",
+                    coin: "ETH", usdc: "-3.625312", szi: "49.1477", fundingRate: "0.0000417", nSamples: nil))
+        #expect(payments[1].coin == "BTC" && payments[1].usdc == "0.5" && payments[1].szi == "-0.1")
+        #expect(throws: HyperliquidClientError.self) {
+            try InfoDecoding.userFunding(Self.bytes(#"[{"time":1,"hash":"0x","delta":{"type":"funding","coin":"BTC"}}]"#))
+        }
+    }
+
+    @Test func rejectionStatusesAreNamedAndNeverLive() {
+        #expect(OrderState(rawValue: "badAloPxRejected") == .badAloPxRejected)
+        #expect(OrderState.reduceOnlyRejected.isRejected && OrderState.rejected.isRejected)
+        #expect(!OrderState.badAloPxRejected.isLive && !OrderState.reduceOnlyCanceled.isRejected)
+    }
+
     @Test func userFillsFromDocs() throws {
         let fills = try InfoDecoding.userFills(
             Self.bytes(

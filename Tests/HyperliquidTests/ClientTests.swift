@@ -24,17 +24,18 @@ struct ClientTests {
     @Test func everyInfoReadDecodes() async throws {
         try await withSimAndClient { _, client in
             let meta = try await client.meta()
-            #expect(meta.universe.map(\.name) == ["BTC", "ETH", "SOL"])
-            #expect(meta.universe.map(\.szDecimals) == [5, 4, 2])
+            // The listing may grow; its first three are fixed.
+            #expect(Array(meta.universe.map(\.name).prefix(3)) == ["BTC", "ETH", "SOL"])
+            #expect(Array(meta.universe.map(\.szDecimals).prefix(3)) == [5, 4, 2])
             let assets = try await client.assets()
             #expect(assets.index(of: "SOL") == 2 && assets.instrument("ETH")?.szDecimals == 4)
 
             let (universe, contexts) = try await client.metaAndAssetCtxs()
-            #expect(universe == meta && contexts.count == 3)
+            #expect(universe == meta && contexts.count == meta.universe.count)
             #expect(contexts[0].markPx?.isPositive == true && contexts[0].funding == "0.0000125")
 
             let mids = try await client.allMids()
-            #expect(Set(mids.keys) == ["BTC", "ETH", "SOL"])
+            #expect(Set(mids.keys) == Set(meta.universe.map(\.name)))
             let book = try await client.l2Book(coin: "BTC")
             #expect(book.coin == "BTC" && !book.bids.isEmpty && !book.asks.isEmpty)
             #expect(book.bids.map(\.price) == book.bids.map(\.price).sorted(by: >))
@@ -43,8 +44,8 @@ struct ClientTests {
             #expect(mid > book.bestBid! * "0.99" && mid < book.bestAsk! * "1.01")
             let aggregated = try await client.l2Book(coin: "BTC", nSigFigs: 2)
             #expect(aggregated.bids.allSatisfy { $0.price.rounded(scale: -3) == $0.price })
-            await #expect(throws: HyperliquidClientError.invalidRequest("l2Book: unknown coin DOGE")) {
-                _ = try await client.l2Book(coin: "DOGE")
+            await #expect(throws: HyperliquidClientError.invalidRequest("l2Book: unknown coin NOPE")) {
+                _ = try await client.l2Book(coin: "NOPE")
             }
 
             let state = try await client.clearinghouseState(user: Self.trader)
@@ -276,7 +277,8 @@ struct ClientTests {
             let lookup = try await client.orderStatus(user: Self.trader, oid: stopOid)
             #expect(lookup.order?.isTrigger == true && lookup.order?.orderType == "Stop Market")
             #expect(lookup.order?.triggerPx == Instrument(symbol: "BTC", szDecimals: 5).roundPrice(bid * "0.95"))
-            #expect(try await client.openOrders(user: Self.trader).count == 3)
+            // The TP waits for its entry to fill: it is not on the book yet, so openOrders lists two.
+            #expect(try await client.openOrders(user: Self.trader).count == 2)
 
             try await client.scheduleCancel(time: Self.nowMs() + 30_000)
             await #expect(

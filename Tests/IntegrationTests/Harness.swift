@@ -79,6 +79,8 @@ final class RunningSystem: @unchecked Sendable {
         }
         var config: [String: Any] = [
             "logLevel": "info",
+            // One symbol unless a test trades a portfolio (it overrides `symbols`).
+            "symbols": ["BTC"],
             "endpoints": endpoints,
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
             // No ChromaDB unless a test starts one: recall answers from its local fallback.
@@ -197,4 +199,24 @@ final class RunningSystem: @unchecked Sendable {
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// Runs `body` against a fresh system and always stops it, pass or fail.
+/// The stopped system is returned so its databases can be read afterwards.
+@discardableResult
+func withSystem(
+    _ overrides: [String: Any], _ body: (RunningSystem) async throws -> Void
+) async throws -> RunningSystem {
+    let system = try RunningSystem(overrides: overrides)
+    do {
+        try await body(system)
+    } catch {
+        await system.stop()
+        for service in RunningSystem.services {
+            print("---- \(service) log (tail)\n" + system.serviceLog(service).split(separator: "\n").suffix(15).joined(separator: "\n"))
+        }
+        throw error
+    }
+    await system.stop()
+    return system
 }

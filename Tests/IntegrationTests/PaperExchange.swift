@@ -41,22 +41,35 @@ extension RunningSystem {
         }
     }
 
-    /// The ledger against the exchange: the same fills (by id) and the same position.
+    /// The ledger against the exchange: the same fills (by id) and the same position in every symbol.
     func expectLedgerMatchesExchange(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let client = exchangeClient()
         defer { Task { try? await client.shutdown() } }
         let account = try paperWallet().address
-        let exchangeFills = try await client.userFills(user: account).filter { $0.coin == "BTC" }
+        let exchangeFills = try await client.userFills(user: account)
         let ledger = try LedgerStore(path: ledgerDatabase)
         let ledgerFills = try ledger.fills()
         #expect(
             Set(exchangeFills.map(FillMapping.fillId)) == Set(ledgerFills.map(\.fillId)),
             "the exchange's fills are the ledger's", sourceLocation: sourceLocation)
-        let position = ledgerFills.reduce(Amount.zero) { $0 + ($1.side == .buy ? $1.size : -$1.size) }
+        var positions: [String: Amount] = [:]
+        for fill in ledgerFills { positions[fill.symbol ?? "", default: .zero] += fill.side == .buy ? fill.size : -fill.size }
         let state = try await client.clearinghouseState(user: account)
+        var exchange: [String: Amount] = [:]
+        for position in state.assetPositions where !position.szi.isZero { exchange[position.coin] = position.szi }
         #expect(
-            (state.position("BTC")?.szi ?? .zero) == position, "the exchange's position is the ledger's",
+            exchange == positions.filter { !$0.value.isZero }, "the exchange's positions are the ledger's",
             sourceLocation: sourceLocation)
+    }
+
+    /// The account's non-zero positions on the exchange, by coin.
+    func exchangePositions() async throws -> [String: Amount] {
+        let client = exchangeClient()
+        defer { Task { try? await client.shutdown() } }
+        let state = try await client.clearinghouseState(user: try paperWallet().address)
+        var positions: [String: Amount] = [:]
+        for position in state.assetPositions where !position.szi.isZero { positions[position.coin] = position.szi }
+        return positions
     }
 }
 

@@ -8,25 +8,6 @@ import Schema
 import Storage
 import Testing
 
-/// Runs `body` against a fresh system and always stops it, pass or fail.
-/// The stopped system is returned so its databases can be read afterwards.
-@discardableResult
-func withSystem(
-    _ overrides: [String: Any], _ body: (RunningSystem) async throws -> Void
-) async throws -> RunningSystem {
-    let system = try RunningSystem(overrides: overrides)
-    do {
-        try await body(system)
-    } catch {
-        await system.stop()
-        for service in RunningSystem.services {
-            print("---- \(service) log (tail)\n" + system.serviceLog(service).split(separator: "\n").suffix(15).joined(separator: "\n"))
-        }
-        throw error
-    }
-    await system.stop()
-    return system
-}
 
 /// Limits loose enough that the risk gate approves every intent of these runs.
 nonisolated(unsafe) let looseRisk: [String: Any] = [
@@ -137,7 +118,8 @@ extension SystemTests {
         let (ledgerCode, fromLedger) = try system.command(["report", "--source", "ledger", "--json"])
         #expect(traceCode == 0 && ledgerCode == 0, "\(fromTrace)\n\(fromLedger)")
         #expect(fromTrace == fromLedger)
-        let offline = try PerformanceReport(fills: try ledger.fills(), startingCapital: 10_000)
+        let offline = try PerformanceReport(
+            fills: try ledger.fills(), funding: try ledger.fundingPayments(), startingCapital: 10_000)
         let printed = try JSONSerialization.jsonObject(with: Data(fromTrace.utf8)) as? [String: Any]
         let total = try #require(printed?["total"] as? [String: Any])
         #expect(total["trades"] as? Int == offline.total.trades)

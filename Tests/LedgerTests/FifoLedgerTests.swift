@@ -340,7 +340,11 @@ struct FifoLedgerTests {
         #expect(snapshot.fees == 2)
         #expect(snapshot.funding == "-0.25")
         #expect(snapshot.unrealizedPnl == -10)
-        #expect(snapshot.positions == [Position(symbol: "BTC", size: 1, entryPrice: 100, unrealizedPnl: -10)])
+        let lot = PositionLot(fillId: "f1", strategy: "trend", size: 1, entryPrice: 100, entryTime: 1)
+        #expect(
+            snapshot.positions == [
+                Position(symbol: "BTC", size: 1, entryPrice: 100, unrealizedPnl: -10, lots: [lot])
+            ])
         #expect(snapshot.lastFillId == "f2")
         #expect(snapshot.asOf == 99)
         #expect(throws: LedgerError.missingMark(symbol: "BTC")) { try ledger.snapshot(asOf: 99, marks: [:]) }

@@ -15,9 +15,9 @@ struct ExitEngineTests {
 
     func market(
         _ mark: Amount, at now: EpochNanos = t0 + seconds(1), atr: Double? = nil, close: Amount? = nil,
-        signal: ExitSignal? = nil
+        signal: ExitSignal? = nil, equity: Amount? = nil
     ) -> ExitMarket {
-        ExitMarket(mark: mark, barClose: close, atr: atr, signal: signal, now: now)
+        ExitMarket(mark: mark, barClose: close, atr: atr, signal: signal, equity: equity, now: now)
     }
 
     /// Evaluates the marks in turn and returns the index of the first that fired, with the exit.
@@ -31,17 +31,21 @@ struct ExitEngineTests {
     @Test func priorityOrderIsDocumentedWithEmergencyAndHardStopFirst() {
         #expect(
             ExitPath.allCases == [
-                .emergencyLoss, .hardStop, .atrStop, .softStop, .trailingStop, .maxHoldingTime, .signal, .takeProfit,
+                .emergencyLoss, .hardStop, .atrStop, .softStop, .trailingStop, .forceStop, .maxHoldingTime, .signal,
+                .takeProfit,
             ])
         #expect(ExitPath.emergencyLoss < .hardStop)
+        #expect(ExitPath.trailingStop < .forceStop)
         #expect(ExitPath.hardStop.rawValue == "hard_stop")
+        #expect(ExitPath.forceStop.rawValue == "force_stop")
     }
 
-    @Test func emergencyLossFiresAtItsMoneyLimit() throws {
-        let engine = ExitEngine(policy: ExitPolicy(emergencyLoss: 50))
+    @Test func emergencyLossFiresAtItsShareOfEquity() throws {
+        // One tier at 0.5 % of an equity of 10 000: a loss of 50.
+        let engine = ExitEngine(policy: ExitPolicy(emergencyTiers: [.init(loss: 0.005, fraction: 1)]))
         var position = long()
-        #expect(engine.evaluate(&position, market: market("95.01"), instrument: instrument) == nil)
-        let exit = try #require(engine.evaluate(&position, market: market(95), instrument: instrument))
+        #expect(engine.evaluate(&position, market: market("95.01", equity: 10_000), instrument: instrument) == nil)
+        let exit = try #require(engine.evaluate(&position, market: market(95, equity: 10_000), instrument: instrument))
         #expect(exit.path == .emergencyLoss)
         #expect(exit.intent.origin == "exit:emergency_loss")
         #expect(exit.intent.purpose == .exit)
@@ -219,14 +223,14 @@ struct ExitEngineTests {
 
     @Test func higherPriorityWinsAndOnlyOneExitFires() {
         let all = ExitPolicy(
-            emergencyLoss: 50, hardStop: 0.05, softStop: .init(loss: 0.03, confirmations: 1), atrStop: .init(multiple: 1),
+            emergencyTiers: [.init(loss: 0.005, fraction: 1)], hardStop: 0.05, softStop: .init(loss: 0.03, confirmations: 1), atrStop: .init(multiple: 1),
             takeProfits: [.init(profit: 0.02, fraction: 0.5)],
             signalExit: .init(minProfit: 0, confirmations: 1, cooldownNanos: 0), maxHoldingNanos: seconds(1))
-        let crash = market(90, atr: 1)
+        let crash = market(90, atr: 1, equity: 10_000)
         var position = long()
         #expect(ExitEngine(policy: all).evaluate(&position, market: crash, instrument: instrument)?.path == .emergencyLoss)
         var withoutEmergency = all
-        withoutEmergency.emergencyLoss = nil
+        withoutEmergency.emergencyTiers = []
         position = long()
         #expect(ExitEngine(policy: withoutEmergency).evaluate(&position, market: crash, instrument: instrument)?.path == .hardStop)
         withoutEmergency.hardStop = nil

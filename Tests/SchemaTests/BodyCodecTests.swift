@@ -186,6 +186,19 @@ private func samples(of type: MessageType) -> [any BusMessage] {
                 asOf: 0, startingCapital: "0", realizedPnl: "0", fees: "0", funding: "0", unrealizedPnl: "0", equity: "0",
                 positions: [], openOrders: [], lastFillId: nil),
         ]
+    case .funding:
+        var noSymbol = FundingSettlement(
+            fundingId: "f-2", symbol: "ETH", amount: "0", rate: "-0.0001", positionSize: "0", time: 0)
+        noSymbol.symbol = nil
+        return [
+            FundingSettlement(
+                fundingId: "hl-funding-BTC-1732000000000-0xabc", symbol: "BTC", amount: "-0.013127", rate: "0.0000125",
+                positionSize: "0.01", time: 1_732_000_000_000_000_000),
+            FundingSettlement(
+                fundingId: awkward, symbol: awkward, amount: "12345.678901", rate: "-0.5", positionSize: "-99999999.12345",
+                time: Int64.max),
+            noSymbol,
+        ]
     case .heartbeat:
         return [
             Heartbeat(

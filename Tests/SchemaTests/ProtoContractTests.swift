@@ -164,6 +164,8 @@ struct ProtoContractTests {
             "orderType": all([OrderType.market, .limit]) { switch $0 { case .market, .limit: () } },
             "timeInForce": all([TimeInForce.gtc, .ioc, .alo]) { switch $0 { case .gtc, .ioc, .alo: () } },
             "orderAction": all([OrderCommand.Action.place, .cancel, .modify]) { switch $0 { case .place, .cancel, .modify: () } },
+            "orderTriggerKind": all(OrderTrigger.Kind.allCases) { switch $0 { case .takeProfit, .stopLoss: () } },
+            "orderGrouping": all(OrderGrouping.allCases) { switch $0 { case .na, .normalTpsl, .positionTpsl: () } },
             "liquidity": all([Liquidity.maker, .taker]) { switch $0 { case .maker, .taker: () } },
             "direction": all([Direction.long, .short, .flat]) { switch $0 { case .long, .short, .flat: () } },
             "signalDecision": all([Signal.Decision.approved, .rejected]) { switch $0 { case .approved, .rejected: () } },

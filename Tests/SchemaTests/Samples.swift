@@ -109,7 +109,17 @@ enum Samples {
             OrderCommand(
                 action: .place, clientOrderId: clientOrderId, intentId: intentId, symbol: "BTC", side: .buy,
                 size: "0.01078", orderType: .limit, price: "46378", timeInForce: .ioc, reduceOnly: false,
-                purpose: .entry, strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate")
+                purpose: .entry, strategy: strategy, ackDeadline: clock + 2_000_000_000, grouping: .normalTpsl,
+                protectiveOrders: [
+                    ProtectiveOrder(
+                        clientOrderId: Identifier.clientOrderId(forIntent: intentId + ":sl"), side: .sell, size: "0.01078",
+                        price: "40600", trigger: OrderTrigger(kind: .stopLoss, triggerPrice: "45000", isMarket: true),
+                        exitPath: "hard_stop"),
+                    ProtectiveOrder(
+                        clientOrderId: Identifier.clientOrderId(forIntent: intentId + ":tp"), side: .sell, size: "0.00539",
+                        price: "47700", trigger: OrderTrigger(kind: .takeProfit, triggerPrice: "47770", isMarket: false),
+                        exitPath: "take_profit"),
+                ]), from: "risk-gate")
         publish(
             OrderAck(clientOrderId: clientOrderId, venueOrderId: "77738308", symbol: "BTC", action: .place),
             from: "executor")
@@ -127,9 +137,19 @@ enum Samples {
             AccountSnapshot(
                 asOf: clock, startingCapital: 10_000, realizedPnl: realized, fees: fees, funding: funding,
                 unrealizedPnl: unrealized, equity: 10_000 + realized - fees + funding + unrealized,
-                positions: [Position(symbol: "BTC", size: size, entryPrice: price, unrealizedPnl: unrealized)],
+                positions: [
+                    Position(
+                        symbol: "BTC", size: size, entryPrice: price, unrealizedPnl: unrealized,
+                        lots: [
+                            PositionLot(fillId: fillId, strategy: strategy, size: size, entryPrice: price, entryTime: clock)
+                        ])
+                ],
                 openOrders: [
-                    OpenOrder(clientOrderId: takeProfit, symbol: "BTC", side: .sell, size: size, price: "47305")
+                    OpenOrder(clientOrderId: takeProfit, symbol: "BTC", side: .sell, size: size, price: "47305"),
+                    OpenOrder(
+                        clientOrderId: Identifier.clientOrderId(forIntent: intentId + ":sl"), symbol: "BTC", side: .sell,
+                        size: size, price: "40600",
+                        trigger: OrderTrigger(kind: .stopLoss, triggerPrice: "45000", isMarket: true), reduceOnly: true),
                 ], lastFillId: fillId), from: "executor")
 
         // More signals and intents
@@ -160,6 +180,13 @@ enum Samples {
                 intentId: exitIntent, symbol: "ETH", side: .sell, size: "1.5", orderType: .market, price: "3655.1",
                 purpose: .exit, reduceOnly: true, strategy: strategy, origin: "exit:stop_loss", createdAt: clock,
                 expiresAt: clock + 3_000_000_000), from: "signal-generator", newTrace: true)
+        publish(
+            OrderIntent(
+                intentId: id(), symbol: "ETH", side: .sell, size: "1.5", orderType: .market, price: "3590",
+                purpose: .exit, reduceOnly: true, strategy: "risk-gate", origin: "exit:trailing_stop", createdAt: clock,
+                expiresAt: clock + 3_000_000_000, timeInForce: .gtc,
+                trigger: OrderTrigger(kind: .stopLoss, triggerPrice: "3620.5", isMarket: true)),
+            from: "signal-generator", newTrace: true)
 
         // Risk decisions and state
         publish(
@@ -202,6 +229,20 @@ enum Samples {
                 action: .modify, clientOrderId: takeProfit, intentId: id(), symbol: "BTC", side: .sell, size: "0.01078",
                 orderType: .limit, price: "47410", timeInForce: .alo, reduceOnly: true, purpose: .exit,
                 strategy: strategy, ackDeadline: clock + 2_000_000_000), from: "risk-gate", newTrace: true)
+        publish(
+            OrderCommand(
+                action: .modify, clientOrderId: exitOrder, intentId: id(), symbol: "ETH", side: .sell, size: "1.5",
+                orderType: .market, price: "3584", timeInForce: .gtc, reduceOnly: true, purpose: .exit,
+                strategy: "risk-gate", ackDeadline: clock + 2_000_000_000,
+                trigger: OrderTrigger(kind: .stopLoss, triggerPrice: "3620.5", isMarket: true), grouping: .positionTpsl),
+            from: "risk-gate", newTrace: true)
+        publish(
+            OrderCommand(
+                action: .place, clientOrderId: Identifier.clientOrderId(forIntent: "plain-grouping"), intentId: id(),
+                symbol: "SOL", side: .buy, size: "3", orderType: .limit, price: "181.2", timeInForce: .gtc,
+                reduceOnly: false, purpose: .entry, strategy: strategy, ackDeadline: clock + 2_000_000_000,
+                grouping: .na),
+            from: "risk-gate", newTrace: true)
         publish(
             OrderCommand(
                 action: .cancel, clientOrderId: takeProfit, intentId: id(), symbol: "BTC", side: .sell, size: "0.01078",
@@ -289,6 +330,18 @@ enum Samples {
             Alert(
                 severity: .info, code: "feed_recovered", message: "BTC feed live again after 7.2 s \"stale\"",
                 service: "feed-handler", symbol: "BTC"), from: "feed-handler", newTrace: true)
+
+        // Funding the exchange booked: paid on a long, received on a short.
+        let fundingHour: EpochNanos = 1_641_027_600_000_000_000
+        publish(
+            FundingSettlement(
+                fundingId: "hl-funding-BTC-1641027600000-0x" + String(repeating: "0", count: 64), symbol: "BTC",
+                amount: "-0.006249", rate: "0.0000125", positionSize: size, time: fundingHour),
+            from: "executor", newTrace: true)
+        publish(
+            FundingSettlement(
+                fundingId: "hl-funding-ETH-1641027600000-0x8d2f", symbol: "ETH", amount: "0.069046", rate: "0.0000125",
+                positionSize: "-1.5", time: fundingHour), from: "executor", newTrace: true)
         return samples
     }
 }

@@ -23,7 +23,7 @@ struct SettingsTests {
             {
               "mode": "testnet",
               "logLevel": "debug",
-              "risk": {"maxOpenPositions": 5, "maxDrawdown": 0.08, "dailyLossLimit": "250.50", "killSwitch": true},
+              "risk": {"maxOpenPositions": 5, "drawdownLock": 0.08, "dailyLossLimit": "250.50", "exits": {"enabled": false}},
               "endpoints": {"riskGate": {"bus": "tcp://127.0.0.1:9103", "admin": "127.0.0.1:9203"}}
             }
             """)
@@ -32,18 +32,18 @@ struct SettingsTests {
         #expect(settings.string("mode", default: "paper") == "testnet")
         #expect(settings.oneOf("logLevel", default: "info", allowed: ["debug", "info", "warning"]) == "debug")
         #expect(settings.int("risk.maxOpenPositions", default: 8, in: 1...50) == 5)
-        #expect(settings.double("risk.maxDrawdown", default: 0.1, in: 0...1) == 0.08)
+        #expect(settings.double("risk.drawdownLock", default: 0.1, in: 0...1) == 0.08)
         #expect(settings.amount("risk.dailyLossLimit", default: 100) == Amount("250.50"))
-        #expect(settings.bool("risk.killSwitch", default: false) == true)
+        #expect(settings.bool("risk.exits.enabled", default: true) == false)
         #expect(settings.endpoint("endpoints.riskGate.bus", default: "tcp://127.0.0.1:7103") == "tcp://127.0.0.1:9103")
         #expect(
             settings.hostPort("endpoints.riskGate.admin", default: HostPort(host: "127.0.0.1", port: 7203))
                 == HostPort(host: "127.0.0.1", port: 9203))
         // Absent keys: the default, and no problem.
-        #expect(settings.int("risk.absent", default: 3, in: 1...5) == 3)
-        #expect(settings.optionalString("absent") == nil)
-        #expect(settings.amount("fees.taker", default: "0.00045") == Amount("0.00045"))
-        #expect(settings.bool("absent.flag", default: true) == true)
+        #expect(settings.int("risk.ackTimeoutMs", default: 3, in: 1...5) == 3)
+        #expect(settings.optionalString("exchange.account") == nil)
+        #expect(settings.amount("signal.tradeNotional", default: "0.00045") == Amount("0.00045"))
+        #expect(settings.bool("recall.enabled", default: true) == true)
         #expect(settings.problems == [])
     }
 
@@ -51,23 +51,23 @@ struct SettingsTests {
     func environmentOverrides() async throws {
         var settings = try await load(
             """
-            {"mode": "paper", "risk": {"maxOpenPositions": 5, "killSwitch": false}}
+            {"mode": "paper", "risk": {"maxOpenPositions": 5, "exits": {"enabled": true}}}
             """,
             environment: [
                 "BREAKWATER_RISK_MAX_OPEN_POSITIONS": "7",
                 "BREAKWATER_MODE": "testnet",
-                "BREAKWATER_RISK_KILL_SWITCH": "true",
+                "BREAKWATER_RISK_EXITS_ENABLED": "false",
                 "BREAKWATER_ENDPOINTS_RISK_GATE_BUS": "tcp://127.0.0.1:9999",
-                "BREAKWATER_FEES_TAKER": "0.0005",
+                "BREAKWATER_SIGNAL_TRADE_NOTIONAL": "0.0005",
                 // Not prefixed: not ours.
                 "RISK_MAX_OPEN_POSITIONS": "9",
                 "MODE": "mainnet",
             ])
         #expect(settings.int("risk.maxOpenPositions", default: 8, in: 1...50) == 7)
         #expect(settings.string("mode", default: "paper") == "testnet")
-        #expect(settings.bool("risk.killSwitch", default: false) == true)
+        #expect(settings.bool("risk.exits.enabled", default: true) == false)
         #expect(settings.endpoint("endpoints.riskGate.bus", default: "tcp://127.0.0.1:7103") == "tcp://127.0.0.1:9999")
-        #expect(settings.amount("fees.taker", default: "0.00045") == Amount("0.0005"))
+        #expect(settings.amount("signal.tradeNotional", default: "0.00045") == Amount("0.0005"))
         #expect(settings.problems == [])
 
         var unprefixed = try await load(#"{"risk": {"maxOpenPositions": 5}}"#, environment: ["RISK_MAX_OPEN_POSITIONS": "9"])
@@ -88,13 +88,13 @@ struct SettingsTests {
         var settings = try await load(
             """
             {
-              "risk": {"maxOpenPositions": "many", "maxLeverage": 500, "dailyLossLimit": "1e5"},
+              "risk": {"maxOpenPositions": "many", "maxOrdersPerMinute": 500, "dailyLossLimit": "1e5"},
               "mode": "yolo",
               "endpoints": {"executor": {"bus": "tcp:/x", "admin": "localhost"}}
             }
             """)
         let maxOpen = settings.int("risk.maxOpenPositions", default: 8, in: 1...50)
-        let leverage = settings.int("risk.maxLeverage", default: 3, in: 1...20)
+        let leverage = settings.int("risk.maxOrdersPerMinute", default: 3, in: 1...20)
         let loss = settings.amount("risk.dailyLossLimit", default: 100)
         let mode = settings.oneOf("mode", default: "paper", allowed: ["paper", "testnet", "mainnet"])
         let bus = settings.endpoint("endpoints.executor.bus", default: "tcp://127.0.0.1:7104")
@@ -107,7 +107,7 @@ struct SettingsTests {
         #expect(admin == HostPort(host: "127.0.0.1", port: 7204))
 
         let keys = [
-            "risk.maxOpenPositions", "risk.maxLeverage", "risk.dailyLossLimit", "mode", "endpoints.executor.bus",
+            "risk.maxOpenPositions", "risk.maxOrdersPerMinute", "risk.dailyLossLimit", "mode", "endpoints.executor.bus",
             "endpoints.executor.admin",
         ]
         #expect(settings.problems.count == keys.count, "\(settings.problems)")
@@ -129,24 +129,24 @@ struct SettingsTests {
             #"{"risk": {"maxOpenPositions": 5}}"#,
             environment: [
                 "BREAKWATER_RISK_MAX_OPEN_POSITIONS": "many",
-                "BREAKWATER_RISK_MAX_DRAWDOWN": "-0.5",
+                "BREAKWATER_RISK_DRAWDOWN_LOCK": "-0.5",
                 "BREAKWATER_ENDPOINTS_EXECUTOR_ADMIN": "127.0.0.1:70000",
             ])
         #expect(settings.int("risk.maxOpenPositions", default: 8, in: 1...50) == 8)
-        #expect(settings.double("risk.maxDrawdown", default: 0.1, in: 0...1) == 0.1)
+        #expect(settings.double("risk.drawdownLock", default: 0.1, in: 0...1) == 0.1)
         #expect(settings.hostPort("endpoints.executor.admin", default: HostPort(host: "h", port: 1)) == HostPort(host: "h", port: 1))
         #expect(settings.problems.count == 3, "\(settings.problems)")
         #expect(settings.problems.first?.hasPrefix("risk.maxOpenPositions: ") == true)
-        #expect(settings.problems.dropFirst().first?.hasPrefix("risk.maxDrawdown: ") == true)
+        #expect(settings.problems.dropFirst().first?.hasPrefix("risk.drawdownLock: ") == true)
         #expect(settings.problems.last?.hasPrefix("endpoints.executor.admin: ") == true)
     }
 
     @Test("a decimal written as a JSON number is a problem: amounts are strings so no float touches them")
     func amountAsNumber() async throws {
-        var settings = try await load(#"{"fees": {"taker": 0.00045}}"#)
-        #expect(settings.amount("fees.taker", default: "0.001") == Amount("0.001"))
+        var settings = try await load(#"{"signal": {"tradeNotional": 0.00045}}"#)
+        #expect(settings.amount("signal.tradeNotional", default: "0.001") == Amount("0.001"))
         #expect(settings.problems.count == 1)
-        #expect(settings.problems.first?.hasPrefix("fees.taker: ") == true)
+        #expect(settings.problems.first?.hasPrefix("signal.tradeNotional: ") == true)
     }
 
     @Test("an amount below its minimum is a problem")
@@ -163,7 +163,7 @@ struct SettingsTests {
             (#"{"mode": 3}"#, "string"),
             (#"{"risk": {"maxOpenPositions": 5.5}}"#, "int"),
             (#"{"risk": {"maxOpenPositions": [5]}}"#, "int"),
-            (#"{"risk": {"killSwitch": "yes"}}"#, "bool"),
+            (#"{"risk": {"exits": {"enabled": "yes"}}}"#, "bool"),
         ])
     func wrongJSONType(json: String, kind: String) async throws {
         try await expectOneTypeProblem(json: json, kind: kind)
@@ -173,7 +173,7 @@ struct SettingsTests {
         "a boolean for an int, a number for a bool, or an object for a string is a problem, not silently converted or ignored",
         arguments: [
             (#"{"risk": {"maxOpenPositions": true}}"#, "int"),
-            (#"{"risk": {"killSwitch": 1}}"#, "bool"),
+            (#"{"risk": {"exits": {"enabled": 1}}}"#, "bool"),
             (#"{"mode": {"name": "testnet"}}"#, "string"),
         ])
     func silentlyAcceptedJSONType(json: String, kind: String) async throws {
@@ -188,7 +188,7 @@ struct SettingsTests {
             key = "risk.maxOpenPositions"
             #expect(settings.int(key, default: 8, in: 0...50) == 8)
         case "bool":
-            key = "risk.killSwitch"
+            key = "risk.exits.enabled"
             #expect(settings.bool(key, default: false) == false)
         default:
             key = "mode"

@@ -145,13 +145,16 @@ enum MarketScripts {
         var bids: [ExternalLevel] = []
         var asks: [ExternalLevel] = []
         let lot = lotSize(spec)
+        var ask = ask0
         for i in 0..<20 {
             let notional = Amount(50_000) * (1 + Amount(i) / 4)
             var size = (notional / price).rounded(scale: spec.szDecimals, .down)
             if size < lot { size = lot }
             let bid = bid0 - Amount(i) * tick
             if bid.isPositive { bids.append(ExternalLevel(px: bid, sz: size, n: 1 + i % 4)) }
-            asks.append(ExternalLevel(px: ask0 + Amount(i) * tick, sz: size, n: 1 + (i + 1) % 4))
+            asks.append(ExternalLevel(px: ask, sz: size, n: 1 + (i + 1) % 4))
+            // The step is the tick where the ask is: past a power of ten (9.9999 → 10) it coarsens.
+            ask += Self.tick(at: ask, spec: spec)
         }
         return (bids, asks)
     }
@@ -219,5 +222,51 @@ struct MarketPlayer: Sendable {
             source = .synthetic(market, candleMs: candleMs)
         }
         return out
+    }
+}
+
+/// How a perpetual is listed and moves on the default paper market: its venue rules (size decimals,
+/// leverage) and its synthetic behaviour (start price, loading on the market's common shock,
+/// volatility relative to BTC). Prices and decimals follow the real listings' scale.
+struct PaperListing: Sendable, Equatable {
+    var spec: AssetSpec
+    var startPrice: Double
+    var beta: Double
+    var volatility: Double
+
+    static let defaults: [PaperListing] = [
+        .init(spec: AssetSpec(name: "BTC", szDecimals: 5, maxLeverage: 40), startPrice: 100_000, beta: 0.9, volatility: 1),
+        .init(spec: AssetSpec(name: "ETH", szDecimals: 4, maxLeverage: 25), startPrice: 3_300, beta: 0.85, volatility: 1.2),
+        .init(spec: AssetSpec(name: "SOL", szDecimals: 2, maxLeverage: 20), startPrice: 200, beta: 0.75, volatility: 1.6),
+        .init(spec: AssetSpec(name: "BNB", szDecimals: 3, maxLeverage: 10), startPrice: 650, beta: 0.7, volatility: 1.1),
+        .init(spec: AssetSpec(name: "XRP", szDecimals: 0, maxLeverage: 20), startPrice: 2.2, beta: 0.6, volatility: 1.7),
+        .init(spec: AssetSpec(name: "DOGE", szDecimals: 0, maxLeverage: 20), startPrice: 0.32, beta: 0.65, volatility: 2),
+        .init(spec: AssetSpec(name: "AVAX", szDecimals: 2, maxLeverage: 10), startPrice: 35, beta: 0.7, volatility: 1.8),
+        .init(spec: AssetSpec(name: "LINK", szDecimals: 1, maxLeverage: 10), startPrice: 20, beta: 0.7, volatility: 1.7),
+        .init(spec: AssetSpec(name: "SUI", szDecimals: 1, maxLeverage: 10), startPrice: 4.1, beta: 0.6, volatility: 2.1),
+        .init(spec: AssetSpec(name: "ARB", szDecimals: 1, maxLeverage: 10), startPrice: 0.8, beta: 0.65, volatility: 2),
+    ]
+
+    /// The default listing of a known coin; any other name gets rules and behaviour derived from
+    /// its name alone, so a paper market can list as many coins as a config names, the same each run.
+    static func listing(_ coin: String) -> PaperListing {
+        if let known = defaults.first(where: { $0.spec.name == coin }) { return known }
+        var random = SplitMix64(seed: coin.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+        let startPrice = pow(10, -1 + 4 * random.nextUnit())  // 0.1 … 1,000
+        // Finer sizes for dearer coins, as on the real venue: one lot is worth cents to dollars.
+        let szDecimals = max(0, min(5, Int((log10(startPrice) + 1).rounded(.up))))
+        let significant = Double(String(format: "%.4g", startPrice)) ?? startPrice
+        return PaperListing(
+            spec: AssetSpec(name: coin, szDecimals: szDecimals, maxLeverage: [3, 5, 10, 20][Int(random.next() % 4)]),
+            startPrice: significant, beta: 0.4 + 0.4 * random.nextUnit(), volatility: 1 + random.nextUnit())
+    }
+
+    /// The coin's synthetic market: the common seed gives every coin the same regimes and common shocks.
+    func market(marketSeed: UInt64, ownSeed: UInt64, startPrice: Double?) -> SyntheticMarket {
+        let start = startPrice ?? self.startPrice
+        return SyntheticMarket(
+            settings: .init(
+                seed: ownSeed, startPrice: start, intervalSeconds: 60, barVolatility: 0.0012 * volatility,
+                tick: MarketScripts.tick(at: Amount(start), spec: spec), marketSeed: marketSeed, beta: beta))
     }
 }

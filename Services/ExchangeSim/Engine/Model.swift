@@ -7,6 +7,9 @@ func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
 enum SimOrderStatus: String, Sendable {
     case open, filled, canceled, triggered, rejected, marginCanceled, reduceOnlyCanceled, selfTradeCanceled
     case scheduledCancel, siblingFilledCanceled
+    // Orders refused at placement are kept with the reason, as orderStatus and historicalOrders show them.
+    case tickRejected, minTradeNtlRejected, perpMarginRejected, reduceOnlyRejected, badAloPxRejected
+    case iocCancelRejected, badTriggerPxRejected, marketOrderNoLiquidityRejected
     var isLive: Bool { self == .open || self == .triggered }
 }
 

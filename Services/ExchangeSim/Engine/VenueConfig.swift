@@ -80,8 +80,8 @@ struct MarketSettings: Sendable, Equatable, Codable {
     /// FTX candles: the first candle played ("YYYY-MM-DD HH:MM:SS" UTC) and how many (nil: to the end).
     var from: String?
     var candles: Int?
-    /// Start prices for coins the data does not cover (synthetic walks, seeded per coin).
-    var startPrices: [String: Double] = ["BTC": 100_000, "ETH": 3_300, "SOL": 200]
+    /// Start prices for coins the data does not cover, over the listing's own (`PaperListing`).
+    var startPrices: [String: Double] = [:]
 
     init() {}
 
@@ -117,11 +117,7 @@ struct VenueConfig: Sendable, Equatable, Codable {
     var initialRequestBudget: Int = 10_000
     var market = MarketSettings()
 
-    static let defaultAssets = [
-        AssetSpec(name: "BTC", szDecimals: 5, maxLeverage: 40),
-        AssetSpec(name: "ETH", szDecimals: 4, maxLeverage: 25),
-        AssetSpec(name: "SOL", szDecimals: 2, maxLeverage: 20),
-    ]
+    static let defaultAssets = PaperListing.defaults.map(\.spec)
 
     init() {}
 

@@ -57,6 +57,15 @@ extension VenueCore {
         case "frontendOpenOrders":
             guard let user = user() else { return badUser() }
             return (.json(.array(liveOrderList(user).map(frontendOrderWire))), weight)
+        case "historicalOrders":
+            guard let user = user() else { return badUser() }
+            let list = historicalOrders(user).prefix(2000).map { o -> WireValue in
+                .object([
+                    ("order", frontendOrderWire(o)), ("status", .string(o.status.rawValue)),
+                    ("statusTimestamp", .ms(o.statusTimestamp)),
+                ])
+            }
+            return (.json(.array(Array(list))), Self.infoWeight(type: type, items: list.count))
         case "userFills", "userFillsByTime":
             guard let user = user() else { return badUser() }
             var fills = accounts[user]?.fills ?? []
@@ -153,7 +162,7 @@ extension VenueCore {
 
     func assetContext(_ asset: Int) -> WireValue {
         let market = markets[asset] ?? ExternalBook()
-        let mark = market.mark
+        let mark = self.mark(asset)
         var openInterest: Amount = 0
         for account in accounts.values {
             if let p = account.positions[asset], p.szi.isPositive { openInterest += p.szi }
@@ -212,8 +221,17 @@ extension VenueCore {
         ])
     }
 
+    /// Live orders, newest first. normalTpsl children still waiting for their parent to fill are not
+    /// on the book yet: they show only in their parent's `children`.
     func liveOrderList(_ user: Address) -> [SimOrder] {
-        (liveOrders[user] ?? []).compactMap { orders[$0] }.sorted { $0.oid > $1.oid }
+        (liveOrders[user] ?? []).compactMap { orders[$0] }.filter { $0.parentOid == nil }.sorted { $0.oid > $1.oid }
+    }
+
+    /// Every order of `user` the venue remembers (live, finished and refused), latest change first.
+    func historicalOrders(_ user: Address) -> [SimOrder] {
+        orders.values.filter { $0.user == user }.sorted {
+            $0.statusTimestamp != $1.statusTimestamp ? $0.statusTimestamp > $1.statusTimestamp : $0.oid > $1.oid
+        }
     }
 
     func openOrderWire(_ o: SimOrder) -> WireValue {
@@ -226,10 +244,12 @@ extension VenueCore {
     }
 
     func frontendOrderWire(_ o: SimOrder) -> WireValue {
-        .object([
+        let children = o.status.isLive ? childrenWaiting(on: o.oid).compactMap { orders[$0] } : []
+        return .object([
             ("coin", .string(o.coin)), ("side", .string(o.side)), ("limitPx", .decimal(o.limitPx)), ("sz", .decimal(o.sz)),
             ("oid", .integer(o.oid)), ("timestamp", .ms(o.timestamp)), ("triggerCondition", .string(o.triggerCondition)),
-            ("isTrigger", .bool(o.kind.isTrigger)), ("triggerPx", .decimal(o.triggerPx ?? 0)), ("children", .array([])),
+            ("isTrigger", .bool(o.kind.isTrigger)), ("triggerPx", .decimal(o.triggerPx ?? 0)),
+            ("children", .array(children.map(frontendOrderWire))),
             ("isPositionTpsl", .bool(o.isPositionTpsl)), ("reduceOnly", .bool(o.reduceOnly)),
             ("orderType", .string(o.orderTypeName)), ("origSz", .decimal(o.origSz)),
             ("tif", o.tif.map { .string($0) } ?? .null), ("cloid", o.cloid.map { .string($0.rawValue) } ?? .null),

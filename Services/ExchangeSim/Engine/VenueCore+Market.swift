@@ -107,13 +107,17 @@ extension VenueCore {
         for oid in fired {
             guard var order = orders[oid], order.status == .open, case .trigger(let isMarket, _, _) = order.kind else { continue }
             removeLive(order)
-            if order.reduceOnly && reducibleSize(user: order.user, asset: asset, isBuy: order.isBuy).isZero {
-                order.status = .canceled
+            let reducible = reducibleSize(user: order.user, asset: asset, isBuy: order.isBuy)
+            if order.reduceOnly && reducible.isZero {
+                order.status = .reduceOnlyCanceled
                 order.statusTimestamp = now
                 orders[oid] = order
                 emitUpdate(oid)
                 continue
             }
+            // A position TP/SL placed with size 0 closes the position as it is now; one with a size
+            // closes up to that size (take() caps any reduce-only order at the position).
+            if order.isPositionTpsl && order.origSz.isZero { order.sz = reducible }
             order.status = .triggered
             order.statusTimestamp = now
             orders[oid] = order

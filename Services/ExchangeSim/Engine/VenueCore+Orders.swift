@@ -24,6 +24,8 @@ extension VenueCore {
         var parent: UInt64?
         var parentFilled = false
         var parentFailed = false
+        // The TP/SL orders of one positionTpsl action cancel each other like normalTpsl children.
+        let positionGroup = grouping == .positionTpsl ? nextOid : nil
         for (index, wire) in wires.enumerated() {
             let isChild = grouping == .normalTpsl && index > 0
             if isChild && parentFailed {
@@ -32,7 +34,8 @@ extension VenueCore {
             }
             let result = placeOne(
                 wire, user: user, now: now, parent: isChild && !parentFilled ? parent : nil,
-                ocoGroup: isChild ? parent : nil, isPositionTpsl: grouping == .positionTpsl)
+                ocoGroup: isChild ? parent : positionGroup, isPositionTpsl: grouping == .positionTpsl,
+                isTpsl: isChild || grouping == .positionTpsl)
             if grouping == .normalTpsl && index == 0 {
                 parent = result.oid
                 parentFilled = result.filledFully
@@ -44,6 +47,10 @@ extension VenueCore {
                 statuses.append(result.status)
             }
         }
+        // An Ioc parent that filled only partly is over: children are placed only on a complete fill.
+        if let parent, !parentFilled, let order = orders[parent], !order.status.isLive {
+            for child in childrenWaiting(on: parent) { cancelOrder(child, status: .canceled, now: now) }
+        }
         return statuses
     }
 
@@ -53,34 +60,61 @@ extension VenueCore {
         var filledFully = false
     }
 
-    /// Validates, checks margin and reduce-only, then matches or rests one order.
+    /// Validates, checks margin and reduce-only, then matches or rests one order. An order refused
+    /// for a reason Hyperliquid names (tickRejected, badAloPxRejected, …) is kept with that status.
+    /// `isTpsl`: grouped as a TP/SL (a normalTpsl child or a positionTpsl order), so it must be a
+    /// reduce-only trigger.
     mutating func placeOne(
         _ wire: OrderWire, user: Address, now: UInt64, parent: UInt64? = nil, ocoGroup: UInt64? = nil,
-        isPositionTpsl: Bool = false
+        isPositionTpsl: Bool = false, isTpsl: Bool = false, keepCloid: Cloid? = nil
     ) -> PlaceResult {
         func error(_ text: String) -> PlaceResult { PlaceResult(status: .object([("error", .string(text))])) }
         guard let spec = spec(wire.asset) else { return error(VenueError.unknownAsset(wire.asset)) }
         let asset = wire.asset
+        let cloid = wire.cloid ?? keepCloid
         guard let px = Wire.amount(wire.limitPx) else { return error(VenueError.invalidPrice) }
         guard let sz = Wire.amount(wire.size) else { return error(VenueError.invalidSize) }
-        if let e = AssetRules.priceError(px, spec: spec, asset: asset) { return error(e) }
-        if let e = AssetRules.sizeError(sz, spec: spec) { return error(e) }
-
         var kind: SimOrderKind
         switch wire.orderType {
         case .limit(let tif): kind = .limit(tif)
         case .trigger(let isMarket, let text, let tpsl):
-            guard let triggerPx = Wire.amount(text), triggerPx.isPositive,
-                AssetRules.priceError(triggerPx, spec: spec, asset: asset) == nil
-            else { return error(VenueError.badTriggerPx) }
-            kind = .trigger(isMarket: isMarket, triggerPx: triggerPx, tpsl: tpsl)
+            kind = .trigger(isMarket: isMarket, triggerPx: Wire.amount(text) ?? 0, tpsl: tpsl)
         }
-        if !wire.reduceOnly && sz * px < AssetRules.minimumOrderValue { return error(VenueError.minimumValue) }
+        func reject(_ text: String, _ status: SimOrderStatus) -> PlaceResult {
+            recordRejection(
+                wire, coin: spec.name, px: px, sz: sz, kind: kind, cloid: cloid, user: user, status: status,
+                isPositionTpsl: isPositionTpsl, now: now)
+            return error(text)
+        }
+        if let e = AssetRules.priceError(px, spec: spec, asset: asset) {
+            return e == VenueError.invalidPrice ? error(e) : reject(e, .tickRejected)
+        }
+        // A position TP/SL may leave its size 0: it closes whatever the position is when it fires.
+        let wholePosition = isPositionTpsl && kind.isTrigger && sz.isZero
+        if !wholePosition, let e = AssetRules.sizeError(sz, spec: spec) { return error(e) }
+
+        if case .trigger(_, let triggerPx, let tpsl) = kind {
+            guard triggerPx.isPositive, AssetRules.priceError(triggerPx, spec: spec, asset: asset) == nil else {
+                return reject(VenueError.badTriggerPx, .badTriggerPxRejected)
+            }
+            // A trigger the mark has already reached cannot be placed: a stop buy must be above the
+            // mark, a take-profit buy below it (and the reverse for sells).
+            if parent == nil, let mark = mark(asset) {
+                let above = (tpsl == .tp) != wire.isBuy
+                if above ? mark >= triggerPx : mark <= triggerPx {
+                    return reject(VenueError.badTriggerPx, .badTriggerPxRejected)
+                }
+            }
+        }
+        if isTpsl && kind.isTrigger && !wire.reduceOnly { return error(VenueError.tpslNotReduceOnly) }
+        if !wire.reduceOnly && sz * px < AssetRules.minimumOrderValue {
+            return reject(VenueError.minimumValue, .minTradeNtlRejected)
+        }
 
         let position = accounts[user]?.positions[asset]?.szi ?? 0
         if wire.reduceOnly && parent == nil {
             let reduces = wire.isBuy ? position.isNegative : position.isPositive
-            if !reduces { return error(VenueError.reduceOnly(asset: asset)) }
+            if !reduces { return reject(VenueError.reduceOnly(asset: asset), .reduceOnlyRejected) }
         }
         if !wire.reduceOnly, let account = accounts[user] {
             let lev = Amount(leverage(user, asset).leverage)
@@ -88,32 +122,51 @@ extension VenueCore {
             let increasing = Amount.max(sz - opposite, 0)
             let required = increasing * px / lev
             if required.isPositive && availableMargin(account) < required {
-                return error(VenueError.insufficientMargin(asset: asset))
+                return reject(VenueError.insufficientMargin(asset: asset), .perpMarginRejected)
             }
         }
         if case .limit(.alo) = kind, let bad = aloViolation(asset: asset, isBuy: wire.isBuy, px: px) {
-            return error(bad)
+            return reject(bad, .badAloPxRejected)
         }
 
         let oid = nextOid
         nextOid += 1
         let order = SimOrder(
             oid: oid, user: user, asset: asset, coin: spec.name, isBuy: wire.isBuy, limitPx: px, origSz: sz, sz: sz,
-            reduceOnly: wire.reduceOnly, kind: kind, cloid: wire.cloid, timestamp: now, statusTimestamp: now,
+            reduceOnly: wire.reduceOnly, kind: kind, cloid: cloid, timestamp: now, statusTimestamp: now,
             isPositionTpsl: isPositionTpsl, parentOid: parent, ocoGroup: ocoGroup, sequence: nextSequence)
         nextSequence += 1
         orders[oid] = order
-        if let cloid = wire.cloid { cloids[user, default: [:]][cloid] = oid }
+        if let cloid { cloids[user, default: [:]][cloid] = oid }
 
         if kind.isTrigger {
             addLive(order)
             triggers[asset, default: []].append(oid)
             emitUpdate(oid)
-            // A trigger already through the mark fires at once (after its parent, if any, filled).
-            if parent == nil { checkTriggers(asset: asset, now: now) }
             return PlaceResult(status: resting(order), oid: oid)
         }
         return executeLimit(oid, now: now, reportErrors: true)
+    }
+
+    /// Keeps a refused order under a fresh oid with its rejection status (never live).
+    mutating func recordRejection(
+        _ wire: OrderWire, coin: String, px: Amount, sz: Amount, kind: SimOrderKind, cloid: Cloid?, user: Address,
+        status: SimOrderStatus, isPositionTpsl: Bool, now: UInt64
+    ) {
+        let oid = nextOid
+        nextOid += 1
+        var order = SimOrder(
+            oid: oid, user: user, asset: wire.asset, coin: coin, isBuy: wire.isBuy, limitPx: px, origSz: sz, sz: sz,
+            reduceOnly: wire.reduceOnly, kind: kind, cloid: cloid, timestamp: now, statusTimestamp: now,
+            isPositionTpsl: isPositionTpsl, sequence: nextSequence)
+        order.status = status
+        nextSequence += 1
+        orders[oid] = order
+        // A cloid still naming a live order keeps naming it.
+        if let cloid, cloids[user]?[cloid].flatMap({ orders[$0] })?.status.isLive != true {
+            cloids[user, default: [:]][cloid] = oid
+        }
+        emitUpdate(oid)
     }
 
     /// Matches a (new or just triggered) limit order, then rests or cancels the remainder.
@@ -124,8 +177,9 @@ extension VenueCore {
         let cloidEntry: [(String, WireValue)] = order.cloid.map { [("cloid", .string($0.rawValue))] } ?? []
         if order.status == .reduceOnlyCanceled && filled.isZero {
             if reportErrors {
-                orders[oid] = nil
-                if let cloid = order.cloid { cloids[order.user]?[cloid] = nil }
+                order.status = .reduceOnlyRejected
+                orders[oid] = order
+                emitUpdate(oid)
             }
             return PlaceResult(status: .object([("error", .string(VenueError.reduceOnly(asset: order.asset)))]))
         }
@@ -147,11 +201,16 @@ extension VenueCore {
         }
         if tif == .ioc {
             if filled.isZero {
-                // Never live: the exchange keeps no order for it.
-                orders[oid] = nil
-                if let cloid = order.cloid { cloids[order.user]?[cloid] = nil }
                 let text = VenueError.iocCancel(asset: order.asset)
-                if !reportErrors { markCanceledTrigger(order, now: now) }
+                if reportErrors {
+                    // Never live: kept as iocCancelRejected.
+                    order.status = .iocCancelRejected
+                    order.statusTimestamp = now
+                    orders[oid] = order
+                    emitUpdate(oid)
+                } else {
+                    markCanceledTrigger(order, now: now)
+                }
                 return PlaceResult(status: .object([("error", .string(text))]))
             }
             order.status = .canceled
@@ -159,6 +218,8 @@ extension VenueCore {
             orders[oid] = order
             removeLive(order)
             emitUpdate(oid)
+            // normalTpsl children are placed only when their parent fills completely.
+            for child in childrenWaiting(on: oid) { cancelOrder(child, status: .canceled, now: now) }
             let avg = notional / filled
             return PlaceResult(
                 status: .object([
@@ -393,11 +454,13 @@ extension VenueCore {
         return end.isPositive ? "Short > Long" : "Close Short"
     }
 
-    /// Resting reduce-only limit orders that can no longer reduce are canceled.
+    /// Resting reduce-only orders (limits and armed triggers) that can no longer reduce are canceled.
     mutating func enforceReduceOnly(user: Address, asset: Int, now: UInt64) {
         guard let live = liveOrders[user] else { return }
         for oid in live.sorted() {
-            guard let order = orders[oid], order.asset == asset, order.reduceOnly, !order.kind.isTrigger,
+            // Armed reduce-only triggers (a TP/SL whose position closed) go too; children still
+            // waiting for their parent's fill do not.
+            guard let order = orders[oid], order.asset == asset, order.reduceOnly, order.parentOid == nil,
                 order.status == .open
             else { continue }
             if reducibleSize(user: user, asset: asset, isBuy: order.isBuy).isZero {
@@ -446,8 +509,9 @@ extension VenueCore {
         unrest(order)
         removeLive(order)
         emitUpdate(oid)
-        // Children waiting for this parent go with it.
-        for child in childrenWaiting(on: oid) { cancelOrder(child, status: .canceled, now: now) }
+        // Children waiting for this parent go with it (the dead man's switch names its own cancels).
+        let childStatus: SimOrderStatus = status == .scheduledCancel ? .scheduledCancel : .canceled
+        for child in childrenWaiting(on: oid) { cancelOrder(child, status: childStatus, now: now) }
     }
 
     func childrenWaiting(on parent: UInt64) -> [UInt64] {
@@ -499,8 +563,30 @@ extension VenueCore {
         guard let oid, let old = orders[oid], old.user == user, old.status.isLive, old.asset == modify.order.asset else {
             return .object([("error", .string(VenueError.cannotModify))])
         }
+        // normalTpsl children waiting on the old order move to the new one (cancelOrder would take them).
+        let waiting = childrenWaiting(on: oid)
+        for child in waiting { orders[child]?.parentOid = nil }
         cancelOrder(oid, status: .canceled, now: now)
-        return placeOne(modify.order, user: user, now: now, isPositionTpsl: old.isPositionTpsl).status
+        // The new order keeps the old one's cloid, TP/SL group and parent unless it says otherwise.
+        let result = placeOne(
+            modify.order, user: user, now: now, parent: old.parentOid, ocoGroup: old.ocoGroup,
+            isPositionTpsl: old.isPositionTpsl, isTpsl: old.ocoGroup != nil && old.kind.isTrigger, keepCloid: old.cloid)
+        relink(waiting, to: result.oid.flatMap { orders[$0] }, now: now)
+        return result.status
+    }
+
+    /// Children detached from a modified parent: they wait on the new order if it is live, are
+    /// armed if it filled, and are canceled otherwise.
+    private mutating func relink(_ children: [UInt64], to parent: SimOrder?, now: UInt64) {
+        guard !children.isEmpty else { return }
+        for child in children {
+            guard let parent, parent.status.isLive || parent.status == .filled else {
+                cancelOrder(child, status: .canceled, now: now)
+                continue
+            }
+            if parent.status.isLive { orders[child]?.parentOid = parent.oid }
+        }
+        if let parent, parent.status == .filled { checkTriggers(asset: parent.asset, now: now) }
     }
 
     // MARK: Margin

@@ -25,6 +25,8 @@ struct VenueCore: Sendable {
     var agentOwner: [Address: Address] = [:]
     var signerNonces: [Address: NonceBook] = [:]
     var markets: [Int: ExternalBook] = [:]
+    /// Marks set by the operator (admin route); they replace the external mark until cleared.
+    var markOverrides: [Int: Amount] = [:]
     var orders: [UInt64: SimOrder] = [:]
     /// Resting limit orders per asset, best price first, then time.
     var restingBids: [Int: [UInt64]] = [:]
@@ -83,7 +85,13 @@ struct VenueCore: Sendable {
 
     func spec(_ asset: Int) -> AssetSpec? { assets.indices.contains(asset) ? assets[asset] : nil }
 
-    func mark(_ asset: Int) -> Amount? { markets[asset]?.mark }
+    func mark(_ asset: Int) -> Amount? { markOverrides[asset] ?? markets[asset]?.mark }
+
+    /// Pins (or with nil, releases) the mark of `asset`, then fires the triggers it reaches.
+    mutating func setMark(asset: Int, px: Amount?, now: UInt64) {
+        markOverrides[asset] = px
+        checkTriggers(asset: asset, now: now)
+    }
 
     func leverage(_ user: Address, _ asset: Int) -> LeverageSetting {
         if let setting = accounts[user]?.leverage[asset] { return setting }

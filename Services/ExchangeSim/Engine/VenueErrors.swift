@@ -21,8 +21,8 @@ enum VenueError {
     static func insufficientMargin(asset: Int) -> String { "Insufficient margin to place order. asset=\(asset)" }
     /// confirmed (docs ReduceOnly + `asset=` form).
     static func reduceOnly(asset: Int) -> String { "Reduce only order would increase position. asset=\(asset)" }
-    /// confirmed (docs BadAloPx: "Post only order would have immediately matched, bbo was {bbo}."); the
-    /// `bid@ask` rendering of {bbo} and the ` asset=N` suffix are guessed.
+    /// confirmed (docs BadAloPx: "Post only order would have immediately matched, bbo was {bbo}."); the real
+    /// exchange renders {bbo} as `bid@ask` and appends ` asset=N` (as its other per-order errors do).
     static func badAloPx(bid: String, ask: String, asset: Int) -> String {
         "Post only order would have immediately matched, bbo was \(bid)@\(ask). asset=\(asset)"
     }
@@ -32,6 +32,8 @@ enum VenueError {
     }
     /// confirmed (docs BadTriggerPx).
     static let badTriggerPx = "Invalid TP/SL price."
+    /// guessed: the docs say a non-reduce-only TP/SL is refused before placement but do not quote the text.
+    static let tpslNotReduceOnly = "TP/SL order must be reduce only."
     /// confirmed (docs MarketOrderNoLiquidity).
     static let noLiquidity = "No liquidity available for market order."
     /// guessed.

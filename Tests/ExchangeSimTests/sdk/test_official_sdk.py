@@ -1,8 +1,10 @@
 """The official Hyperliquid Python SDK (hyperliquid-python-sdk 0.24.0) against a running exchange-sim.
 
 Run by ExchangeSimTests/OfficialSDKTests.swift, which starts exchange-sim, funds TEST_KEY's address and
-passes EXCHANGE_SIM_URL. Run alone (pytest Tests/ExchangeSimTests/sdk), the fixture starts the binary
-itself from $BREAKWATER_BIN_DIR or <root>/.build/debug.
+passes EXCHANGE_SIM_URL and EXCHANGE_SIM_ADMIN_TOKEN (the /admin routes move the mark and pay funding).
+Run alone (pytest Tests/ExchangeSimTests/sdk), the fixture starts the binary itself from
+$BREAKWATER_BIN_DIR or <root>/.build/debug. The tests share one account and run in file order; the
+rate-limit test stays last because it spends the IP's request budget.
 """
 
 import os
@@ -15,13 +17,17 @@ from pathlib import Path
 
 import eth_account
 import pytest
+import requests
 from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
+from hyperliquid.utils.types import Cloid
 
 # A throwaway key used only against the simulator.
 TEST_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 WALLET = eth_account.Account.from_key(TEST_KEY)
 ROOT = Path(__file__).resolve().parents[3]
+# The bearer token of exchange-sim's /admin routes (mark and funding controls).
+ADMIN_TOKEN = os.environ.get("EXCHANGE_SIM_ADMIN_TOKEN", "sdk-test-admin")
 
 
 def _free_port():
@@ -39,7 +45,8 @@ def base_url():
     bin_dir = Path(os.environ.get("BREAKWATER_BIN_DIR", ROOT / ".build" / "debug"))
     port = _free_port()
     proc = subprocess.Popen(
-        [str(bin_dir / "exchange-sim"), "--port", str(port), "--fund", f"{WALLET.address}=100000"],
+        [str(bin_dir / "exchange-sim"), "--port", str(port), "--fund", f"{WALLET.address}=100000",
+         "--admin-token", ADMIN_TOKEN],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 20
@@ -189,6 +196,195 @@ def test_websocket_l2book_and_user_fills(base_url, exchange):
         assert update["data"]["fills"][0]["coin"] == "BTC"
     finally:
         ws_info.disconnect_websocket()
+
+
+# --- The whole order model through the official SDK -------------------------------------------------
+
+ALO_CROSS = re.compile(r"^Post only order would have immediately matched, bbo was ([0-9.]+)@([0-9.]+)\. asset=0$")
+
+
+def _admin(base_url, route, body=None):
+    r = requests.post(f"{base_url}/admin/{route}", json=body or {}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _cloid(n):
+    return Cloid.from_int(n)
+
+
+def _status_by_cloid(info, cloid):
+    answer = info.query_order_by_cloid(WALLET.address, cloid)
+    assert answer["status"] == "order", answer
+    return answer["order"]["status"]
+
+
+def _btc_szi(info):
+    state = info.user_state(WALLET.address)
+    return sum(float(p["position"]["szi"]) for p in state["assetPositions"] if p["position"]["coin"] == "BTC")
+
+
+def _ensure_long(info, exchange):
+    if _btc_szi(info) < 0.001:
+        result = exchange.order("BTC", True, 0.002, round(_mid(info) * 1.01), {"limit": {"tif": "Ioc"}})
+        assert "filled" in result["response"]["data"]["statuses"][0], result
+
+
+def test_alo_rests_and_a_crossing_alo_is_rejected(info, exchange):
+    mid = _mid(info)
+    resting = exchange.order("BTC", True, 0.001, round(mid * 0.95), {"limit": {"tif": "Alo"}}, cloid=_cloid(101))
+    oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+    assert _status_by_cloid(info, _cloid(101)) == "open"
+    assert exchange.cancel("BTC", oid)["response"]["data"]["statuses"] == ["success"]
+
+    px = round(mid * 1.02)
+    crossing = exchange.order("BTC", True, 0.001, px, {"limit": {"tif": "Alo"}}, cloid=_cloid(102))
+    error = crossing["response"]["data"]["statuses"][0]["error"]
+    match = ALO_CROSS.match(error)
+    assert match, error
+    assert float(match.group(1)) < float(match.group(2)) <= px
+    assert _status_by_cloid(info, _cloid(102)) == "badAloPxRejected"
+    history = info.historical_orders(WALLET.address)
+    rejected = [h for h in history if h["order"].get("cloid") == _cloid(102).to_raw()]
+    assert rejected and rejected[0]["status"] == "badAloPxRejected" and rejected[0]["order"]["tif"] == "Alo"
+
+
+def test_gtc_and_ioc_with_cloids(info, exchange):
+    mid = _mid(info)
+    gtc = exchange.order("BTC", True, 0.001, round(mid * 0.9), {"limit": {"tif": "Gtc"}}, cloid=_cloid(111))
+    assert gtc["response"]["data"]["statuses"][0]["resting"]["cloid"] == _cloid(111).to_raw()
+    assert _status_by_cloid(info, _cloid(111)) == "open"
+    assert exchange.cancel_by_cloid("BTC", _cloid(111))["response"]["data"]["statuses"] == ["success"]
+    assert _status_by_cloid(info, _cloid(111)) == "canceled"
+
+    ioc = exchange.order("BTC", True, 0.001, round(mid * 1.01), {"limit": {"tif": "Ioc"}}, cloid=_cloid(112))
+    filled = ioc["response"]["data"]["statuses"][0]["filled"]
+    assert filled["totalSz"] == "0.001"
+    assert _status_by_cloid(info, _cloid(112)) == "filled"
+    missed = exchange.order("BTC", True, 0.001, round(mid * 0.5), {"limit": {"tif": "Ioc"}}, cloid=_cloid(113))
+    assert "error" in missed["response"]["data"]["statuses"][0]
+    assert _status_by_cloid(info, _cloid(113)) == "iocCancelRejected"
+    assert info.query_order_by_cloid(WALLET.address, _cloid(199)) == {"status": "unknownOid"}
+
+
+def test_reduce_only_that_would_increase_is_rejected(info, exchange):
+    _ensure_long(info, exchange)
+    result = exchange.order("BTC", True, 0.001, round(_mid(info) * 0.9), {"limit": {"tif": "Gtc"}},
+                            reduce_only=True, cloid=_cloid(121))
+    assert result["response"]["data"]["statuses"][0] == {
+        "error": "Reduce only order would increase position. asset=0"}
+    assert _status_by_cloid(info, _cloid(121)) == "reduceOnlyRejected"
+
+
+def test_modify_and_bulk_modify_keep_the_cloid(info, exchange):
+    mid = _mid(info)
+    placed = exchange.order("BTC", True, 0.001, round(mid * 0.9), {"limit": {"tif": "Gtc"}}, cloid=_cloid(131))
+    first_oid = placed["response"]["data"]["statuses"][0]["resting"]["oid"]
+
+    moved = exchange.modify_order(first_oid, "BTC", True, 0.002, round(mid * 0.91), {"limit": {"tif": "Gtc"}})
+    assert moved["status"] == "ok", moved
+    resting = moved["response"]["data"]["statuses"][0]["resting"]
+    assert resting["cloid"] == _cloid(131).to_raw()
+    assert info.query_order_by_oid(WALLET.address, first_oid)["order"]["status"] == "canceled"
+
+    again = exchange.bulk_modify_orders_new([{
+        "oid": _cloid(131),
+        "order": {"coin": "BTC", "is_buy": True, "sz": 0.003, "limit_px": round(mid * 0.92),
+                  "order_type": {"limit": {"tif": "Gtc"}}, "reduce_only": False, "cloid": _cloid(131)},
+    }])
+    latest = again["response"]["data"]["statuses"][0]["resting"]
+    status = info.query_order_by_cloid(WALLET.address, _cloid(131))
+    assert status["order"]["status"] == "open"
+    assert status["order"]["order"]["oid"] == latest["oid"] and status["order"]["order"]["origSz"] == "0.003"
+
+    stale = exchange.modify_order(first_oid, "BTC", True, 0.001, round(mid * 0.9), {"limit": {"tif": "Gtc"}})
+    assert stale["response"]["data"]["statuses"][0] == {"error": "Cannot modify canceled or filled order."}
+    assert exchange.cancel_by_cloid("BTC", _cloid(131))["response"]["data"]["statuses"] == ["success"]
+    assert _status_by_cloid(info, _cloid(131)) == "canceled"
+
+
+def test_position_tpsl_shows_in_frontend_open_orders(info, exchange):
+    _ensure_long(info, exchange)
+    mid = _mid(info)
+    tp_px, sl_px = round(mid * 1.3), round(mid * 0.7)
+    orders = [
+        {"coin": "BTC", "is_buy": False, "sz": 0, "limit_px": tp_px, "reduce_only": True,
+         "order_type": {"trigger": {"isMarket": True, "triggerPx": tp_px, "tpsl": "tp"}}, "cloid": _cloid(141)},
+        {"coin": "BTC", "is_buy": False, "sz": 0, "limit_px": sl_px, "reduce_only": True,
+         "order_type": {"trigger": {"isMarket": True, "triggerPx": sl_px, "tpsl": "sl"}}, "cloid": _cloid(142)},
+    ]
+    result = exchange.bulk_orders(orders, grouping="positionTpsl")
+    assert result["status"] == "ok", result
+    oids = [s["resting"]["oid"] for s in result["response"]["data"]["statuses"]]
+
+    frontend = {o["oid"]: o for o in info.frontend_open_orders(WALLET.address)}
+    tp, sl = frontend[oids[0]], frontend[oids[1]]
+    assert tp["isTrigger"] is True and tp["isPositionTpsl"] is True and tp["reduceOnly"] is True
+    assert tp["orderType"] == "Take Profit Market" and float(tp["triggerPx"]) == tp_px
+    assert tp["triggerCondition"] == f"Price above {tp_px}"
+    assert sl["orderType"] == "Stop Market" and float(sl["triggerPx"]) == sl_px and sl["cloid"] == _cloid(142).to_raw()
+
+    assert exchange.cancel("BTC", oids[0])["response"]["data"]["statuses"] == ["success"]
+    assert exchange.cancel_by_cloid("BTC", _cloid(142))["response"]["data"]["statuses"] == ["success"]
+    assert _status_by_cloid(info, _cloid(141)) == "canceled" and _status_by_cloid(info, _cloid(142)) == "canceled"
+
+
+def test_bracket_stop_fires_on_the_mark_and_cancels_its_sibling(base_url, info, exchange):
+    mid = _mid(info)
+    entry_px, tp_px, sl_px = round(mid * 1.01), round(mid * 1.2), round(mid * 0.8)
+    szi_before = _btc_szi(info)
+    orders = [
+        {"coin": "BTC", "is_buy": True, "sz": 0.001, "limit_px": entry_px, "reduce_only": False,
+         "order_type": {"limit": {"tif": "Ioc"}}, "cloid": _cloid(151)},
+        {"coin": "BTC", "is_buy": False, "sz": 0.001, "limit_px": tp_px, "reduce_only": True,
+         "order_type": {"trigger": {"isMarket": True, "triggerPx": tp_px, "tpsl": "tp"}}, "cloid": _cloid(152)},
+        {"coin": "BTC", "is_buy": False, "sz": 0.001, "limit_px": sl_px, "reduce_only": True,
+         "order_type": {"trigger": {"isMarket": True, "triggerPx": sl_px, "tpsl": "sl"}}, "cloid": _cloid(153)},
+    ]
+    result = exchange.bulk_orders(orders, grouping="normalTpsl")
+    statuses = result["response"]["data"]["statuses"]
+    assert "filled" in statuses[0] and statuses[1:] == ["waitingForTrigger", "waitingForTrigger"], result
+
+    triggers = [o for o in info.frontend_open_orders(WALLET.address) if o["isTrigger"]]
+    by_type = {o["orderType"]: o for o in triggers}
+    assert float(by_type["Take Profit Market"]["triggerPx"]) == tp_px
+    assert float(by_type["Stop Market"]["triggerPx"]) == sl_px
+    assert _status_by_cloid(info, _cloid(153)) == "open"
+
+    try:
+        _admin(base_url, "mark", {"coin": "BTC", "px": str(round(mid * 0.79))})
+        assert _status_by_cloid(info, _cloid(153)) == "filled"
+        assert _status_by_cloid(info, _cloid(152)) == "siblingFilledCanceled"
+    finally:
+        _admin(base_url, "mark", {"coin": "BTC", "px": None})
+    assert abs(_btc_szi(info) - szi_before) < 1e-9
+    fill = info.user_fills(WALLET.address)[0]
+    assert fill["side"] == "A" and fill["sz"] == "0.001" and fill["crossed"] is True
+
+
+def test_funding_history_matches_the_balance_change(base_url, info, exchange):
+    _ensure_long(info, exchange)
+    for o in info.open_orders(WALLET.address):  # nothing may fill while the balance is compared
+        exchange.cancel(o["coin"], o["oid"])
+
+    def usdc():
+        r = requests.get(f"{base_url}/admin/status", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        return next(float(a["usdc"]) for a in r.json()["accounts"] if a["address"] == WALLET.address.lower())
+
+    start = int(time.time() * 1000) - 1
+    before = usdc()
+    assert _admin(base_url, "funding")["payments"] >= 1
+    after = usdc()
+    history = info.user_funding_history(WALLET.address, start)
+    assert history, "no funding payment listed"
+    btc = [h for h in history if h["delta"]["coin"] == "BTC"]
+    assert btc and btc[-1]["delta"]["type"] == "funding" and set(btc[-1]) == {"time", "hash", "delta"}
+    delta = btc[-1]["delta"]
+    assert set(delta) == {"type", "coin", "usdc", "szi", "fundingRate", "nSamples"}
+    assert float(delta["szi"]) > 0
+    # Longs pay a positive rate.
+    assert (float(delta["usdc"]) < 0) == (float(delta["fundingRate"]) > 0)
+    assert abs((after - before) - sum(float(h["delta"]["usdc"]) for h in history)) < 1e-6
 
 
 def test_unknown_signer_is_refused(base_url):

@@ -1,0 +1,43 @@
+import Schema
+
+/// The one source of instrument rules: the exchange's `meta` (size decimals; prices follow from them),
+/// read at start by every service that rounds or checks orders.
+extension AssetDirectory {
+    /// The rules of every symbol, or an error naming each symbol the exchange does not list.
+    public func instruments(for symbols: [String]) throws(InstrumentError) -> [String: Instrument] {
+        let missing = symbols.filter { instrument($0) == nil }
+        guard missing.isEmpty else { throw InstrumentError.notListed(missing, listed: coins.count) }
+        var rules: [String: Instrument] = [:]
+        for symbol in symbols { rules[symbol] = instrument(symbol) }
+        return rules
+    }
+}
+
+public enum InstrumentError: Error, CustomStringConvertible, Equatable {
+    case notListed([String], listed: Int)
+
+    public var description: String {
+        switch self {
+        case .notListed(let symbols, let listed):
+            "the exchange does not list \(symbols.joined(separator: ", ")) (it lists \(listed) perpetuals)"
+        }
+    }
+}
+
+extension HyperliquidClient {
+    /// Reads `meta` until the exchange answers (every second; `onRetry` hears why not), then the
+    /// rules of `symbols`. A symbol the exchange does not list is a configuration error: thrown, not retried.
+    public func waitForInstruments(
+        _ symbols: [String], onRetry: @Sendable (HyperliquidClientError) -> Void
+    ) async throws -> [String: Instrument] {
+        while true {
+            try Task.checkCancellation()
+            do {
+                return try await assets(refresh: true).instruments(for: symbols)
+            } catch let error as HyperliquidClientError {
+                onRetry(error)
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

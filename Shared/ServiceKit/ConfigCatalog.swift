@@ -1,0 +1,311 @@
+// Every config key any Breakwater executable reads, in one place. A key in the file or a
+// `BREAKWATER_…` variable that is not here stops the start ("unknown key; did you mean …?"), and
+// a `Settings` accessor reading a key that is not here is a problem too, so the list cannot drift.
+//
+// ADDING A KEY IS ONE LINE in `ConfigCatalog.breakwater` below: `"section.newKey",` for a single
+// value, `.list("key")` for a JSON array, `.section("key")` for an object read as a whole.
+// A segment `*` matches any one segment (`strategies.*.period`); `<service>` matches a service's
+// config name (feedHandler, signalGenerator, riskGate, executor, traceRecorder).
+
+/// The config keys Breakwater knows, and the `BREAKWATER_` variables that are not config keys.
+public struct ConfigCatalog: Sendable {
+    public enum Shape: Sendable, Equatable {
+        /// A string, number or boolean.
+        case value
+        /// A JSON array (in the environment: comma-separated).
+        case list
+        /// A JSON object read as a whole; its contents are not checked here.
+        case section
+    }
+
+    public struct Entry: Sendable, Equatable, ExpressibleByStringLiteral {
+        public var pattern: String
+        public var shape: Shape
+        var segments: [Substring] { pattern.split(separator: ".", omittingEmptySubsequences: false) }
+
+        public init(_ pattern: String, shape: Shape = .value) {
+            self.pattern = pattern
+            self.shape = shape
+        }
+        public init(stringLiteral pattern: String) { self.init(pattern) }
+
+        public static func list(_ pattern: String) -> Entry { Entry(pattern, shape: .list) }
+        public static func section(_ pattern: String) -> Entry { Entry(pattern, shape: .section) }
+    }
+
+    public var entries: [Entry]
+    /// `BREAKWATER_` variables that are not config keys, each with why it exists.
+    public var otherVariables: [String: String]
+    /// Named segments and the names they match.
+    public var placeholders: [String: [String]]
+    /// Variables that once meant a key, refused with the key they meant: too far apart for a spelling suggestion.
+    public var formerVariables: [String: String]
+    /// File keys that were replaced, refused with what replaced them (their variables likewise).
+    public var formerKeys: [String: String]
+
+    public init(
+        entries: [Entry], otherVariables: [String: String], placeholders: [String: [String]] = [:],
+        formerVariables: [String: String] = [:], formerKeys: [String: String] = [:]
+    ) {
+        self.entries = entries
+        self.otherVariables = otherVariables
+        self.placeholders = placeholders
+        self.formerVariables = formerVariables
+        self.formerKeys = formerKeys
+    }
+}
+
+extension ConfigCatalog {
+    public static let breakwater = ConfigCatalog(
+        entries: [
+            // Every process
+            "mode", "logLevel", "varDir", .list("symbols"),
+            "endpoints.<service>.bus", "endpoints.<service>.bind", "endpoints.<service>.admin",
+            "account.startingCapital",
+            // The exchange (ExchangeSettings; executor, feed, supervisor)
+            "exchange.url", "exchange.account", "exchange.privateKey", "exchange.keyFile",
+            "exchange.deadlineMs", "exchange.rateLimitWaitSeconds",
+            "exchange.breaker.window", "exchange.breaker.minimumCalls", "exchange.breaker.slowCallMs",
+            "exchange.breaker.openMs", "exchange.breaker.trialCalls",
+            // exchange-sim, as `breakwater up` passes them on its command line
+            "exchangeSim.managed", "exchangeSim.market", "exchangeSim.seed", "exchangeSim.candleSeconds",
+            "exchangeSim.dataDir", "exchangeSim.from", "exchangeSim.candles", "exchangeSim.adminToken",
+            // feed-handler
+            "feed.source", "feed.barSeconds", "feed.barGraceMs", "feed.bookLevels",
+            "feed.replay.file", "feed.replay.from", "feed.replay.to", "feed.speedup", "feed.spreadBps",
+            "feed.waitFor", "feed.waitTimeoutSeconds", "feed.staleAfterMs",
+            // signal-generator
+            "signal.strategies", "signal.rsi.period", "signal.rsi.oversold", "signal.rsi.overbought",
+            "signal.tradeNotional", "signal.intentLifetimeMs", "signal.cooldownBars",
+            "signal.regimeSelection",
+            "recall.enabled", "recall.deadlineMs", "recall.k", "recall.localCapacity",
+            "recall.chroma.url", "recall.chroma.collection", "recall.chroma.managed", "recall.chroma.command",
+            "recall.chroma.serve",
+            "recall.breaker.failureRateThreshold", "recall.breaker.slowCallRateThreshold", "recall.breaker.slowCallMs",
+            "recall.breaker.window", "recall.breaker.minimumCalls", "recall.breaker.halfOpenCalls",
+            "recall.breaker.waitOpenMs", "recall.breaker.waitOpenMaxMs",
+            // risk-gate
+            "risk.maxOpenPositions", "risk.maxOrderNotional", "risk.maxSymbolNotional", "risk.maxGrossExposure",
+            "risk.maxDirectionShare", "risk.dailyLossLimit", "risk.drawdownLock", "risk.reduceAtDrawdown",
+            "risk.maxOrdersPerMinute", "risk.ackTimeoutMs", "risk.adminToken", "risk.stateFile",
+            "risk.protection.enabled", "risk.protection.stopSlippage", "risk.protection.minMove",
+            "risk.protection.takeProfitOnExchange",
+            "risk.exits.enabled", "risk.exits.hardStop", "risk.exits.maxHoldingMinutes",
+            "risk.exits.trailing.activation", "risk.exits.trailing.atrMultiple", "risk.exits.trailing.minDistance",
+            "risk.exits.trailing.maxDistance",
+            "risk.exits.softStop.loss",
+            "risk.exits.softStop.confirmations",
+            "risk.exits.atrStop.multiple",
+            "risk.exits.trailing.enabled",
+            .list("risk.exits.takeProfits"),
+            "risk.exits.signalExit.minProfit",
+            "risk.exits.signalExit.confirmations",
+            "risk.exits.signalExit.cooldownSeconds",
+            .list("risk.exits.emergency.tiers"),
+            "risk.exits.forceStopDistance",
+            // executor
+            "executor.ledger", "executor.marketSlippageBps", "executor.snapshotIntervalMs", "executor.deadManSeconds",
+            "executor.batchMax", "executor.batchWindowMs", "executor.pollMs", "executor.joinGraceMs",
+            "executor.reconcileSeconds",
+            // trace-recorder
+            "traceRecorder.database", "traceRecorder.flushIntervalMs", "traceRecorder.maxBatch",
+            "traceRecorder.retentionDays", "traceRecorder.maxBacklog",
+            // breakwater (the supervisor)
+            "supervisor.admin",
+        ],
+        otherVariables: [
+            "BREAKWATER_DATA_DIR": "the recorded market data folder (RepositoryPaths), read by exchange-sim and recall-bench too",
+            "BREAKWATER_BIN_DIR": "where the tests find the built executables",
+            "BREAKWATER_SUPERVISOR_PID": "set by `breakwater up` for its children, which stop when it is gone",
+            "BREAKWATER_PAPER_ADDRESS": "compose: the paper account exchange-sim funds",
+        ],
+        placeholders: ["<service>": ServiceName.allCases.map(\.configKey)],
+        // Refused, not honoured: a key set under an old name would otherwise be silently missing.
+        formerVariables: ["BREAKWATER_HL_PRIVATE_KEY": "exchange.privateKey"],
+        formerKeys: [
+            "feed.symbol": "replaced by `symbols`, the list every service trades",
+            "feed.szDecimals": "instrument rules come from the exchange's `meta`",
+            "signal.minOrderValue": "instrument rules come from the exchange's `meta`",
+        ])
+}
+
+// MARK: - Matching
+
+extension ConfigCatalog {
+    func matches(_ segment: Substring, _ pattern: Substring) -> Bool {
+        if pattern == "*" { return !segment.isEmpty }
+        if let names = placeholders[String(pattern)] { return names.contains(String(segment)) }
+        return segment == pattern
+    }
+
+    /// The entry a dotted key names, if any.
+    public func entry(for key: String) -> Entry? {
+        let segments = key.split(separator: ".", omittingEmptySubsequences: false)
+        return entries.first { entry in
+            let pattern = entry.segments
+            return pattern.count == segments.count && zip(segments, pattern).allSatisfy { matches($0, $1) }
+        }
+    }
+
+    public func contains(_ key: String) -> Bool { entry(for: key) != nil }
+
+    /// Whether the key is a section holding catalog keys (`risk`, `risk.exits`, `endpoints.executor`).
+    func isSection(_ segments: [Substring]) -> Bool {
+        entries.contains { entry in
+            let pattern = entry.segments
+            return pattern.count > segments.count && zip(segments, pattern).allSatisfy { matches($0, $1) }
+        }
+    }
+
+    /// Every entry with its named segments spelt out (`*` stays): the candidates for a suggestion.
+    var concreteKeys: [String] {
+        entries.flatMap { entry -> [String] in
+            var keys: [[Substring]] = [[]]
+            for segment in entry.segments {
+                let choices = placeholders[String(segment)].map { $0.map { Substring($0) } } ?? [segment]
+                keys = keys.flatMap { key in choices.map { key + [$0] } }
+            }
+            return keys.map { $0.joined(separator: ".") }
+        }
+    }
+
+    // MARK: File
+
+    /// Problems with the shape of a config file: keys the catalog does not know (with the nearest
+    /// valid name), and objects or arrays where the catalog says otherwise. `refused` are the keys
+    /// whose type was already reported, so that the accessors do not report them again.
+    func check(file object: [String: Any]) -> (problems: [String], refused: Set<String>) {
+        var problems: [String] = []
+        var refused: Set<String> = []
+        func walk(_ object: [String: Any], _ prefix: [Substring], known: Bool) {
+            for name in object.keys.sorted() {
+                let value = object[name]!
+                let path = prefix + [Substring(name)]
+                let key = path.joined(separator: ".")
+                let found = Settings.FoundKind(value)
+                if known, let entry = entry(for: key) {
+                    switch entry.shape {
+                    case .value where found == .object || found == .array:
+                        problems.append("\(key): expected a single value, found \(found.article) \(found.rawValue)")
+                        refused.insert(key)
+                    case .list where found == .object:
+                        problems.append("\(key): expected an array, found an object")
+                        refused.insert(key)
+                    default: break
+                    }
+                } else if known, isSection(path) {
+                    if let nested = value as? [String: Any] {
+                        walk(nested, path, known: true)
+                    } else {
+                        problems.append("\(key): expected an object (a section), found \(found.article) \(found.rawValue)")
+                        refused.insert(key)
+                    }
+                } else if let nested = value as? [String: Any], !nested.isEmpty {
+                    // Report the leaves: `riks.maxOpenPositions` has a suggestion, `riks` has none.
+                    walk(nested, path, known: false)
+                } else if let replaced = formerKeys[key] {
+                    problems.append("\(key): no longer a setting: \(replaced)")
+                } else {
+                    problems.append(
+                        "\(key): unknown key" + (suggestion(forKey: key).map { "; did you mean \($0)?" } ?? ""))
+                }
+            }
+        }
+        walk(object, [], known: true)
+        return (problems, refused)
+    }
+
+    /// The nearest catalog key, compared case-insensitively over the whole dotted key; nil unless close.
+    public func suggestion(forKey key: String) -> String? {
+        let segments = key.split(separator: ".", omittingEmptySubsequences: false)
+        let candidates = concreteKeys.map { candidate -> String in
+            // A `*` takes the key's own segment there, so `strategies.ETH.perod` can meet `strategies.ETH.period`.
+            let parts = candidate.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { return candidate }
+            return zip(parts, segments).map { $0 == "*" ? $1 : $0 }.joined(separator: ".")
+        }
+        return Self.nearest(to: key, among: candidates)
+    }
+
+    // MARK: Environment
+
+    /// Problems with `BREAKWATER_…` variables that map to no catalog key and are not one of
+    /// `otherVariables`. Only names are printed, never values (some are secrets).
+    func check(environment: [String: String]) -> [String] {
+        var problems: [String] = []
+        for name in environment.keys.sorted() where name.hasPrefix("BREAKWATER_") {
+            guard otherVariables[name] == nil, configKey(forVariable: name) == nil else { continue }
+            var problem = "\(name): unknown setting"
+            if let (key, replaced) = formerKeys.first(where: { Settings.environmentName($0.key) == name }) {
+                problem = "\(name) (\(key)): no longer a setting: \(replaced)"
+            } else if let key = formerVariables[name] {
+                problem += "; did you mean \(Settings.environmentName(key)) (\(key))?"
+            } else if let near = suggestion(forVariable: name) {
+                problem += "; did you mean \(near.variable)" + (near.key.map { " (\($0))" } ?? "") + "?"
+            }
+            problems.append(problem)
+        }
+        return problems
+    }
+
+    /// The catalog key (or pattern) a `BREAKWATER_…` variable overrides, if any.
+    public func configKey(forVariable name: String) -> String? {
+        for key in concreteKeys {
+            if key.contains("*") {
+                if Self.variable(name, matches: key) { return key }
+            } else if Settings.environmentName(key) == name {
+                return key
+            }
+        }
+        return nil
+    }
+
+    /// Whether `name` is the variable of a key with `*` segments (each stands for one or more words).
+    static func variable(_ name: String, matches key: String) -> Bool {
+        let parts = key.split(separator: ".").map { segment -> String in
+            segment == "*"
+                ? "[A-Z0-9]+(?:_[A-Z0-9]+)*" : String(Settings.environmentName(String(segment)).dropFirst("BREAKWATER_".count))
+        }
+        // The names are letters, digits and underscores: nothing to escape.
+        guard let regex = try? Regex("BREAKWATER_" + parts.joined(separator: "_")) else { return false }
+        return name.wholeMatch(of: regex) != nil
+    }
+
+    public func suggestion(forVariable name: String) -> (variable: String, key: String?)? {
+        var byVariable: [String: String?] = [:]
+        for key in concreteKeys where !key.contains("*") { byVariable[Settings.environmentName(key)] = key }
+        for other in otherVariables.keys { byVariable[other] = .some(nil) }
+        guard let variable = Self.nearest(to: name, among: Array(byVariable.keys)) else { return nil }
+        return (variable, byVariable[variable] ?? nil)
+    }
+
+    // MARK: Distance
+
+    /// The candidate with the smallest case-insensitive edit distance, when it is at most a quarter of
+    /// the key's length (and at least 2): a close misspelling, not any key at all.
+    static func nearest(to key: String, among candidates: [String]) -> String? {
+        let wanted = Array(key.lowercased())
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates.sorted() {
+            let distance = editDistance(wanted, Array(candidate.lowercased()))
+            if distance < (best?.distance ?? .max) { best = (candidate, distance) }
+        }
+        guard let best, best.distance <= max(2, wanted.count / 4) else { return nil }
+        return best.candidate
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
