@@ -65,7 +65,7 @@ struct SignalConfig: Sendable {
     static func read(_ settings: inout Settings) -> SignalConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: false)
         var presets: [StrategyPreset] = []
-        for name in settings.string("signal.strategies", default: "rsi_standard").split(separator: ",") {
+        for name in settings.string("signal.strategies", default: "rsi_standard,sma_fast").split(separator: ",") {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             if let preset = StrategyPreset(rawValue: trimmed) {
                 presets.append(preset)

@@ -47,7 +47,10 @@ public struct PositionProtection: Sendable {
 
     public let settings: Settings
     public let instruments: [String: Instrument]
-    public private(set) var stops: [String: Stop] = [:]
+    /// Every reduce-only stop-loss known to rest (or sent), by symbol and client order id. Usually one a
+    /// symbol; more after a race (an entry's stop and a replacement both placed), and `plan` cancels
+    /// all but one.
+    public private(set) var resting: [String: [String: Stop]] = [:]
     /// Symbols whose stop could not be placed, with why (a level the mark is already through).
     public private(set) var unprotectable: [String: String] = [:]
     private var sequence = 0
@@ -58,6 +61,18 @@ public struct PositionProtection: Sendable {
     public init(settings: Settings = .standard, instruments: [String: Instrument]) {
         self.settings = settings
         self.instruments = instruments
+    }
+
+    /// The stop each symbol keeps: the largest (the tightest among equals).
+    public var stops: [String: Stop] { resting.compactMapValues { Self.kept(Array($0.values)) } }
+
+    static func kept(_ stops: [Stop]) -> Stop? {
+        stops.max { a, b in
+            if a.size != b.size { return a.size < b.size }
+            // Tighter: higher for a sell stop, lower for a buy stop.
+            if a.triggerPrice != b.triggerPrice { return (a.side == .sell) == (a.triggerPrice < b.triggerPrice) }
+            return a.clientOrderId < b.clientOrderId
+        }
     }
 
     // MARK: Entries
@@ -101,56 +116,51 @@ public struct PositionProtection: Sendable {
         switch command.action {
         case .place:
             if let trigger = command.trigger, trigger.kind == .stopLoss, command.reduceOnly {
-                stops[symbol] = Stop(
+                resting[symbol, default: [:]][command.clientOrderId] = Stop(
                     clientOrderId: command.clientOrderId, symbol: symbol, side: command.side, size: command.size,
                     triggerPrice: trigger.triggerPrice, pendingSince: now)
             }
             for child in command.protectiveOrders ?? [] where child.trigger.kind == .stopLoss {
-                stops[symbol] = Stop(
+                resting[symbol, default: [:]][child.clientOrderId] = Stop(
                     clientOrderId: child.clientOrderId, symbol: symbol, side: child.side, size: child.size,
                     triggerPrice: child.trigger.triggerPrice, pendingSince: now)
             }
         case .modify:
-            guard var stop = stops[symbol], stop.clientOrderId == command.clientOrderId else { return }
+            guard var stop = resting[symbol]?[command.clientOrderId] else { return }
             stop.size = command.size
             stop.triggerPrice = command.trigger?.triggerPrice ?? stop.triggerPrice
             stop.pendingSince = now
-            stops[symbol] = stop
+            resting[symbol]![command.clientOrderId] = stop
         case .cancel:
-            guard var stop = stops[symbol], stop.clientOrderId == command.clientOrderId else { return }
-            stop.pendingSince = now
-            stops[symbol] = stop
+            resting[symbol]?[command.clientOrderId]?.pendingSince = now
         }
     }
 
     public mutating func apply(_ ack: OrderAck) {
-        guard let symbol = ack.symbol, stops[symbol]?.clientOrderId == ack.clientOrderId else { return }
+        guard let symbol = ack.symbol, resting[symbol]?[ack.clientOrderId] != nil else { return }
         if ack.action == .cancel {
-            stops[symbol] = nil
+            remove(ack.clientOrderId, symbol)
         } else {
-            stops[symbol]?.pendingSince = nil
+            resting[symbol]![ack.clientOrderId]!.pendingSince = nil
         }
     }
 
-    /// A refused place leaves no stop; a refused modify or cancel leaves the stop as it was known to
-    /// rest, and the next snapshot tells its true size and level.
+    /// A refused place, modify or cancel (usually: the order is no longer live) drops the stop; if it
+    /// does rest after all, the next snapshot brings it back.
     public mutating func apply(_ reject: OrderReject) {
-        guard let symbol = reject.symbol, let stop = stops[symbol], stop.clientOrderId == reject.clientOrderId else {
-            return
-        }
-        stops[symbol] = stop.pendingSince == nil ? stop : nil
-        if stops[symbol] != nil { stops[symbol]?.pendingSince = nil }
+        guard let symbol = reject.symbol else { return }
+        remove(reject.clientOrderId, symbol)
     }
 
     public mutating func apply(_ cancel: OrderCanceled) {
-        guard let symbol = cancel.symbol, stops[symbol]?.clientOrderId == cancel.clientOrderId else { return }
-        stops[symbol] = nil
+        guard let symbol = cancel.symbol else { return }
+        remove(cancel.clientOrderId, symbol)
     }
 
-    /// A fill of the stop itself: it fired.
+    /// A fill of a stop itself: it fired.
     public mutating func apply(_ fill: Fill) {
-        guard let symbol = fill.symbol, stops[symbol]?.clientOrderId == fill.clientOrderId else { return }
-        stops[symbol] = nil
+        guard let symbol = fill.symbol, resting[symbol]?[fill.clientOrderId] != nil else { return }
+        remove(fill.clientOrderId, symbol)
         fired[symbol] = fill.time
     }
 
@@ -158,44 +168,62 @@ public struct PositionProtection: Sendable {
     /// book sent and the snapshot does not show yet stays while it is pending.
     public mutating func apply(_ snapshot: AccountSnapshot) {
         fired = [:]
-        var resting: [String: Stop] = [:]
+        var known: [String: [String: Stop]] = [:]
         for order in snapshot.openOrders {
             guard let trigger = order.trigger, trigger.kind == .stopLoss, order.reduceOnly == true else { continue }
-            resting[order.symbol] = Stop(
+            known[order.symbol, default: [:]][order.clientOrderId] = Stop(
                 clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, size: order.size,
-                triggerPrice: trigger.triggerPrice, pendingSince: nil)
+                triggerPrice: trigger.triggerPrice, pendingSince: resting[order.symbol]?[order.clientOrderId]?.pendingSince)
         }
-        for (symbol, stop) in stops where stop.pendingSince != nil && resting[symbol] == nil {
-            resting[symbol] = stop
+        for (symbol, stops) in resting {
+            for (id, stop) in stops where stop.pendingSince != nil && known[symbol]?[id] == nil {
+                known[symbol, default: [:]][id] = stop
+            }
         }
-        stops = resting
+        resting = known
+    }
+
+    private mutating func remove(_ clientOrderId: String, _ symbol: String) {
+        resting[symbol]?[clientOrderId] = nil
+        if resting[symbol]?.isEmpty == true { resting[symbol] = nil }
     }
 
     // MARK: Keeping the exchange in step
 
     /// The commands that bring the exchange's stops in line with the positions (signed sizes) and
-    /// the exit engine's stop levels. `marks` guard against a level the market is already through.
+    /// the exit engine's stop levels: one stop per position, of its size, at least as tight as the
+    /// engine's level; none on a flat symbol. `marks` guard against a level the market is already through.
     public mutating func plan(
         positions: [String: Amount], stopLevels: [String: Amount], marks: [String: Amount], now: EpochNanos,
         ackDeadline: EpochNanos
     ) -> [OrderCommand] {
         var commands: [OrderCommand] = []
-        let symbols = Set(positions.keys).union(stops.keys).sorted()
+        func send(_ action: OrderCommand.Action, _ stop: Stop, _ instrument: Instrument) {
+            commands.append(command(action, stop: stop, instrument: instrument, now: now, deadline: ackDeadline))
+            sent(commands.last!, now: now)
+        }
+        let symbols = Set(positions.keys).union(resting.keys).sorted()
         for symbol in symbols {
-            if let pending = stops[symbol]?.pendingSince, now - pending < settings.answerTimeoutNanos { continue }
+            let stops = Array(resting[symbol]?.values ?? [:].values).sorted { $0.clientOrderId < $1.clientOrderId }
+            if stops.contains(where: { $0.pendingSince.map { now - $0 < settings.answerTimeoutNanos } ?? false }) {
+                continue
+            }
             if let time = fired[symbol], now - time < settings.answerTimeoutNanos { continue }
-            let position = positions[symbol] ?? .zero
             guard let instrument = instruments[symbol] else { continue }
+            let position = positions[symbol] ?? .zero
             if position.isZero {
                 unprotectable[symbol] = nil
-                if let stop = stops[symbol] {
-                    commands.append(command(.cancel, stop: stop, instrument: instrument, now: now, deadline: ackDeadline))
-                    sent(commands.last!, now: now)
-                }
+                for stop in stops { send(.cancel, stop, instrument) }
                 continue
             }
             let closing: Side = position.isPositive ? .sell : .buy
             let size = position.magnitude
+            // A stop for the other direction (the position flipped) can only be canceled.
+            for stop in stops where stop.side != closing { send(.cancel, stop, instrument) }
+            let candidates = stops.filter { $0.side == closing }
+            let keep = Self.kept(candidates)
+            for stop in candidates where stop.clientOrderId != keep?.clientOrderId { send(.cancel, stop, instrument) }
+
             guard let level = stopLevels[symbol], let mark = marks[symbol] else { continue }
             guard let order = triggerOrder(
                 closing, kind: .stopLoss, trigger: level, size: size, instrument: instrument, mark: mark)
@@ -204,7 +232,7 @@ public struct PositionProtection: Sendable {
                 continue
             }
             unprotectable[symbol] = nil
-            if var stop = stops[symbol], stop.side == closing {
+            if var stop = keep {
                 let better =
                     closing == .sell
                     ? order.trigger.triggerPrice > stop.triggerPrice * Amount(1 + settings.minMove)
@@ -212,20 +240,14 @@ public struct PositionProtection: Sendable {
                 guard stop.size != size || better else { continue }
                 if better { stop.triggerPrice = order.trigger.triggerPrice }
                 stop.size = size
-                commands.append(command(.modify, stop: stop, instrument: instrument, now: now, deadline: ackDeadline))
+                send(.modify, stop, instrument)
             } else {
-                if let wrong = stops[symbol] {
-                    // A stop for the other direction (the position flipped): it can only be canceled.
-                    commands.append(command(.cancel, stop: wrong, instrument: instrument, now: now, deadline: ackDeadline))
-                    sent(commands.last!, now: now)
-                }
                 sequence += 1
                 let stop = Stop(
                     clientOrderId: Identifier.clientOrderId(forIntent: "protect:\(symbol):\(now):\(sequence)"),
                     symbol: symbol, side: closing, size: size, triggerPrice: order.trigger.triggerPrice)
-                commands.append(command(.place, stop: stop, instrument: instrument, now: now, deadline: ackDeadline))
+                send(.place, stop, instrument)
             }
-            sent(commands.last!, now: now)
         }
         return commands
     }

@@ -79,8 +79,10 @@ final class RunningSystem: @unchecked Sendable {
         }
         var config: [String: Any] = [
             "logLevel": "info",
-            // One symbol unless a test trades a portfolio (it overrides `symbols`).
+            // One symbol unless a test trades a portfolio (it overrides `symbols`), and one strategy:
+            // the tests count signals per bar and steer trades with the RSI's bands.
             "symbols": ["BTC"],
+            "signal": ["strategies": "rsi_standard"],
             "endpoints": endpoints,
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
             // No ChromaDB unless a test starts one: recall answers from its local fallback.

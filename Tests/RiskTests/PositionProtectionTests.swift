@@ -88,12 +88,37 @@ struct PositionProtectionTests {
         #expect(flipped.map(\.action) == [.cancel, .place])
         #expect(flipped[0].clientOrderId == placed[0].clientOrderId)
         #expect(flipped[1].side == .buy && flipped[1].size == 1)
+        // Nothing more while the answers are awaited.
+        #expect(book.plan(positions: [:], stopLevels: [:], marks: ["ETH": 100], now: t0 + 2, ackDeadline: 0).isEmpty)
+        book.apply(OrderAck(clientOrderId: flipped[0].clientOrderId, venueOrderId: "7", symbol: "ETH", action: .cancel))
         book.apply(OrderAck(clientOrderId: flipped[1].clientOrderId, venueOrderId: "9", symbol: "ETH", action: .place))
         let flat = book.plan(positions: [:], stopLevels: [:], marks: ["ETH": 100], now: t0 + 2, ackDeadline: 0)
         #expect(flat.map(\.action) == [.cancel])
         #expect(flat[0].clientOrderId == flipped[1].clientOrderId)
         book.apply(OrderCanceled(clientOrderId: flat[0].clientOrderId, symbol: "ETH", reason: Reason("canceled_by_request")))
         #expect(book.stops.isEmpty)
+    }
+
+    @Test("two stops for one position (an entry's and a replacement): the smaller is canceled, the kept one resized")
+    func duplicatesCanceled() throws {
+        var book = protection
+        func stop(_ id: String, size: Amount) -> OpenOrder {
+            OpenOrder(
+                clientOrderId: id, symbol: "ETH", side: .sell, size: size, price: 87,
+                trigger: OrderTrigger(kind: .stopLoss, triggerPrice: 97, isMarket: true), reduceOnly: true)
+        }
+        book.apply(
+            snapshot(
+                at: t0, positions: [Position(symbol: "ETH", size: "1.97", entryPrice: 100, unrealizedPnl: 0)],
+                openOrders: [stop("0xentry-sl", size: 2), stop("0xreplacement", size: "1.97")]))
+        let commands = book.plan(positions: ["ETH": "1.97"], stopLevels: ["ETH": 97], marks: ["ETH": 100], now: t0, ackDeadline: 0)
+        #expect(commands.map(\.action) == [.cancel, .modify])
+        #expect(commands[0].clientOrderId == "0xreplacement")
+        #expect(commands[1].clientOrderId == "0xentry-sl" && commands[1].size == "1.97")
+        book.apply(OrderAck(clientOrderId: "0xreplacement", venueOrderId: "1", symbol: "ETH", action: .cancel))
+        book.apply(OrderAck(clientOrderId: "0xentry-sl", venueOrderId: "2", symbol: "ETH", action: .modify))
+        #expect(book.resting["ETH"]?.count == 1)
+        #expect(book.plan(positions: ["ETH": "1.97"], stopLevels: ["ETH": 97], marks: ["ETH": 100], now: t0 + 1, ackDeadline: 0).isEmpty)
     }
 
     @Test("a level the mark is already through is not sent: the exit engine closes at market instead")
