@@ -322,12 +322,8 @@ final class Gate: Sendable {
     /// An entry carries its stop (and take-profit, when configured) in the same signed action.
     private func protect(_ order: inout OrderCommand) {
         let now = runtime.clock.now()
-        protection.withLock { protection in
-            guard var keeper = protection else { return }
-            defer {
-                keeper.sent(order, now: now)
-                protection = keeper
-            }
+        withProtection { keeper in
+            defer { keeper.sent(order, now: now) }
             guard order.action == .place, !order.reduceOnly, order.trigger == nil, order.purpose == .entry,
                 let symbol = order.symbol
             else { return }
@@ -360,11 +356,9 @@ final class Gate: Sendable {
         }
         let levels = withExits { $0?.protectiveStops(now: now) } ?? [:]
         let deadline = now + withBook { $0.limits.ackTimeoutNanos }
-        let commands = protection.withLock { protection -> [OrderCommand] in
-            guard var keeper = protection else { return [] }
-            defer { protection = keeper }
-            return keeper.plan(positions: positions, stopLevels: levels, marks: marks, now: now, ackDeadline: deadline)
-        }
+        let commands = withProtection {
+            $0.plan(positions: positions, stopLevels: levels, marks: marks, now: now, ackDeadline: deadline)
+        } ?? []
         for command in commands {
             runtime.logger.notice(
                 "exchange stop", metadata: [
@@ -375,12 +369,13 @@ final class Gate: Sendable {
         }
     }
 
-    /// The executor's answers and the account, for the stops.
-    func withProtection(_ body: (inout PositionProtection) -> Void) {
+    /// The stops' book, when protection is on.
+    @discardableResult
+    func withProtection<T>(_ body: (inout PositionProtection) -> T) -> T? {
         protection.withLock { protection in
-            guard var keeper = protection else { return }
-            body(&keeper)
-            protection = keeper
+            guard var keeper = protection else { return nil }
+            defer { protection = keeper }
+            return body(&keeper)
         }
     }
 
@@ -616,18 +611,11 @@ await ServiceMain.run(
     .riskGate, readConfig: RiskConfig.read,
     prepare: { runtime, config in
         // The instrument rules every order is rounded to and checked against: the exchange's `meta`.
-        let exchange = HyperliquidClient(
-            configuration: .init(endpoint: config.endpoint), metricsFactory: runtime.metrics, logger: runtime.logger)
-        let instruments: [String: Instrument]
-        do {
-            instruments = try await exchange.waitForInstruments(config.symbols) { error in
-                runtime.logger.warning("waiting for the exchange's meta", metadata: ["error": "\(error)"])
-            }
-        } catch {
-            try? await exchange.shutdown()
-            throw error
+        let instruments = try await HyperliquidClient.instruments(
+            config.symbols, endpoint: config.endpoint, metricsFactory: runtime.metrics, logger: runtime.logger
+        ) { error in
+            runtime.logger.warning("waiting for the exchange's meta", metadata: ["error": "\(error)"])
         }
-        try? await exchange.shutdown()
         let book = RiskBook(
             limits: config.limits, instruments: instruments,
             startingCapital: config.startingCapital, now: runtime.clock.now())

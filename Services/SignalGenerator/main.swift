@@ -187,19 +187,12 @@ final class RecallDesk: Sendable {
 
 await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime, config in
     // The instrument rules (size decimals, minimum order value) come from the exchange's `meta`.
-    let exchange = HyperliquidClient(
-        configuration: .init(endpoint: config.endpoint), metricsFactory: runtime.metrics, logger: runtime.logger)
     runtime.status.setDegraded("instruments", "waiting for the exchange's meta")
-    let instruments: [String: Instrument]
-    do {
-        instruments = try await exchange.waitForInstruments(config.symbols) { error in
-            runtime.status.setDegraded("instruments", "exchange meta: \(error)")
-        }
-    } catch {
-        try? await exchange.shutdown()
-        throw error
+    let instruments = try await HyperliquidClient.instruments(
+        config.symbols, endpoint: config.endpoint, metricsFactory: runtime.metrics, logger: runtime.logger
+    ) { error in
+        runtime.status.setDegraded("instruments", "exchange meta: \(error)")
     }
-    try? await exchange.shutdown()
     runtime.status.setDegraded("instruments", nil)
     let desk = Locked(config.makePortfolio(instruments))
     let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil

@@ -1,3 +1,5 @@
+import CoreMetrics
+import Logging
 import Schema
 
 /// The one source of instrument rules: the exchange's `meta` (size decimals; prices follow from them),
@@ -38,6 +40,26 @@ extension HyperliquidClient {
                 onRetry(error)
                 try await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+}
+
+extension HyperliquidClient where C == ContinuousClock {
+    /// The rules of `symbols` for a service that needs no exchange client afterwards: a client of its
+    /// own for `meta`, shut down whatever happens.
+    public static func instruments(
+        _ symbols: [String], endpoint: HyperliquidEndpoint, metricsFactory: any MetricsFactory, logger: Logger,
+        onRetry: @Sendable (HyperliquidClientError) -> Void
+    ) async throws -> [String: Instrument] {
+        let client = HyperliquidClient(
+            configuration: .init(endpoint: endpoint), metricsFactory: metricsFactory, logger: logger)
+        do {
+            let instruments = try await client.waitForInstruments(symbols, onRetry: onRetry)
+            try? await client.shutdown()
+            return instruments
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
     }
 }

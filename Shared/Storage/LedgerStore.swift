@@ -40,12 +40,7 @@ public final class LedgerStore: Sendable {
 
     public init(path: String) throws {
         self.path = path
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            // A fill must survive power loss once published.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+        let configuration = Configuration.durable
         queue = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(queue)
     }

@@ -33,12 +33,7 @@ public final class RiskStateStore: Sendable {
     /// Opens the file, creating it (a fresh start) if it does not exist.
     public init(path: String) throws {
         self.path = path
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            // A halt must survive power loss once published.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+        let configuration = Configuration.durable
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
