@@ -20,13 +20,16 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case feedStatus = "md.status"
     case signal = "sig.signal"
     case orderIntent = "intent.order"
+    case quoteTarget = "intent.quotes"
     case riskDecision = "risk.decision"
     case riskState = "risk.state"
     case orderCommand = "order.command"
+    case approvedQuotes = "order.quotes"
     case orderAck = "exec.ack"
     case orderReject = "exec.reject"
     case fill = "exec.fill"
     case orderCanceled = "exec.cancel"
+    case quoteReport = "exec.quotes"
     case accountSnapshot = "acct.snapshot"
     case funding = "acct.funding"
     case heartbeat = "svc.hb"
@@ -42,13 +45,16 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
         case .feedStatus: FeedStatus.self
         case .signal: Signal.self
         case .orderIntent: OrderIntent.self
+        case .quoteTarget: QuoteTarget.self
         case .riskDecision: RiskDecision.self
         case .riskState: RiskStateChange.self
         case .orderCommand: OrderCommand.self
+        case .approvedQuotes: ApprovedQuotes.self
         case .orderAck: OrderAck.self
         case .orderReject: OrderReject.self
         case .fill: Fill.self
         case .orderCanceled: OrderCanceled.self
+        case .quoteReport: QuoteReport.self
         case .accountSnapshot: AccountSnapshot.self
         case .funding: FundingSettlement.self
         case .heartbeat: Heartbeat.self

@@ -11,7 +11,8 @@ public enum Side: String, Codable, Sendable, Hashable, CaseIterable {
 
 /// Why an order exists: to open or add exposure, or to shrink it.
 public enum OrderPurpose: String, Codable, Sendable, Hashable {
-    case entry, exit
+    /// A market maker's post-only quote: it may add to or shrink the position.
+    case entry, exit, quote
 }
 
 /// Which exchange the system trades on (DESIGN.md, "Modes"). The same client code runs in all three.
@@ -95,6 +96,23 @@ extension ReasonCode {
     public static let venueUnavailable: ReasonCode = "venue_unavailable"
     /// The exchange ended the order: an IOC remainder, the dead man's switch, found at reconciliation.
     public static let canceledByVenue: ReasonCode = "canceled_by_venue"
+    // Quoting (strategy, risk gate, executor)
+    /// The book is too thin, crossed, stale or has a gap: no quotes on that symbol until it is sound.
+    public static let bookUnsound: ReasonCode = "book_unsound"
+    /// A quote outside the configured price band around the reference was dropped.
+    public static let priceBand: ReasonCode = "price_band"
+    /// A side waits after a fill before quoting again (`filledOrderDelay`).
+    public static let filledOrderDelay: ReasonCode = "filled_order_delay"
+    /// The quotes' target expired without a newer one: the strategy stopped talking.
+    public static let quotesExpired: ReasonCode = "quotes_expired"
+    /// The risk gate removed or shrank quotes to keep inventory within its limit.
+    public static let maxInventory: ReasonCode = "max_inventory"
+    /// A post-only order would have crossed the book: repriced on the next update, not an error.
+    public static let aloRejected: ReasonCode = "alo_rejected"
+    /// Requests are paced to stay inside the exchange's address and IP limits.
+    public static let requestBudget: ReasonCode = "request_budget"
+    /// Refreshes slowed after rejects or a rate-limit warning.
+    public static let refreshSlowed: ReasonCode = "refresh_slowed"
 }
 
 /// A reason code with the numbers behind it, for a human reading the trace.
