@@ -44,9 +44,11 @@ public struct OpenOrder: Codable, Sendable, Equatable {
     public var trigger: OrderTrigger?
     /// nil: not reduce-only.
     public var reduceOnly: Bool?
+    /// `quote` for a market maker's quote (its exposure is the approved quote set's); nil when not known.
+    public var purpose: OrderPurpose?
     public init(
         clientOrderId: String, symbol: String, side: Side, size: Amount, price: Amount, trigger: OrderTrigger? = nil,
-        reduceOnly: Bool? = nil
+        reduceOnly: Bool? = nil, purpose: OrderPurpose? = nil
     ) {
         self.clientOrderId = clientOrderId
         self.symbol = symbol
@@ -55,6 +57,7 @@ public struct OpenOrder: Codable, Sendable, Equatable {
         self.price = price
         self.trigger = trigger
         self.reduceOnly = reduceOnly
+        self.purpose = purpose
     }
 }
 

@@ -126,6 +126,8 @@ public struct ApprovedQuotes: BusMessage {
     public var createdAt: EpochNanos
     public var expiresAt: EpochNanos
     public var topic: String { Topic.join("order", "quotes", symbol ?? "") }
+    public var bids: [QuoteLevel] { quotes.filter { $0.side == .buy } }
+    public var asks: [QuoteLevel] { quotes.filter { $0.side == .sell } }
 
     public init(
         targetId: String, symbol: String, strategy: String, sequence: UInt64, quotes: [QuoteLevel],
