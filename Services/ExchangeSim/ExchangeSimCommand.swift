@@ -20,7 +20,7 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(help: "Port to bind (0 picks a free one; the chosen port is printed).") var port = 3001
     @Option(help: "JSON config file: accounts, assets, fees, funding, market.") var config: String?
     @Flag(help: "Validate the configuration (and market data) and exit.") var checkConfig = false
-    @Option(help: "Market source: hyperliquid, binance-trades, ftx-candles or synthetic.") var market: String?
+    @Option(help: "Market source: hyperliquid, binance-trades, binance-l2, ftx-candles or synthetic.") var market: String?
     @Option(help: "Seed of the synthetic market.") var seed: UInt64?
     @Option(
         help: "Folder with the recorded market data (default: $BREAKWATER_DATA_DIR, else ../shared/data beside the repository holding this executable).")
@@ -155,6 +155,28 @@ struct MarketSetup {
     static let hyperliquidFile = "btc-hyperliquid-ws-2025-01-26.ndjson"
     static let binanceFile = "btcusdt-trades-binance-futures-2020-02-22.csv"
     static let ftxFile = "btc-perp-1m-ftx-2022-01.csv"
+    static let binanceL2File = "btcusdt-l2-binance-usdm-2024-08-08.ndjson.gz"
+
+    /// A gzip file's text, through `gzip -dc` (Foundation on Linux cannot inflate gzip).
+    static func readGzip(_ path: String) throws -> String {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw SetupError("cannot read \(path)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc", path]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do { try process.run() } catch { throw SetupError("cannot run gzip to read \(path): \(error)") }
+        // Read before waiting: a full pipe would block gzip forever.
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SetupError("gzip -dc \(path) failed: \(String(decoding: message, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
 
     /// --data-dir / config, then $BREAKWATER_DATA_DIR, then ../shared/data beside the repository
     /// holding the executable (RepositoryPaths); never the working directory.
@@ -180,6 +202,13 @@ struct MarketSetup {
                 throw SetupError("market \(source!.rawValue) needs the data folder: \(RepositoryPaths.missingDataDirectory)")
             }
             let path = dir + "/" + name
+            if name.hasSuffix(".gz") {
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw SetupError(
+                        "market \(source!.rawValue) cannot read \(path) (set --data-dir or \(RepositoryPaths.dataDirectoryVariable))")
+                }
+                return try readGzip(path)
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SetupError(
                     "market \(source!.rawValue) cannot read \(path) (set --data-dir or \(RepositoryPaths.dataDirectoryVariable))")
@@ -198,6 +227,7 @@ struct MarketSetup {
             switch source! {
             case .hyperliquid: script = try MarketScripts.hyperliquidCapture(read(hyperliquidFile), coin: "BTC")
             case .binanceTrades: script = try MarketScripts.binanceTrades(read(binanceFile), coin: "BTC", spec: spec)
+            case .binanceL2: script = try MarketScripts.binanceL2(read(binanceL2File), coin: "BTC", spec: spec)
             case .ftxCandles:
                 var candles = try CandleFile.parse(read(ftxFile))
                 if let from = m.from.flatMap(CandleFile.parseTimestamp) { candles.removeAll { $0.openTime < from } }

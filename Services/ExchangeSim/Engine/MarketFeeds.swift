@@ -87,6 +87,87 @@ enum MarketScripts {
         return MarketScript(steps: steps, durationMs: last.offsetMs + 500)
     }
 
+    /// The Binance USD-M depth capture (lines of `<receive ns> <json>`: depthUpdate diffs with
+    /// U/u/pu, one REST depth snapshot, bookTicker, trade), kept in step with `BinanceDepthSync`.
+    /// Binance quotes BTC in 0.1 steps, finer than the listing's tick, so the book is gathered onto
+    /// the listing's grid (bids down, asks up to a tick) and published 20 levels a side, at most
+    /// every `bookEveryMs` of capture time; a print is put at the grid level it traded through
+    /// (a buy's up, a sell's down), so it meets the queue displayed there. A gap in the diffs
+    /// stops the book until the capture's next snapshot; prints go on.
+    static func binanceL2(_ text: String, coin: String, spec: AssetSpec, bookEveryMs: UInt64 = 100) throws -> MarketScript {
+        let decoder = BinanceMessageDecoder()
+        var sync: BinanceDepthSync?
+        var steps: [MarketScript.Step] = []
+        var first: Int64?
+        var lastBookAt: UInt64?
+        var bookDirty = false
+        var lineNumber = 0
+        func publishBook(_ sync: BinanceDepthSync, at offset: UInt64) {
+            guard sync.isSynced, let mid = sync.book.mid else { return }
+            let tick = Self.tick(at: mid, spec: spec)
+            let bids = gather(sync.book.levels(.bid, limit: 400), tick: tick, down: true)
+            let asks = gather(sync.book.levels(.ask, limit: 400), tick: tick, down: false)
+            guard !bids.isEmpty, !asks.isEmpty else { return }
+            steps.append(.init(offsetMs: offset, event: .book(coin: coin, bids: bids, asks: asks)))
+            lastBookAt = offset
+            bookDirty = false
+        }
+        for line in text.split(whereSeparator: \.isNewline) {
+            lineNumber += 1
+            guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else {
+                throw MarketScriptError.parse("Binance capture line \(lineNumber): no `<ns> <json>`")
+            }
+            let message: BinanceMessage
+            do {
+                message = try decoder.decode(Array(line[line.index(after: space)...].utf8))
+            } catch {
+                throw MarketScriptError.parse("Binance capture line \(lineNumber): \(error)")
+            }
+            first = first ?? ns
+            let offset = UInt64(max(0, (ns - first!) / 1_000_000))
+            switch message {
+            case .depthUpdate(let diff):
+                if sync == nil { sync = BinanceDepthSync(symbol: diff.symbol) }
+                if case .applied = sync!.receive(diff) { bookDirty = true }
+            case .depthSnapshot(let snapshot):
+                if sync == nil { sync = BinanceDepthSync(symbol: "BTCUSDT") }
+                if sync!.needsSnapshot, case .applied = sync!.applySnapshot(snapshot) { bookDirty = true }
+            case .trade(let trade):
+                // The book as it stood when the print came, so the print meets the queue shown.
+                if bookDirty, let sync { publishBook(sync, at: offset) }
+                let tick = Self.tick(at: trade.price, spec: spec)
+                let px = (trade.price / tick).rounded(scale: 0, trade.aggressorSide == .buy ? .up : .down) * tick
+                let sz = trade.quantity.rounded(scale: spec.szDecimals, .down)
+                guard sz.isPositive else { continue }
+                steps.append(
+                    .init(offsetMs: offset, event: .trades(coin: coin, [ExternalTrade(px: px, sz: sz, aggressorIsBuy: trade.aggressorSide == .buy)])))
+            case .bookTicker, .other:
+                continue
+            }
+            if bookDirty, let sync, lastBookAt.map({ offset >= $0 + bookEveryMs }) ?? true { publishBook(sync, at: offset) }
+        }
+        guard steps.contains(where: { if case .book = $0.event { true } else { false } }), let last = steps.last else {
+            throw MarketScriptError.empty("the Binance depth capture (no synced book)")
+        }
+        return MarketScript(steps: steps, durationMs: last.offsetMs + 500)
+    }
+
+    /// Levels (best first) summed onto a coarser price grid: bids rounded down, asks up; 20 kept.
+    static func gather(_ levels: [BookLevel], tick: Amount, down: Bool) -> [ExternalLevel] {
+        var out: [ExternalLevel] = []
+        for level in levels {
+            let px = (level.price / tick).rounded(scale: 0, down ? .down : .up) * tick
+            if let lastPx = out.last?.px, lastPx == px {
+                out[out.count - 1].sz += level.size
+                out[out.count - 1].n += 1
+            } else {
+                if out.count == 20 { break }
+                out.append(ExternalLevel(px: px, sz: level.size, n: 1))
+            }
+        }
+        return out
+    }
+
     /// Candles (FTX file): each plays O → H/L → L/H → C over `candleMs`.
     static func candles(_ candles: [Candle], coin: String, spec: AssetSpec, candleMs: UInt64) throws -> MarketScript {
         var steps: [MarketScript.Step] = []
@@ -100,18 +181,30 @@ enum MarketScripts {
     }
 
     /// Book and print at each of the candle's four path points (8 events).
+    ///
+    /// Each print is a taker meeting the touch on its side at the path point (a buy at the ask, a
+    /// sell at the bid),
+    /// sized from the candle's volume but no bigger than 0.4 to 1.4 times the touch's displayed
+    /// size (the share drawn per print from the candle itself, so a seed replays the same): a
+    /// maker quoting at the touch behind that queue fills only on some prints, one through it on
+    /// every one, and quotes further out only when the path moves through them.
     static func candleEvents(_ candle: Candle, coin: String, spec: AssetSpec) -> [MarketEvent] {
         let bullish = candle.close >= candle.open
         let path = bullish ? [candle.open, candle.low, candle.high, candle.close] : [candle.open, candle.high, candle.low, candle.close]
         var events: [MarketEvent] = []
         let lot = lotSize(spec)
+        var random = SplitMix64(seed: UInt64(truncatingIfNeeded: Int64((candle.close * 1_000_000 + candle.volume).doubleValue)))
         for (i, raw) in path.enumerated() {
             let px = AssetRules.roundPrice(raw, spec: spec, down: true)
-            let (bids, asks) = syntheticBook(around: px, spec: spec)
+            let aggressorIsBuy = i % 2 == 0 ? bullish : !bullish
+            // The path point is the traded price: the ask is there for a buyer, the bid for a seller.
+            let (bids, asks) = syntheticBook(around: aggressorIsBuy ? px : px + tick(at: px, spec: spec), spec: spec)
             events.append(.book(coin: coin, bids: bids, asks: asks))
-            var size = (candle.volume / 4 / px).rounded(scale: spec.szDecimals, .down)
+            guard let touch = aggressorIsBuy ? asks.first : bids.first else { continue }
+            let share = Amount(0.4 + random.nextUnit()).rounded(scale: 2, .down)
+            var size = Amount.min((candle.volume / 4 / px), touch.sz * share).rounded(scale: spec.szDecimals, .down)
             if size < lot { size = lot }
-            events.append(.trades(coin: coin, [ExternalTrade(px: px, sz: size, aggressorIsBuy: i % 2 == 0 ? bullish : !bullish)]))
+            events.append(.trades(coin: coin, [ExternalTrade(px: touch.px, sz: size, aggressorIsBuy: aggressorIsBuy)]))
         }
         return events
     }

@@ -43,6 +43,10 @@ struct SimOrder: Sendable {
     var ocoGroup: UInt64?
     /// Time priority among resting orders (placement, or re-placement after a modify).
     var sequence: UInt64
+    /// External size ahead of this resting order at its price: what the external book displayed on
+    /// its side at its price when it came to rest. Prints at its price consume it before the order
+    /// fills; a later snapshot showing less size there lowers it.
+    var queueAhead: Amount = 0
 
     var side: String { isBuy ? "B" : "A" }
 
@@ -147,6 +151,8 @@ struct SimAccount: Sendable {
     var scheduledCancelDay: UInt64 = 0
     var scheduledCancelFired = 0
     var requestsUsed = 0
+    /// When the address, past its request cap, last had its one request per 10 s admitted.
+    var lastThrottledRequest: UInt64?
     var cumVolume: Amount = 0
     var agents: Set<Address> = []
     var leader: Address?

@@ -62,6 +62,8 @@ enum MarketSource: String, Sendable, Codable, CaseIterable {
     case hyperliquid
     /// Binance futures trades; the book is synthesised around each trade.
     case binanceTrades = "binance-trades"
+    /// The Binance USD-M BTCUSDT depth capture (snapshot, diffs, trades), gzip; books of 20 levels a side.
+    case binanceL2 = "binance-l2"
     /// FTX one-minute candles; a path O→H/L→L/H→C is played per candle with a synthesised book.
     case ftxCandles = "ftx-candles"
     /// `SyntheticMarket` (seeded), no files needed.

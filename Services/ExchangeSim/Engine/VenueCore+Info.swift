@@ -122,14 +122,14 @@ extension VenueCore {
             return (.json(.array(list)), Self.infoWeight(type: type, items: list.count))
         case "userRateLimit":
             guard let user = user() else { return badUser() }
+            // As documented: nRequestsUsed = max(0, used − reserved), nRequestsSurplus = max(0, reserved − used);
+            // paper accounts reserve no request weight, so the surplus is 0.
             let account = accounts[user]
-            let volume = account?.cumVolume ?? 0
-            let cap = config.initialRequestBudget + Int(volume.rounded(scale: 0, .down).doubleValue)
             return (
                 .json(
                     .object([
-                        ("cumVlm", .usd(volume)), ("nRequestsUsed", .integer(account?.requestsUsed ?? 0)),
-                        ("nRequestsCap", .integer(cap)),
+                        ("cumVlm", .usd(account?.cumVolume ?? 0)), ("nRequestsUsed", .integer(account?.requestsUsed ?? 0)),
+                        ("nRequestsCap", .integer(requestCap(account))), ("nRequestsSurplus", .integer(0)),
                     ])), weight
             )
         case "userRole":

@@ -14,6 +14,7 @@ extension VenueCore {
             market.bids = bids.filter { $0.sz.isPositive }
             market.asks = asks.filter { $0.sz.isPositive }
             markets[asset] = market
+            shortenQueues(asset: asset)
             crossRestingOrders(asset: asset, now: now)
             if let mid = markets[asset]?.mark { candles.record(asset: asset, px: mid, sz: 0, now: now) }
         case .trades(_, let trades):
@@ -38,15 +39,41 @@ extension VenueCore {
         checkTriggers(asset: asset, now: now)
     }
 
-    /// A print at `px` fills resting buys priced at or above it and sells at or below it, best price
-    /// then time first, up to the printed size, each at its own limit price.
+    /// A print at `px` fills resting buys priced above it and sells priced below it, best price then
+    /// time first, up to the printed size, each at its own limit price. At exactly `px` the print
+    /// first eats the external queue ahead of each order there; only the rest of it fills them.
     mutating func fillThroughPrint(asset: Int, trade: ExternalTrade, now: UInt64) {
         for isBuy in [true, false] {
             var left = trade.sz
+            // External size this print has eaten at its own price: it was ahead of every paper order there.
+            var queueEaten: Amount = 0
+            let atPrice = ((isBuy ? restingBids[asset] : restingAsks[asset]) ?? []).filter { orders[$0]?.limitPx == trade.px }
+            let queues = atPrice.map { orders[$0]?.queueAhead ?? 0 }
+            defer {
+                // Orders at the price the print did not reach still lose the external size it ate.
+                for (oid, queue) in zip(atPrice, queues) where orders[oid]?.status.isLive == true {
+                    orders[oid]?.queueAhead = queue - Amount.min(queue, queueEaten)
+                }
+            }
+            var index = 0
             while left.isPositive {
-                guard let oid = (isBuy ? restingBids[asset] : restingAsks[asset])?.first, let order = orders[oid] else { break }
-                let reached = isBuy ? order.limitPx >= trade.px : order.limitPx <= trade.px
-                guard reached else { break }
+                let side = (isBuy ? restingBids[asset] : restingAsks[asset]) ?? []
+                guard index < side.count, let order = orders[side[index]] else { break }
+                let oid = order.oid
+                let through = isBuy ? order.limitPx > trade.px : order.limitPx < trade.px
+                guard through || order.limitPx == trade.px else { break }
+                if !through {
+                    var queue = order.queueAhead - Amount.min(order.queueAhead, queueEaten)
+                    let eat = Amount.min(queue, left)
+                    queue -= eat
+                    left -= eat
+                    queueEaten += eat
+                    orders[oid]?.queueAhead = queue
+                    if queue.isPositive || !left.isPositive {
+                        index += 1
+                        continue
+                    }
+                }
                 var qty = Amount.min(order.sz, left)
                 if order.reduceOnly {
                     qty = Amount.min(qty, reducibleSize(user: order.user, asset: asset, isBuy: isBuy))
@@ -57,12 +84,27 @@ extension VenueCore {
                 }
                 fillMaker(oid, px: order.limitPx, sz: qty, counterparty: nil, takerIsBuy: !isBuy, now: now, publishTrade: false)
                 left -= qty
+                // A partly filled order stays first; the loop ends with the print used up.
+                if orders[oid]?.status.isLive == true { index += 1 }
+            }
+        }
+    }
+
+    /// After a snapshot, the external queue ahead of a resting order is at most what the book now
+    /// displays at its price on its side (orders ahead were filled or canceled; new ones joined behind).
+    mutating func shortenQueues(asset: Int) {
+        for isBuy in [true, false] {
+            for oid in (isBuy ? restingBids[asset] : restingAsks[asset]) ?? [] {
+                guard let order = orders[oid], order.queueAhead.isPositive else { continue }
+                let shown = displayedSize(asset: asset, isBuy: isBuy, px: order.limitPx)
+                if shown < order.queueAhead { orders[oid]?.queueAhead = shown }
             }
         }
     }
 
     /// A new external snapshot that crosses resting paper orders fills them against the crossing
-    /// external size, at the paper order's price.
+    /// external size, at the paper order's price. An external ask at a paper bid's price counts: the
+    /// external bids there are gone (the book is not crossed), so no queue is left ahead of the bid.
     mutating func crossRestingOrders(asset: Int, now: UInt64) {
         for isBuy in [true, false] {
             while let oid = (isBuy ? restingBids[asset] : restingAsks[asset])?.first, let order = orders[oid],

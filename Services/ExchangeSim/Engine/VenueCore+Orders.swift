@@ -6,16 +6,25 @@ import Schema
 /// Fill model (also in README terms):
 /// - An incoming order takes, best price first, the external book's liquidity and other paper
 ///   accounts' resting orders; at one price the external liquidity goes first (it was there before
-///   us), then resting paper orders by time. Each fill is at the resting price. External liquidity
-///   taken is gone until the next book snapshot replaces it.
-/// - A resting order fills as a maker at its own limit price when the external market trades at or
-///   through it (a buy when a print is at or below its price, a sell at or above), in price-time
-///   priority among paper orders, partially by the printed size; queue position behind external
-///   orders at the same price is ignored. It also fills when a new external snapshot crosses it,
-///   against the crossing external size.
+///   us), then resting paper orders by time. Each fill is at the resting price, as a taker (taker
+///   fee, `crossed` true). External liquidity taken is gone until the next book snapshot replaces it.
+/// - A resting order joins the back of the queue at its price: the size the external book displays
+///   on its side at that price when it comes to rest is its queue ahead (`SimOrder.queueAhead`).
+///   A later snapshot that displays less there shortens the queue (queue ahead = min(queue ahead,
+///   displayed size now)); a snapshot never lengthens it (size added later joins behind us).
+/// - A resting order fills as a maker (maker fee, `crossed` false) at its own limit price, in
+///   price-time priority among paper orders, partially by the printed size:
+///   - a print strictly through its price (a buy when a print is below it, a sell above) fills it;
+///   - a print at its price first consumes the queue ahead, and only what is left of the print
+///     fills it (the external size a print eats is ahead of every paper order at that price);
+///   - a new external snapshot whose opposite side reaches its price fills it against that crossing
+///     external size (by then nothing is displayed on its own side at its price: no queue is left).
+/// - A modify is a cancel and a new order (a new oid). The new order keeps the old one's place in
+///   the queue (time priority and queue ahead) only when it keeps the price and side and does not
+///   grow the size; otherwise it joins the back of the queue.
 /// - Alo is refused if it would take; Ioc's rest is canceled; Gtc's rest rests.
 /// - Self-trade: an order meeting its own account's resting order cancels that resting order
-///   ("selfTradeCanceled") and goes on.
+///   ("selfTradeCanceled", Hyperliquid's "expire maker") and goes on.
 extension VenueCore {
     // MARK: Placement
 
@@ -226,6 +235,8 @@ extension VenueCore {
                     ("filled", .object([("totalSz", .decimal(filled)), ("avgPx", .decimal(avg.rounded(scale: 8, .plain))), ("oid", .integer(oid))] + cloidEntry))
                 ]), oid: oid)
         }
+        let queue = displayedSize(asset: order.asset, isBuy: order.isBuy, px: order.limitPx)
+        orders[oid]?.queueAhead = queue
         rest(oid)
         emitUpdate(oid)
         return PlaceResult(status: resting(orders[oid]!), oid: oid)
@@ -244,6 +255,12 @@ extension VenueCore {
         var entries: [(String, WireValue)] = [("oid", .integer(order.oid))]
         if let cloid = order.cloid { entries.append(("cloid", .string(cloid.rawValue))) }
         return .object([("resting", .object(entries))])
+    }
+
+    /// The external size displayed on one side at exactly `px` (0 when no level is there).
+    func displayedSize(asset: Int, isBuy: Bool, px: Amount) -> Amount {
+        let side = isBuy ? markets[asset]?.bids : markets[asset]?.asks
+        return side?.first { $0.px == px }?.sz ?? 0
     }
 
     /// BadAloPx when a post-only order would take.
@@ -554,6 +571,11 @@ extension VenueCore {
     }
 
     /// Cancels the named live order and places the new one (with a new oid).
+    ///
+    /// Hyperliquid documents a modify as a cancel and a new order; it does not say what becomes of
+    /// the original when the new order is refused (an Alo that would cross: BadAloPx). As the
+    /// cancel comes first, the original stays canceled and the status is the new order's
+    /// {"error": …}: a quoter that requotes into the spread loses that quote and must place again.
     mutating func modify(_ modify: ModifyWire, user: Address, now: UInt64) -> WireValue {
         let oid: UInt64?
         switch modify.oid {
@@ -571,8 +593,25 @@ extension VenueCore {
         let result = placeOne(
             modify.order, user: user, now: now, parent: old.parentOid, ocoGroup: old.ocoGroup,
             isPositionTpsl: old.isPositionTpsl, isTpsl: old.ocoGroup != nil && old.kind.isTrigger, keepCloid: old.cloid)
+        if let newOid = result.oid { keepQueuePlace(of: old, in: newOid) }
         relink(waiting, to: result.oid.flatMap { orders[$0] }, now: now)
         return result.status
+    }
+
+    /// A resting order that replaced `old` at the same price and side, no larger than what was left
+    /// of it, keeps the old order's time priority and queue ahead (a price change or a size increase
+    /// loses the place, as on exchanges with price-time priority).
+    private mutating func keepQueuePlace(of old: SimOrder, in oid: UInt64) {
+        guard !old.kind.isTrigger, var order = orders[oid], order.status == .open, !order.kind.isTrigger,
+            order.isBuy == old.isBuy, order.limitPx == old.limitPx, order.sz <= old.sz
+        else { return }
+        let isResting = (order.isBuy ? restingBids[order.asset] : restingAsks[order.asset])?.contains(oid) ?? false
+        guard isResting else { return }
+        unrest(order)
+        order.sequence = old.sequence
+        order.queueAhead = Amount.min(old.queueAhead, order.queueAhead)
+        orders[oid] = order
+        rest(oid)
     }
 
     /// Children detached from a modified parent: they wait on the new order if it is live, are

@@ -156,7 +156,7 @@ struct VenueCore: Sendable {
         book.insert(request.nonce)
         signerNonces[signer] = book
 
-        if let refusal = chargeRequests(user: user, action: action) { return .err(refusal) }
+        if let refusal = chargeRequests(user: user, action: action, now: now) { return .err(refusal) }
 
         switch action {
         case .order(let wires, let grouping, _):
@@ -202,9 +202,12 @@ struct VenueCore: Sendable {
         agentOwner[address] != nil || accounts[address] != nil
     }
 
-    /// The address-based budget: `initialRequestBudget` plus one request per USDC traded; cancels may
-    /// go past it up to min(cap + 100,000, 2 × cap). Each order or cancel in a batch counts.
-    private mutating func chargeRequests(user: Address, action: Action) -> String? {
+    /// The address-based budget (Hyperliquid's "address-based limits"): `initialRequestBudget` plus one
+    /// request per USDC traded; each order, cancel or modify in a batch counts one. Cancels may go
+    /// past it up to min(cap + 100,000, 2 × cap). Past the cap an address is still allowed one
+    /// request every 10 s, counted from the first refusal (a batch of more than one request is
+    /// refused there).
+    private mutating func chargeRequests(user: Address, action: Action, now: UInt64) -> String? {
         guard var account = accounts[user] else { return nil }
         let count: Int
         var isCancel = false
@@ -219,16 +222,36 @@ struct VenueCore: Sendable {
             isCancel = true
         default: count = 1
         }
-        let volume = account.cumVolume.rounded(scale: 0, .down)
-        let cap = config.initialRequestBudget + Int(volume.doubleValue)
+        let cap = requestCap(account)
         let limit = isCancel ? min(cap + 100_000, cap * 2) : cap
         let used = account.requestsUsed + count
         if used > limit {
-            return VenueError.cumulativeRequests(used: used, cap: limit, volume: Wire.plain(account.cumVolume.rounded(scale: 2, .plain)))
+            // The 10 s clock starts when the address first meets its cap.
+            let throttleOpen = account.lastThrottledRequest.map { now >= $0 + Self.throttledRequestEveryMs } ?? false
+            guard count == 1, throttleOpen else {
+                if account.lastThrottledRequest == nil {
+                    account.lastThrottledRequest = now
+                    accounts[user] = account
+                }
+                return VenueError.cumulativeRequests(
+                    used: used, cap: limit, volume: Wire.plain(account.cumVolume.rounded(scale: 2, .plain)))
+            }
+            account.lastThrottledRequest = now
+        } else if used <= cap {
+            account.lastThrottledRequest = nil  // volume traded has lifted the cap again
         }
         account.requestsUsed = used
         accounts[user] = account
         return nil
+    }
+
+    /// How often an address past its request cap may still send one request.
+    static let throttledRequestEveryMs: UInt64 = 10_000
+
+    /// Requests an address may have sent: the initial budget plus one per whole USDC traded.
+    func requestCap(_ account: SimAccount?) -> Int {
+        let volume = (account?.cumVolume ?? 0).rounded(scale: 0, .down)
+        return config.initialRequestBudget + Int(volume.doubleValue)
     }
 
     /// approveAgent is user-signed (EIP-712 `HyperliquidTransaction:ApproveAgent`), not an L1 action.
