@@ -35,6 +35,15 @@ enum MessageLine {
             case .orderIntent:
                 let intent = try raw.decode(OrderIntent.self)
                 return "\(intent.purpose.rawValue) \(intent.side.rawValue) \(intent.size) \(intent.orderType.rawValue)@\(intent.price) intent=\(intent.intentId.prefix(8))"
+            case .quoteTarget:
+                let target = try raw.decode(QuoteTarget.self)
+                return "\(target.strategy) \(target.bids.count) bids \(target.asks.count) asks inv=\(target.inventory) target=\(target.targetId.prefix(8)) [\(target.reasons.map(\.description).joined(separator: "; "))]"
+            case .approvedQuotes:
+                let approved = try raw.decode(ApprovedQuotes.self)
+                return "\(approved.tradingState.rawValue) \(approved.quotes.count) quotes, \(approved.clipped.count) clipped target=\(approved.targetId.prefix(8)) [\(approved.reasons.map(\.description).joined(separator: "; "))]"
+            case .quoteReport:
+                let report = try raw.decode(QuoteReport.self)
+                return "resting \(report.restingBids)/\(report.restingAsks) kept=\(report.kept) modified=\(report.modified) placed=\(report.placed) canceled=\(report.canceled) alo=\(report.aloRejected) failed=\(report.failed) deferred=\(report.deferred)"
             case .riskDecision:
                 let decision = try raw.decode(RiskDecision.self)
                 return "\(decision.outcome.rawValue) \(decision.approvedSize)/\(decision.requestedSize) [\(decision.reasons.map(\.description).joined(separator: "; "))]"

@@ -126,6 +126,68 @@ private func samples(of type: MessageType) -> [any BusMessage] {
                 intentId: "i2", symbol: "ETH", side: .sell, size: "-1.5", orderType: .market, price: "0", purpose: .exit,
                 reduceOnly: true, strategy: awkward, origin: "exit:stop_loss", createdAt: 0, expiresAt: 0),
         ]
+    case .quoteTarget:
+        var noSymbol = QuoteTarget(
+            targetId: "t2", symbol: "ETH", strategy: awkward, sequence: .max, quotes: [], referencePrice: nil,
+            reservationPrice: nil, spreadBps: 0, bidHalfSpreadBps: .leastNonzeroMagnitude, askHalfSpreadBps: 1.0 / 3.0,
+            inventory: "-0.00001", maxInventory: "0", refresh: QuoteRefresh(toleranceBps: 0, maxOrderAgeMs: 0, allowModify: false),
+            reasons: [Reason(.bookUnsound, awkward)], createdAt: Int64.min, expiresAt: Int64.max)
+        noSymbol.symbol = nil
+        return [
+            QuoteTarget(
+                targetId: "0123456789abcdef0123456789abcdef", symbol: "BTC", strategy: "market_maker", sequence: 1,
+                quotes: [
+                    QuoteLevel(side: .buy, tier: 0, price: "105050", size: "0.00095"),
+                    QuoteLevel(side: .buy, tier: 11, price: "104900.5", size: "0.00031"),
+                    QuoteLevel(side: .sell, tier: 0, price: "105061", size: "0.001"),
+                ], referencePrice: "105055.75", reservationPrice: "105054.1234", spreadBps: 4.5, bidHalfSpreadBps: 2.25,
+                askHalfSpreadBps: 2.7, inventory: "0.0123", maxInventory: "0.05",
+                refresh: QuoteRefresh(toleranceBps: 1.5, maxOrderAgeMs: 30_000, allowModify: true),
+                reasons: [Reason("inventory_limit", "bid sizes ×0.88")], createdAt: 1_732_000_000_000_000_000,
+                expiresAt: 1_732_000_003_000_000_000),
+            noSymbol,
+        ]
+    case .approvedQuotes:
+        let level = QuoteLevel(side: .buy, tier: 2, price: "105020", size: "0.0008")
+        var noSymbol = ApprovedQuotes(
+            targetId: "", symbol: "", strategy: "", sequence: 0, quotes: [], clipped: [], reasons: [], tradingState: .syncing,
+            refresh: QuoteRefresh(toleranceBps: 1e-9, maxOrderAgeMs: Int.max, allowModify: false), createdAt: 0, expiresAt: -1)
+        noSymbol.symbol = nil
+        return [
+            ApprovedQuotes(
+                targetId: "0123456789abcdef0123456789abcdef", symbol: "BTC", strategy: "market_maker", sequence: 7,
+                quotes: [QuoteLevel(side: .sell, tier: 0, price: "105061", size: "0.001"), level],
+                clipped: [
+                    QuoteClip(quote: level, allowedSize: "0", reason: Reason(.maxInventory, "long 0.05 of 0.05")),
+                    QuoteClip(quote: level, allowedSize: "0.0004", reason: Reason("not_a_known_code", awkward)),
+                ], reasons: [Reason(.stateReducing)], tradingState: .reducing,
+                refresh: QuoteRefresh(toleranceBps: 1.5, maxOrderAgeMs: 30_000, allowModify: true),
+                createdAt: 1_732_000_000_000_000_000, expiresAt: 1_732_000_003_000_000_000),
+            noSymbol,
+        ]
+    case .quoteReport:
+        var noSymbol = QuoteReport(
+            symbol: "ETH", targetId: awkward, sequence: .max, resting: [], kept: 0, modified: 0, placed: 0, canceled: 0,
+            aloRejected: 0, failed: 0, deferred: 0, requestsUsed: nil, requestsCap: nil, refreshIntervalMs: 0, reasons: [],
+            time: Int64.min)
+        noSymbol.symbol = nil
+        return [
+            QuoteReport(
+                symbol: "BTC", targetId: "0123456789abcdef0123456789abcdef", sequence: 3,
+                resting: [
+                    RestingQuote(
+                        clientOrderId: "0x0123456789abcdef0123456789abcdef", side: .buy, tier: 0, price: "105050",
+                        size: "0.00095", placedAt: 1_732_000_000_100_000_000),
+                    RestingQuote(clientOrderId: "0xabc", side: .sell, tier: 3, price: "105100.5", size: "0.0004", placedAt: 0),
+                ], kept: 1, modified: 1, placed: 2, canceled: 3, aloRejected: 4, failed: 5, deferred: 6, requestsUsed: 12_345,
+                requestsCap: 10_000, refreshIntervalMs: 2_500,
+                reasons: [Reason(.aloRejected, "1 ask crossed"), Reason(.refreshSlowed)], time: 1_732_000_000_200_000_000),
+            QuoteReport(
+                symbol: "SOL", targetId: "t", sequence: 0, resting: [], kept: 0, modified: 0, placed: 0, canceled: 0,
+                aloRejected: 0, failed: 0, deferred: 0, requestsUsed: 0, requestsCap: nil, refreshIntervalMs: 1_000,
+                reasons: [], time: 0),
+            noSymbol,
+        ]
     case .riskDecision:
         return [
             RiskDecision(
@@ -168,6 +230,10 @@ private func samples(of type: MessageType) -> [any BusMessage] {
             Fill(
                 fillId: awkward, clientOrderId: "0xdef", symbol: "ETH", side: .sell, price: "3000", size: "2", fee: "-0.15",
                 liquidity: .maker, purpose: .exit, strategy: "mean-revert", time: 0),
+            Fill(
+                fillId: "f-3", clientOrderId: "0x0123456789abcdef0123456789abcdef", symbol: "BTC", side: .sell,
+                price: "105061", size: "0.001", fee: "0.010506", liquidity: .maker, purpose: .quote, strategy: "market_maker",
+                time: 1_732_000_001_000_000_000),
         ]
     case .orderCanceled:
         return [OrderCanceled(clientOrderId: "0xabc", symbol: "BTC", reason: Reason(.intentExpired, "ack deadline passed"))]

@@ -116,6 +116,40 @@ struct ProtoContractTests {
         for size in [intent.size, command.size, fill.size] { #expect(btc.isValidSize(size)) }
         #expect(fill.price * fill.size >= btc.minOrderValue)
 
+        // The market maker's story: the approval answers the target, the report rests exactly
+        // what was approved, and the ladder is sound on BTC's rules.
+        let target = try decoded(QuoteTarget.self), approval = try decoded(ApprovedQuotes.self)
+        let report = try decoded(QuoteReport.self)
+        #expect(approval.targetId == target.targetId && report.targetId == target.targetId)
+        #expect(approval.strategy == target.strategy && approval.symbol == target.symbol && report.symbol == target.symbol)
+        #expect(approval.expiresAt == target.expiresAt && approval.refresh == target.refresh)
+        #expect(target.createdAt < approval.createdAt && approval.createdAt < report.time && report.time < target.expiresAt)
+        #expect(approval.tradingState == .active && !approval.clipped.isEmpty)
+        #expect(target.inventory == snapshot.positions.first?.size, "quotes built for the position the account holds")
+        var clippedTarget = target.quotes
+        for clip in approval.clipped {
+            let index = try #require(clippedTarget.firstIndex(of: clip.quote), "a clip names a quote the target wanted")
+            #expect(clip.allowedSize < clip.quote.size)
+            clippedTarget[index].size = clip.allowedSize
+        }
+        #expect(approval.quotes == clippedTarget.filter(\.size.isPositive))
+        let rested = report.resting.map { QuoteLevel(side: $0.side, tier: $0.tier, price: $0.price, size: $0.size) }
+        #expect(rested == approval.quotes)
+        #expect(report.placed == report.resting.count && report.kept + report.modified + report.canceled == 0)
+        #expect(Set(report.resting.map(\.clientOrderId)).count == report.resting.count)
+        let bids = approval.quotes.filter { $0.side == .buy }, asks = approval.quotes.filter { $0.side == .sell }
+        #expect(bids.map(\.tier) == Array(bids.indices) && asks.map(\.tier) == Array(asks.indices))
+        #expect(zip(bids, bids.dropFirst()).allSatisfy { $0.price > $1.price }, "bids best first")
+        #expect(zip(asks, asks.dropFirst()).allSatisfy { $0.price < $1.price }, "asks best first")
+        let bestBid = try #require(bids.first).price, bestAsk = try #require(asks.first).price
+        let reservation = try #require(target.reservationPrice), reference = try #require(target.referencePrice)
+        #expect(bestBid < reservation && reservation < bestAsk)
+        #expect(reservation < reference, "a long skews the quotes down")
+        for quote in target.quotes + approval.quotes {
+            #expect(btc.isValidPrice(quote.price) && btc.isValidSize(quote.size), "\(quote)")
+            #expect(quote.notional >= btc.minOrderValue, "\(quote)")
+        }
+
         // Ids look as the README says.
         for type in MessageType.allCases {
             let example = try Repository.json(Repository.exampleURL(type))
@@ -160,7 +194,7 @@ struct ProtoContractTests {
         func all<E: RawRepresentable<String>>(_ cases: [E], _ exhaustive: (E) -> Void) -> [String] { cases.map(\.rawValue) }
         return [
             "side": all(Side.allCases) { switch $0 { case .buy, .sell: () } },
-            "orderPurpose": all([OrderPurpose.entry, .exit]) { switch $0 { case .entry, .exit: () } },
+            "orderPurpose": all([OrderPurpose.entry, .exit, .quote]) { switch $0 { case .entry, .exit, .quote: () } },
             "orderType": all([OrderType.market, .limit]) { switch $0 { case .market, .limit: () } },
             "timeInForce": all([TimeInForce.gtc, .ioc, .alo]) { switch $0 { case .gtc, .ioc, .alo: () } },
             "orderAction": all([OrderCommand.Action.place, .cancel, .modify]) { switch $0 { case .place, .cancel, .modify: () } },

@@ -342,6 +342,130 @@ enum Samples {
             FundingSettlement(
                 fundingId: "hl-funding-ETH-1641027600000-0x8d2f", symbol: "ETH", amount: "0.069046", rate: "0.0000125",
                 positionSize: "-1.5", time: fundingHour), from: "executor", newTrace: true)
+
+        // Market making on BTC: target → approval (one tier clipped) → report → a quote filled;
+        // then a withdrawal the risk gate decides alone, and the executor's passes after it.
+        let maker = "market_maker"
+        let refresh = QuoteRefresh(toleranceBps: 1.5, maxOrderAgeMs: 30_000, allowModify: true)
+        let wanted = [
+            QuoteLevel(side: .buy, tier: 0, price: "46372", size: "0.00356"),
+            QuoteLevel(side: .buy, tier: 1, price: "46358", size: "0.00285"),
+            QuoteLevel(side: .buy, tier: 2, price: "46344", size: "0.00228"),
+            QuoteLevel(side: .sell, tier: 0, price: "46396", size: "0.004"),
+            QuoteLevel(side: .sell, tier: 1, price: "46410", size: "0.0032"),
+            QuoteLevel(side: .sell, tier: 2, price: "46424", size: "0.00256"),
+        ]
+        let targetId = id()
+        let targetCreated = clock
+        publish(
+            QuoteTarget(
+                targetId: targetId, symbol: "BTC", strategy: maker, sequence: 3217, quotes: wanted,
+                referencePrice: "46392.7", reservationPrice: "46382.69773388", spreadBps: 4.5, bidHalfSpreadBps: 2.25,
+                askHalfSpreadBps: 2.7, inventory: size, maxInventory: "0.05", refresh: refresh,
+                reasons: [
+                    Reason("book_imbalance", "ask widened ×1.2 on imbalance 0.4"),
+                    Reason("inventory_limit", "bid sizes ×0.8922 for inventory"),
+                ], createdAt: targetCreated, expiresAt: targetCreated + 3_000_000_000),
+            from: "signal-generator", newTrace: true)
+        var approved = wanted
+        approved[2].size = "0.00081"
+        publish(
+            ApprovedQuotes(
+                targetId: targetId, symbol: "BTC", strategy: maker, sequence: 3209, quotes: approved,
+                clipped: [
+                    QuoteClip(
+                        quote: wanted[2], allowedSize: "0.00081",
+                        reason: Reason(.maxInventory, "bids would take BTC to 0.01947, limit 0.018"))
+                ], reasons: [], tradingState: .active, refresh: refresh, createdAt: clock,
+                expiresAt: targetCreated + 3_000_000_000), from: "risk-gate")
+        let placedAt = clock + 146_000_000
+        let resting = approved.map { quote in
+            RestingQuote(
+                clientOrderId: Identifier.clientOrderId(forIntent: "\(targetId):\(quote.side.rawValue):\(quote.tier)"),
+                side: quote.side, tier: quote.tier, price: quote.price, size: quote.size, placedAt: placedAt)
+        }
+        publish(
+            QuoteReport(
+                symbol: "BTC", targetId: targetId, sequence: 418, resting: resting, kept: 0, modified: 0, placed: 6,
+                canceled: 0, aloRejected: 0, failed: 0, deferred: 0, requestsUsed: 2_214, requestsCap: 12_873,
+                refreshIntervalMs: 1_000, reasons: [], time: placedAt + 562_000), from: "executor")
+        let quoteFill: Amount = "46372", quoteSize: Amount = "0.00356"
+        publish(
+            Fill(
+                fillId: id(), clientOrderId: resting[0].clientOrderId, symbol: "BTC", side: .buy, price: quoteFill,
+                size: quoteSize, fee: (quoteFill * quoteSize * "0.0001").rounded(scale: 6), liquidity: .maker,
+                purpose: .quote, strategy: maker, time: clock), from: "executor")
+        // The next pass after a re-quote: three kept, one modified, the old ask 0 canceled and its
+        // replacement refused for crossing, the new bid 0 left for later; the budget is tight, so
+        // refreshes slow down.
+        var modifiedAsk = resting[5]
+        modifiedAsk.price = "46431"
+        publish(
+            QuoteReport(
+                symbol: "BTC", targetId: id(), sequence: 419, resting: [resting[1], resting[2], resting[4], modifiedAsk],
+                kept: 3, modified: 1, placed: 0, canceled: 1, aloRejected: 1, failed: 0, deferred: 1,
+                requestsUsed: 12_790, requestsCap: 12_873, refreshIntervalMs: 4_000,
+                reasons: [
+                    Reason(.aloRejected, "ask tier 0 at 46380 would cross best bid 46381"),
+                    Reason(.requestBudget, "12790 of 12873 requests used: 1 place deferred"),
+                    Reason(.refreshSlowed, "refresh interval 1000 → 4000 ms"),
+                ], time: clock), from: "executor", newTrace: true)
+        // The strategy withdraws: its book is unsound, so it has no reference price.
+        publish(
+            QuoteTarget(
+                targetId: id(), symbol: "ETH", strategy: maker, sequence: 88, quotes: [], referencePrice: nil,
+                reservationPrice: nil, spreadBps: 12, bidHalfSpreadBps: 6, askHalfSpreadBps: 6, inventory: 0,
+                maxInventory: "0.8", refresh: QuoteRefresh(toleranceBps: 0, maxOrderAgeMs: 0, allowModify: false),
+                reasons: [Reason(.bookUnsound, "ETH book 6.2 s old (limit 2 s)")], createdAt: clock,
+                expiresAt: clock + 3_000_000_000), from: "signal-generator", newTrace: true)
+        // A one-sided target at the inventory limit: only asks shrink the long. Skewed 10 bps down,
+        // the asks are held above the best bid (46392), one tick apart.
+        publish(
+            QuoteTarget(
+                targetId: id(), symbol: "BTC", strategy: maker, sequence: 3240,
+                quotes: [
+                    QuoteLevel(side: .sell, tier: 0, price: "46393", size: "0.004"),
+                    QuoteLevel(side: .sell, tier: 1, price: "46394", size: "0.0032"),
+                    QuoteLevel(side: .sell, tier: 2, price: "46395", size: "0.00256"),
+                ], referencePrice: "46392.7", reservationPrice: "46346.3073", spreadBps: 4.5, bidHalfSpreadBps: 2.25,
+                askHalfSpreadBps: 2.25, inventory: "0.05", maxInventory: "0.05", refresh: refresh,
+                reasons: [
+                    Reason("inventory_limit", "bid side stopped: inventory at its maximum 0.05"),
+                    Reason(.filledOrderDelay, "bid waits 10 s after the fill at 46372"),
+                ], createdAt: clock, expiresAt: clock + 3_000_000_000), from: "signal-generator", newTrace: true)
+        // The kill switch: the risk gate withdraws every quote on its own, under a new id.
+        let withdrawalId = id()
+        publish(
+            ApprovedQuotes(
+                targetId: withdrawalId, symbol: "BTC", strategy: maker, sequence: 3241, quotes: [], clipped: [],
+                reasons: [Reason(.stateHalted, "kill switch engaged by operator")], tradingState: .halted,
+                refresh: refresh, createdAt: clock, expiresAt: clock + 3_000_000_000), from: "risk-gate", newTrace: true)
+        // Nothing left to rest: the only quote lies outside the price band.
+        publish(
+            ApprovedQuotes(
+                targetId: id(), symbol: "ETH", strategy: maker, sequence: 90, quotes: [],
+                clipped: [
+                    QuoteClip(
+                        quote: QuoteLevel(side: .sell, tier: 0, price: "3690.1", size: "0.0271"), allowedSize: 0,
+                        reason: Reason(.priceBand, "ask 3690.1 is 21 bps from reference 3682.4, band 20 bps"))
+                ], reasons: [], tradingState: .active, refresh: refresh, createdAt: clock,
+                expiresAt: clock + 3_000_000_000), from: "risk-gate", newTrace: true)
+        // The strategy went quiet: its last target expired in REDUCING.
+        publish(
+            ApprovedQuotes(
+                targetId: id(), symbol: "ETH", strategy: maker, sequence: 91, quotes: [], clipped: [],
+                reasons: [Reason(.quotesExpired, "target 89 expired 412 ms ago"), Reason(.stateReducing)],
+                tradingState: .reducing, refresh: refresh, createdAt: clock, expiresAt: clock),
+            from: "risk-gate", newTrace: true)
+        // No userRateLimit reading yet (nil budget); one cancel timed out, so that quote still
+        // rests until the next pass.
+        publish(
+            QuoteReport(
+                symbol: "BTC", targetId: withdrawalId, sequence: 1, resting: [modifiedAsk], kept: 0, modified: 0,
+                placed: 0, canceled: 3, aloRejected: 0, failed: 1, deferred: 0, requestsUsed: nil, requestsCap: nil,
+                refreshIntervalMs: 1_000,
+                reasons: [Reason(.venueUnavailable, "cancel of 1 quote timed out: retried on the next pass")],
+                time: clock), from: "executor")
         return samples
     }
 }
