@@ -72,7 +72,8 @@ public struct QuoteActions: Sendable, Equatable {
     public var addressRequests: Int { requests.reduce(0) { $0 + $1.addressRequests } }
 
     /// The requests for `pass` on the exchange described by `assets`.
-    public static func plan(_ pass: QuotePass, assets: AssetDirectory, maxBatch: Int = defaultMaxBatch) -> QuoteActions {
+    public static func plan(_ pass: QuotePass, assets: AssetDirectory, maxBatch: Int = defaultMaxBatch) -> QuoteActions
+    {
         let batchSize = max(1, maxBatch)
         let symbol = pass.symbol
         guard let asset = assets.index(of: symbol), let instrument = assets.instrument(symbol) else {
@@ -92,7 +93,8 @@ public struct QuoteActions: Sendable, Equatable {
                 refused.append(Refusal(clientOrderId: id, kind: .cancel, reason: badId(id)))
                 continue
             }
-            cancels.append((id, CancelByCloidWire(asset: asset, cloid: cloid), CancelByCloidRequest(coin: symbol, cloid: cloid)))
+            cancels.append(
+                (id, CancelByCloidWire(asset: asset, cloid: cloid), CancelByCloidRequest(coin: symbol, cloid: cloid)))
         }
         for chunk in chunks(cancels, batchSize) {
             requests.append(
@@ -156,7 +158,9 @@ public struct QuoteActions: Sendable, Equatable {
         let price = instrument.roundPrice(quote.price, quote.side == .buy ? .down : .up)
         let size = instrument.roundSize(quote.size, .down)
         guard price.isPositive else { throw QuoteOrderError.priceRoundsToZero(quote.price) }
-        guard size.isPositive else { throw QuoteOrderError.sizeRoundsToZero(quote.size, szDecimals: instrument.szDecimals) }
+        guard size.isPositive else {
+            throw QuoteOrderError.sizeRoundsToZero(quote.size, szDecimals: instrument.szDecimals)
+        }
         guard price * size >= instrument.minOrderValue else {
             throw QuoteOrderError.belowMinimumValue(price * size, minimum: instrument.minOrderValue)
         }
@@ -168,7 +172,9 @@ public struct QuoteActions: Sendable, Equatable {
         return (cloid, order, sent)
     }
 
-    static func badId(_ id: String) -> Reason { Reason(.invalidIntent, "client order id \(id) is not 0x and 32 hex digits") }
+    static func badId(_ id: String) -> Reason {
+        Reason(.invalidIntent, "client order id \(id) is not 0x and 32 hex digits")
+    }
 
     static func chunks<T>(_ items: [T], _ size: Int) -> [ArraySlice<T>] {
         stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }

@@ -87,7 +87,9 @@ public struct LiveQuotes: Sendable, Equatable {
     public var resting: [RestingQuote] {
         let all = Array(byClientOrderId.values)
         let bids = all.filter { $0.side == .buy }.sorted { ($0.price, $1.clientOrderId) > ($1.price, $0.clientOrderId) }
-        let asks = all.filter { $0.side == .sell }.sorted { ($0.price, $0.clientOrderId) < ($1.price, $1.clientOrderId) }
+        let asks = all.filter { $0.side == .sell }.sorted {
+            ($0.price, $0.clientOrderId) < ($1.price, $1.clientOrderId)
+        }
         return bids + asks
     }
 
@@ -161,7 +163,8 @@ public struct LiveQuotes: Sendable, Equatable {
         switch status {
         case .resting:
             byClientOrderId[id] = RestingQuote(
-                clientOrderId: id, side: quote.side, tier: quote.tier, price: quote.price, size: quote.size, placedAt: now)
+                clientOrderId: id, side: quote.side, tier: quote.tier, price: quote.price, size: quote.size,
+                placedAt: now)
             if isModify { outcome.modified += 1 } else { outcome.placed += 1 }
         case .filled(let total, _, _, _):
             outcome.filled += 1
@@ -197,7 +200,8 @@ public struct LiveQuotes: Sendable, Equatable {
         }
     }
 
-    private mutating func failed(_ error: HyperliquidClientError, request: QuoteRequest, _ outcome: inout QuoteOutcome) {
+    private mutating func failed(_ error: HyperliquidClientError, request: QuoteRequest, _ outcome: inout QuoteOutcome)
+    {
         let count = request.clientOrderIds.count
         outcome.failed += count
         let unchanged: Bool
@@ -234,7 +238,8 @@ public struct LiveQuotes: Sendable, Equatable {
             let quote = request.quotes[index]
             // placedAt 0: if it is live, it is old enough to be replaced first.
             byClientOrderId[id] = RestingQuote(
-                clientOrderId: id, side: quote.side, tier: quote.tier, price: quote.price, size: quote.size, placedAt: 0)
+                clientOrderId: id, side: quote.side, tier: quote.tier, price: quote.price, size: quote.size, placedAt: 0
+            )
         }
     }
 

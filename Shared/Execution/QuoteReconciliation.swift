@@ -170,7 +170,10 @@ public struct QuoteReconciliation: Sendable, Equatable {
         }
 
         // Nearest the touch first across both sides: tier 0 bid, tier 0 ask, tier 1 bid, …
-        enum Work { case modify(QuotePass.Modify), place(QuoteLevel) }
+        enum Work {
+            case modify(QuotePass.Modify)
+            case place(QuoteLevel)
+        }
         func rank(_ work: Work) -> (Int, Int) {
             let quote: QuoteLevel
             switch work {
@@ -226,11 +229,14 @@ public struct QuoteReconciliation: Sendable, Equatable {
         for quote in quotes {
             guard quote.price.isPositive, quote.size.isPositive, !quote.price.isNaN, !quote.size.isNaN else {
                 reasons.append(
-                    Reason(.invalidIntent, "\(quote.side.rawValue) tier \(quote.tier) dropped: price \(quote.price) size \(quote.size)"))
+                    Reason(
+                        .invalidIntent,
+                        "\(quote.side.rawValue) tier \(quote.tier) dropped: price \(quote.price) size \(quote.size)"))
                 continue
             }
             guard seen.insert("\(quote.side.rawValue)|\(quote.tier)").inserted else {
-                reasons.append(Reason(.invalidIntent, "\(quote.side.rawValue) tier \(quote.tier) dropped: tier repeated"))
+                reasons.append(
+                    Reason(.invalidIntent, "\(quote.side.rawValue) tier \(quote.tier) dropped: tier repeated"))
                 continue
             }
             out.append(quote)

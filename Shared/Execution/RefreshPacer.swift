@@ -79,7 +79,8 @@ public struct RefreshPacer: Sendable, Equatable {
         var causes: [String] = []
         if outcome.rateLimited {
             causes.append(
-                outcome.cumulativeLimitMessage != nil ? "address request budget exhausted" : "venue rate limit (HTTP 429)")
+                outcome.cumulativeLimitMessage != nil
+                    ? "address request budget exhausted" : "venue rate limit (HTTP 429)")
         }
         if outcome.aloRejected > settings.aloRejectThreshold {
             causes.append("\(outcome.aloRejected) ALO rejects in a pass (threshold \(settings.aloRejectThreshold))")

@@ -189,7 +189,10 @@ public struct RequestBudget: Sendable, Equatable {
             return Allowance(
                 nonCancel: paced, cancels: nil,
                 reason: paced < settings.burst
-                    ? Reason(.requestBudget, "paced: \(paced) of \(settings.burst) at \(settings.sustainedPerSecond)/s; no userRateLimit reading yet")
+                    ? Reason(
+                        .requestBudget,
+                        "paced: \(paced) of \(settings.burst) at \(settings.sustainedPerSecond)/s; no userRateLimit reading yet"
+                    )
                     : nil)
         }
         let reserve = reserve(cap: cap)
@@ -206,7 +209,8 @@ public struct RequestBudget: Sendable, Equatable {
         let reason =
             paced < settings.burst
             ? Reason(
-                .requestBudget, "paced: \(paced) of \(settings.burst) at \(settings.sustainedPerSecond)/s (\(used) of \(cap) used)")
+                .requestBudget,
+                "paced: \(paced) of \(settings.burst) at \(settings.sustainedPerSecond)/s (\(used) of \(cap) used)")
             : nil
         return Allowance(nonCancel: paced, cancels: cancels, reason: reason)
     }

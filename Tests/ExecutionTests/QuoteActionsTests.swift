@@ -19,7 +19,9 @@ func quotePass(
         places: places, deferred: 0, reasons: [])
 }
 
-func place(_ name: String, _ quote: QuoteLevel) -> QuotePass.Place { QuotePass.Place(clientOrderId: id(name), quote: quote) }
+func place(_ name: String, _ quote: QuoteLevel) -> QuotePass.Place {
+    QuotePass.Place(clientOrderId: id(name), quote: quote)
+}
 
 @Suite("Quote actions")
 struct QuoteActionsTests {
@@ -28,7 +30,9 @@ struct QuoteActionsTests {
         let old = resting("m", bid(1, "2990", "0.2"))
         let pass = quotePass(
             cancels: [id("c")],
-            modifies: [QuotePass.Modify(clientOrderId: old.clientOrderId, from: old, to: bid(0, "2999.123", "0.123456"))],
+            modifies: [
+                QuotePass.Modify(clientOrderId: old.clientOrderId, from: old, to: bid(0, "2999.123", "0.123456"))
+            ],
             places: [place("p", ask(0, "3000.123", "0.5"))])
         let planned = QuoteActions.plan(pass, assets: quoteAssets)
         #expect(planned.refused.isEmpty)
@@ -73,7 +77,9 @@ struct QuoteActionsTests {
 
         let cancels = QuoteActions.plan(quotePass(cancels: (0..<80).map { id("c\($0)") }), assets: quoteAssets)
         #expect(cancels.requests.map(\.clientOrderIds.count) == [39, 39, 2])
-        #expect(QuoteActions.plan(quotePass(places: Array(places.prefix(3))), assets: quoteAssets, maxBatch: 0).requests.count == 3)
+        #expect(
+            QuoteActions.plan(quotePass(places: Array(places.prefix(3))), assets: quoteAssets, maxBatch: 0).requests
+                .count == 3)
     }
 
     @Test("what cannot be an order is refused before sending, with the reason; the rest goes")
@@ -93,10 +99,13 @@ struct QuoteActionsTests {
             ])
         #expect(planned.requests.map(\.clientOrderIds) == [[id("c")], [id("ok")]])
 
-        let unlisted = QuoteActions.plan(quotePass(cancels: [id("c")], places: [place("p", bid(0, "1", "100"))], symbol: "DOGE"), assets: quoteAssets)
+        let unlisted = QuoteActions.plan(
+            quotePass(cancels: [id("c")], places: [place("p", bid(0, "1", "100"))], symbol: "DOGE"), assets: quoteAssets
+        )
         #expect(unlisted.requests.isEmpty)
         #expect(unlisted.refused.map(\.kind) == [.cancel, .place])
-        #expect(unlisted.refused.allSatisfy { $0.reason == Reason(.invalidIntent, "DOGE is not listed by the exchange") })
+        #expect(
+            unlisted.refused.allSatisfy { $0.reason == Reason(.invalidIntent, "DOGE is not listed by the exchange") })
     }
 }
 
@@ -126,10 +135,13 @@ struct QuoteOutcomeTests {
         #expect(outcome.filled == 1)
         #expect(outcome.uncertain.isEmpty)
         #expect(!outcome.rateLimited)
-        #expect(outcome.reasons == [Reason(.venueRejected, "place \(id("min")): Order must have minimum value of $10.")])
+        #expect(
+            outcome.reasons == [Reason(.venueRejected, "place \(id("min")): Order must have minimum value of $10.")])
     }
 
-    @Test("modifies: resting moves the order and restarts its age; an ALO reject or a gone order ends it; another error is looked up")
+    @Test(
+        "modifies: resting moves the order and restarts its age; an ALO reject or a gone order ends it; another error is looked up"
+    )
     func modifyStatuses() {
         let before = [
             resting("ok", bid(0, "2990"), placedAt: t0), resting("alo", bid(1, "2980"), placedAt: t0),
@@ -145,7 +157,8 @@ struct QuoteOutcomeTests {
         let now = t0 + 5_000 * ms
         let outcome = live.apply(
             .orders([
-                .resting(oid: 21, cloid: nil), .error(Self.aloReject), .error("Cannot modify canceled or filled order."),
+                .resting(oid: 21, cloid: nil), .error(Self.aloReject),
+                .error("Cannot modify canceled or filled order."),
                 .error("Insufficient margin to place order. asset=1"),
             ]), to: sent, now: now)
         #expect(live.resting == [resting("ok", bid(0, "2999"), placedAt: now), before[3]])
@@ -163,7 +176,8 @@ struct QuoteOutcomeTests {
         var live = LiveQuotes(before)
         let outcome = live.apply(
             .cancels([
-                .success, .error("Order was never placed, already canceled, or filled. asset=1"), .error("Something else"),
+                .success, .error("Order was never placed, already canceled, or filled. asset=1"),
+                .error("Something else"),
             ]), to: sent, now: t0)
         #expect(live.resting == [before[2]])
         #expect(outcome.canceled == 1)
@@ -233,7 +247,9 @@ struct QuoteOutcomeTests {
         #expect(outcome.aloRejected == 6)
         #expect(outcome.failed == 0)
         var pacer = RefreshPacer()
-        #expect(step { pacer.record(outcome) } == Reason(.refreshSlowed, "refresh 250 → 500 ms: 6 ALO rejects in a pass (threshold 4)"))
+        #expect(
+            step { pacer.record(outcome) }
+                == Reason(.refreshSlowed, "refresh 250 → 500 ms: 6 ALO rejects in a pass (threshold 4)"))
     }
 
     @Test("reconcile, send, answer, reconcile again: the second pass keeps everything")

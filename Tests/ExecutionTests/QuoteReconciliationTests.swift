@@ -107,7 +107,8 @@ struct QuoteReconciliationTests {
 
         // Exactly at the age it is still kept; without modify the old one is canceled and replaced.
         var other = QuoteReconciliation(instance: "exec-1")
-        #expect(step { other.pass(symbol: "ETH", approved: wanted, resting: [old, young], now: t0 + 60_000 * ms) }.isEmpty)
+        #expect(
+            step { other.pass(symbol: "ETH", approved: wanted, resting: [old, young], now: t0 + 60_000 * ms) }.isEmpty)
         var noModify = wanted
         noModify.refresh.allowModify = false
         let replaced = other.pass(symbol: "ETH", approved: noModify, resting: [old, young], now: now)
@@ -187,7 +188,8 @@ struct QuoteReconciliationTests {
         var b = QuoteReconciliation(instance: "exec-1")
         var c = QuoteReconciliation(instance: "exec-2")
         let first = a.pass(symbol: "ETH", approved: wanted, resting: [], now: t0).places.map(\.clientOrderId)
-        #expect(first == step { b.pass(symbol: "ETH", approved: wanted, resting: [], now: t0) }.places.map(\.clientOrderId))
+        #expect(
+            first == step { b.pass(symbol: "ETH", approved: wanted, resting: [], now: t0) }.places.map(\.clientOrderId))
         #expect(first.allSatisfy(isClientOrderId))
         #expect(
             first[0]

@@ -124,7 +124,9 @@ struct RequestBudgetTests {
             venueMessage: "Too many cumulative requests sent (250001 > 250000) for cumulative volume traded $0.",
             wasCancel: true, at: t0 + 1)
         #expect(cancels.readingCap == 150_000)
-        #expect(!step { cancels.observe(venueMessage: "Insufficient margin to place order.", wasCancel: false, at: t0 + 2) })
+        #expect(
+            !step { cancels.observe(venueMessage: "Insufficient margin to place order.", wasCancel: false, at: t0 + 2) }
+        )
     }
 }
 
@@ -155,12 +157,15 @@ struct RefreshPacerTests {
     @Test("a 429, the address budget's refusal and a reject storm double it, up to the maximum")
     func rateLimitDoubles() {
         var pacer = RefreshPacer(settings: .init(minimumIntervalMs: 250, maximumIntervalMs: 1_500))
-        #expect(step { pacer.record(outcome(rateLimited: true)) }?.detail == "refresh 250 → 500 ms: venue rate limit (HTTP 429)")
+        #expect(
+            step { pacer.record(outcome(rateLimited: true)) }?.detail
+                == "refresh 250 → 500 ms: venue rate limit (HTTP 429)")
         #expect(
             step { pacer.record(outcome(rateLimited: true, cumulative: true)) }?.detail
                 == "refresh 500 → 1000 ms: address request budget exhausted")
         #expect(
-            step { pacer.record(outcome(failed: 3)) }?.detail == "refresh 1000 → 1500 ms: 3 refusals in a pass (storm at 3)")
+            step { pacer.record(outcome(failed: 3)) }?.detail
+                == "refresh 1000 → 1500 ms: 3 refusals in a pass (storm at 3)")
         #expect(step { pacer.record(outcome(failed: 9)) } == nil)
         #expect(pacer.intervalMs == 1_500)
     }
@@ -235,7 +240,8 @@ struct QuoteReportTests {
             symbol: "ETH", targetId: "target-1", sequence: 7, keeps: [kept], cancels: [id("c")], modifies: [],
             places: [], deferred: 2, reasons: [Reason(.requestBudget, "x")])
         let report = QuoteReport(
-            pass: pass, outcome: outcome, refused: 1, resting: [kept], budget: budget, refreshIntervalMs: 500, time: t0 + 2)
+            pass: pass, outcome: outcome, refused: 1, resting: [kept], budget: budget, refreshIntervalMs: 500,
+            time: t0 + 2)
         #expect(report.topic == "exec.quotes.ETH")
         #expect(report.kept == 1 && report.placed == 2 && report.canceled == 1 && report.aloRejected == 1)
         #expect(report.failed == 1 && report.deferred == 2)
