@@ -215,6 +215,18 @@ public struct QuoteReconciliation: Sendable, Equatable {
             modifies: chosenModifies, places: places, deferred: deferred, aged: aged, reasons: reasons)
     }
 
+    /// The pass within what `budget` allows at `now`; when it defers work, the budget's own reason
+    /// (reserve or pacing, with its numbers) follows the pass's.
+    public mutating func pass(
+        symbol: String, approved: ApprovedQuotes?, resting: [RestingQuote], now: EpochNanos, budget: RequestBudget
+    ) -> QuotePass {
+        let allowance = budget.allowance(now: now)
+        var result = pass(
+            symbol: symbol, approved: approved, resting: resting, now: now, nonCancelAllowance: allowance.nonCancel)
+        if result.deferred > 0, let reason = allowance.reason { result.reasons.append(reason) }
+        return result
+    }
+
     /// The next client order id for a new quote order.
     mutating func nextClientOrderId(symbol: String, sequence: UInt64, quote: QuoteLevel) -> String {
         issued += 1

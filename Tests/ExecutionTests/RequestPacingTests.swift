@@ -250,3 +250,25 @@ struct QuoteReportTests {
         #expect(report.restingBids == 1)
     }
 }
+
+@Suite("Reconciliation within the budget")
+struct BudgetedPassTests {
+    @Test("a pass given the budget sends what it allows and says why the rest waits")
+    func budgetedPass() {
+        var budget = RequestBudget()
+        budget.observe(used: 8_998, cap: 10_000, at: t0)
+        var reconciler = QuoteReconciliation(instance: "exec-1")
+        let wanted = approval([bid(0, "2999"), ask(0, "3001"), bid(1, "2998"), ask(1, "3002")])
+        let pass = reconciler.pass(symbol: "ETH", approved: wanted, resting: [], now: t0, budget: budget)
+        #expect(pass.places.map(\.quote) == [bid(0, "2999"), ask(0, "3001")])
+        #expect(pass.deferred == 2)
+        #expect(
+            pass.reasons.last
+                == Reason(.requestBudget, "2 requests left above the reserve of 1000 (8998 of 10000 used)"))
+
+        let roomy = RequestBudget()
+        let full = reconciler.pass(symbol: "ETH", approved: wanted, resting: [], now: t0, budget: roomy)
+        #expect(full.places.count == 4)
+        #expect(full.reasons.isEmpty)
+    }
+}
