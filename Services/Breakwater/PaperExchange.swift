@@ -23,7 +23,7 @@ struct PaperExchange {
             return nil
         }
         let market = settings.oneOf(
-            "exchangeSim.market", default: "synthetic", allowed: ["synthetic", "hyperliquid", "binance-trades", "ftx-candles"])
+            "exchangeSim.market", default: "synthetic", allowed: ["synthetic", "hyperliquid", "binance-trades", "binance-l2", "ftx-candles"])
         var arguments = [
             "--host", host, "--port", "\(port)", "--market", market,
             "--seed", "\(settings.int("exchangeSim.seed", default: 42, in: 0...Int.max))",

@@ -7,6 +7,7 @@ import Metrics
 import Schema
 import ServiceKit
 import Storage
+import Synchronization
 
 /// The executor's side of the exchange: places and cancels orders, records fills in the ledger
 /// before publishing them, reconciles with the exchange, and keeps the dead man's switch armed.
@@ -24,6 +25,8 @@ final class ExchangeSession: Sendable {
     private let actions: Counter
     private let ordersSent: Counter
     private let fundingCounter: Counter
+    /// Told of every fill once it is in the ledger (the quote driver).
+    let fillObserver = Mutex<(@Sendable (Fill) -> Void)?>(nil)
 
     /// What the bus loop, the fill paths, the timers and `/status` share.
     struct Desk {
@@ -39,6 +42,13 @@ final class ExchangeSession: Sendable {
         var fundingSettledThroughFill: String?
         var deadManUntilMs: UInt64?
         var deadManRefreshedAt: ContinuousClock.Instant?
+        /// What became of the orders a quote pass sent, by client order id (only those it watches).
+        var watched: [String: OrderOutcome?] = [:]
+
+        mutating func note(_ clientOrderId: String, _ outcome: OrderOutcome) {
+            guard watched.keys.contains(clientOrderId) else { return }
+            watched[clientOrderId] = outcome
+        }
 
         func snapshot(now: EpochNanos, openOrders: [OpenOrder]) -> AccountSnapshot? {
             try? ledger.snapshot(asOf: now, marks: marks, openOrders: openOrders)
@@ -90,31 +100,30 @@ final class ExchangeSession: Sendable {
         }
     }
 
-    /// Records every order of one action (protective ones too) before sending it. In a `normalTpsl`
-    /// group the entry and its stops go together or not at all: an entry never goes out unprotected.
+    /// Records every order of one action (protective ones too) in one transaction before sending it.
+    /// In a `normalTpsl` group the entry and its stops go together or not at all: an entry never
+    /// goes out unprotected.
     private func record(_ orders: [ActionPlan.PlannedOrder], grouping: Grouping) -> [ActionPlan.PlannedOrder] {
+        let results: [LedgerStore.StoreError?]
+        do {
+            results = try store.recordOrders(orders.map { ($0.command, $0.traceId) }, at: now)
+        } catch {
+            runtime.status.setDegraded("ledger", "\(error)")
+            for order in orders {
+                reject(order.command, Reason(.ledgerWriteFailed, "\(error)"), traceId: order.traceId, record: false)
+            }
+            return []
+        }
+        // The ledger refuses a client order id it has seen: an order is never placed twice.
+        let allOrNothing = grouping == .normalTpsl && results.contains { $0 != nil }
         var recorded: [ActionPlan.PlannedOrder] = []
-        for order in orders {
-            do {
-                // The ledger refuses a client order id it has seen: an order is never placed twice.
-                try store.recordOrder(order.command, traceId: order.traceId, at: now)
+        for (order, refusal) in zip(orders, results) {
+            if let refusal {
+                reject(order.command, Reason(.duplicateIntent, "\(refusal)"), traceId: order.traceId, record: false)
+            } else if allOrNothing {
+                reject(order.command, Reason(.duplicateIntent, "not sent: a sibling was refused"), traceId: order.traceId)
+            } else {
                 recorded.append(order)
-            } catch {
-                let reason =
-                    error is LedgerStore.StoreError
-                    ? Reason(.duplicateIntent, "\(error)") : Reason(.ledgerWriteFailed, "\(error)")
-                if !(error is LedgerStore.StoreError) { runtime.status.setDegraded("ledger", "\(error)") }
-                reject(order.command, reason, traceId: order.traceId, record: false)
-                guard grouping == .normalTpsl else { continue }
-                for sibling in recorded {
-                    reject(sibling.command, Reason(reason.code, "not sent: \(reason.detail)"), traceId: sibling.traceId)
-                }
-                for sibling in orders where sibling.command.clientOrderId != order.command.clientOrderId
-                    && !recorded.contains(sibling)
-                {
-                    reject(sibling.command, Reason(reason.code, "not sent: \(reason.detail)"), traceId: sibling.traceId, record: false)
-                }
-                return []
             }
         }
         return recorded
@@ -171,7 +180,7 @@ final class ExchangeSession: Sendable {
                 continue
             }
             guard let stored, stored.status.isLive else {
-                reject(order.command, Reason(.venueRejected, "order is not live"), traceId: order.traceId, record: false)
+                reject(order.command, Reason(.venueRejected, OrderOutcome.notLive), traceId: order.traceId, record: false)
                 continue
             }
             live.append((order, stored))
@@ -192,6 +201,7 @@ final class ExchangeSession: Sendable {
             return
         }
         var anyFilled = false
+        var gone: [(OrderCommand, Reason, String)] = []
         for ((order, stored), status) in zip(live, statuses) {
             let outcome = PlacementOutcome.of(status, order: order)
             switch outcome {
@@ -208,6 +218,8 @@ final class ExchangeSession: Sendable {
                 do { try store.replaceCommand(command, venueOrderId: oid.map { "\($0)" }, at: now) } catch {
                     ledgerUnreadable(error, while: "recording a modify of \(command.clientOrderId)")
                 }
+                desk.withLock { $0.note(order.command.clientOrderId, .modified) }
+                if command.isQuote { continue }
                 runtime.publish(
                     OrderAck(
                         clientOrderId: order.command.clientOrderId, venueOrderId: oid.map { "\($0)" } ?? "",
@@ -215,9 +227,18 @@ final class ExchangeSession: Sendable {
                     traceId: order.traceId)
             case .rejected(let reason):
                 reject(order.command, reason, traceId: order.traceId, record: false)
+                // A modify is a cancel and a place: refused for crossing, or because the order had
+                // ended, the original is no longer on the book either.
+                if VenueAnswers.isPostOnlyCross(reason.detail) || VenueAnswers.isMissingOrder(reason.detail) {
+                    gone.append((stored.command, reason, order.traceId))
+                }
             }
         }
-        if anyFilled { await syncFills(reason: "modify filled") }
+        if anyFilled || !gone.isEmpty { await syncFills(reason: "modify filled or ended") }
+        for (command, reason, traceId) in gone {
+            guard let after = try? store.order(command.clientOrderId), after.status.isLive else { continue }
+            ended(command, reason: Reason(.canceledByVenue, "modify refused, original gone: \(reason.detail)"), traceId: traceId)
+        }
     }
 
     /// The action failed as a whole. Refused before sending (breaker open, local rate limit): not
@@ -281,7 +302,7 @@ final class ExchangeSession: Sendable {
                 continue
             }
             guard let stored, stored.status.isLive, let cloid = try? OrderRouting.cloid(command.clientOrderId) else {
-                reject(command, Reason(.venueRejected, "order is not live"), traceId: traceId, record: false)
+                reject(command, Reason(.venueRejected, OrderOutcome.notLive), traceId: traceId, record: false)
                 continue
             }
             live.append((command, traceId, stored, cloid))
@@ -299,16 +320,23 @@ final class ExchangeSession: Sendable {
             return
         }
         var refused = false
+        var gone: [(command: OrderCommand, traceId: String)] = []
         for (entry, status) in zip(live, statuses) {
             if let message = status.errorMessage {
                 // Usually: it filled or was canceled just before; the fill sync tells which.
                 refused = true
                 reject(entry.command, Reason(.venueRejected, message), traceId: entry.traceId, record: false)
+                if VenueAnswers.isMissingOrder(message) { gone.append((entry.stored.command, entry.traceId)) }
             } else {
                 ended(entry.stored.command, reason: Reason("canceled_by_request"), traceId: entry.traceId)
             }
         }
         if refused { await syncFills(reason: "cancel refused") }
+        // The venue no longer has them and the fills are in: what the ledger still holds live has ended.
+        for (command, traceId) in gone {
+            guard let after = try? store.order(command.clientOrderId), after.status.isLive else { continue }
+            ended(command, reason: Reason(.canceledByVenue, "the exchange no longer has it"), traceId: traceId)
+        }
     }
 
     /// The exchange ended one of our orders without a fill (a sibling's fill, the dead man's
@@ -328,12 +356,29 @@ final class ExchangeSession: Sendable {
         ended(stored.command, reason: Reason(.canceledByVenue, "exchange status \(update.status.rawValue)"), traceId: trace(of: stored))
     }
 
+    /// Starts noting what becomes of these orders (a quote pass's report).
+    func watch(_ clientOrderIds: [String]) {
+        desk.withLock { desk in for id in clientOrderIds { desk.watched[id] = .some(nil) } }
+    }
+
+    /// Stops noting, and returns what became of each (nil: no answer was handled).
+    func unwatch(_ clientOrderIds: [String]) -> [String: OrderOutcome?] {
+        desk.withLock { desk in
+            var out: [String: OrderOutcome?] = [:]
+            for id in clientOrderIds { out[id] = desk.watched.removeValue(forKey: id) ?? nil }
+            return out
+        }
+    }
+
     private func acknowledge(_ command: OrderCommand, oid: UInt64?, traceId: String) {
         do {
             try store.setStatus(command.clientOrderId, .acked, venueOrderId: oid.map { "\($0)" }, at: now)
         } catch {
             runtime.status.setDegraded("ledger", "\(error)")
         }
+        desk.withLock { $0.note(command.clientOrderId, .resting) }
+        // A quote pass reports its orders together (exec.quotes): no ack per quote.
+        guard !command.isQuote else { return }
         runtime.publish(
             OrderAck(
                 clientOrderId: command.clientOrderId, venueOrderId: oid.map { "\($0)" } ?? "",
@@ -343,14 +388,22 @@ final class ExchangeSession: Sendable {
 
     private func ended(_ command: OrderCommand, reason: Reason, traceId: String) {
         try? store.setStatus(command.clientOrderId, .canceled, at: now)
+        desk.withLock { $0.note(command.clientOrderId, .canceled) }
+        if command.isQuote && reason.code != .canceledByVenue { return }
         runtime.publish(
             OrderCanceled(clientOrderId: command.clientOrderId, symbol: command.symbol ?? "", reason: reason),
             traceId: traceId)
     }
 
     func reject(_ command: OrderCommand, _ reason: Reason, traceId: String, record: Bool = true) {
-        rejects.increment()
         if record { try? store.setStatus(command.clientOrderId, .rejected, at: now) }
+        desk.withLock { $0.note(command.clientOrderId, .rejected(reason)) }
+        // A post-only quote that would have crossed is repriced on the next pass, not an error.
+        if command.isQuote {
+            if !VenueAnswers.isPostOnlyCross(reason.detail) { rejects.increment() }
+            return
+        }
+        rejects.increment()
         runtime.logger.warning("order rejected", metadata: ["cloid": "\(command.clientOrderId)", "reason": "\(reason)"])
         runtime.publish(
             OrderReject(clientOrderId: command.clientOrderId, symbol: command.symbol ?? "", reason: reason),
@@ -465,6 +518,7 @@ final class ExchangeSession: Sendable {
         desk.withLock { _ = try? $0.ledger.apply(fill) }
         runtime.publish(fill, traceId: traceId)
         fillsCounter.increment()
+        fillObserver.withLock { $0 }?(fill)
         publishSnapshot()
     }
 
@@ -689,7 +743,7 @@ final class ExchangeSession: Sendable {
             OpenOrder(
                 clientOrderId: $0.command.clientOrderId, symbol: $0.command.symbol ?? "", side: $0.command.side,
                 size: $0.remaining, price: $0.command.price, trigger: $0.command.trigger,
-                reduceOnly: $0.command.reduceOnly ? true : nil)
+                reduceOnly: $0.command.reduceOnly ? true : nil, quoteTier: $0.command.quoteTier)
         }
         if let snapshot = desk.withLock({ $0.snapshot(now: runtime.clock.now(), openOrders: openOrders) }) {
             runtime.publish(snapshot, traceId: runtime.newIdentifier())

@@ -29,6 +29,7 @@ struct ExecutorConfig: Sendable {
     var pollMs: Int
     var joinGraceMs: Int
     var reconcileSeconds: Int
+    var quotes: QuoteDriver.Configuration
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: true)
@@ -70,7 +71,8 @@ struct ExecutorConfig: Sendable {
             batchWindowMs: settings.int("executor.batchWindowMs", default: 0, in: 0...1_000),
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
-            reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400))
+            reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400),
+            quotes: QuoteDriver.Configuration.read(&settings))
     }
 }
 
@@ -163,6 +165,11 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     await session.syncFunding(reason: "start")
     await session.refreshDeadMan()
 
+    let quotes = QuoteDriver(settings: config.quotes, session: session, runtime: runtime)
+    session.fillObserver.withLock { $0 = { quotes.filled($0) } }
+    runtime.status.addDetail("quotes") { quotes.status() }
+    await quotes.pollBudget()
+
     let queue = Locked(OrderQueue())
     let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     let worker = Task {
@@ -180,6 +187,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 }
                 await session.execute(batch)
             }
+            // Quotes after orders: an exit or a cancel never waits behind a ladder.
+            for symbol in quotes.due() { await quotes.pass(symbol) }
         }
     }
 
@@ -201,7 +210,10 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 if updates.contains(where: { session.trades($0.order.coin) && $0.status == .filled }) {
                     await session.syncFills(reason: "order update")
                 }
-                for update in updates { await session.orderUpdated(update) }
+                for update in updates {
+                    await session.orderUpdated(update)
+                    if !update.status.isLive { quotes.orderEnded(symbol: update.order.coin) }
+                }
             case .disconnected(_, let reason):
                 runtime.status.setDegraded("exchange_stream", "userFills stream down: \(reason)")
             case .connected, .reconnected:
@@ -224,6 +236,9 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             }
         },
         every(.milliseconds(config.pollMs)) { await session.poll() },
+        every(.milliseconds(config.quotes.budgetPollMs), waitFirst: true) { await quotes.pollBudget() },
+        // Withdrawals, expiries and paced refreshes come due with time, not only with messages.
+        every(.milliseconds(100)) { if !quotes.due().isEmpty { wake.continuation.yield() } },
         every(.seconds(config.reconcileSeconds), waitFirst: true) {
             queue.withLock { $0.reconciliation = $0.reconciliation ?? "timer" }
             wake.continuation.yield()
@@ -254,6 +269,9 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             case .orderCommand:
                 let command = try raw.decode(OrderCommand.self)
                 queue.withLock { $0.pending.append((command, raw.header.traceId)) }
+                wake.continuation.yield()
+            case .approvedQuotes:
+                quotes.approved(try raw.decode(ApprovedQuotes.self))
                 wake.continuation.yield()
             case .book:
                 let book = try raw.decode(BookUpdate.self)

@@ -38,7 +38,8 @@ struct RiskConfig: Sendable {
             dailyLossLimit: settings.amount("risk.dailyLossLimit", default: defaults.dailyLossLimit),
             drawdownLock: settings.double("risk.drawdownLock", default: defaults.drawdownLock, in: 0.001...1),
             reduceAtDrawdown: settings.double("risk.reduceAtDrawdown", default: defaults.reduceAtDrawdown, in: 0.001...1),
-            maxOrdersPerMinute: settings.int("risk.maxOrdersPerMinute", default: defaults.maxOrdersPerMinute, in: 1...100_000))
+            maxOrdersPerMinute: settings.int("risk.maxOrdersPerMinute", default: defaults.maxOrdersPerMinute, in: 1...100_000),
+            maxQuoteInventory: settings.amount("risk.maxQuoteInventory", default: defaults.maxQuoteInventory))
         limits.ackTimeoutNanos = Int64(settings.int("risk.ackTimeoutMs", default: 5_000, in: 100...600_000)) * 1_000_000
         for problem in limits.validationErrors() { settings.problem("risk: \(problem)") }
         let token = settings.optionalString("risk.adminToken")
@@ -139,6 +140,8 @@ final class Gate: Sendable {
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
     private let saves: Metrics.Counter
+    private let quoteApprovals: Metrics.Counter
+    private let quoteClips: Metrics.Counter
 
     let adminToken: String?
     let stateFile: String
@@ -169,6 +172,8 @@ final class Gate: Sendable {
         decisions = Counter(label: "breakwater_risk_decisions_total", factory: runtime.metrics)
         stateGauge = Gauge(label: "breakwater_risk_trading_state", factory: runtime.metrics)
         saves = Counter(label: "breakwater_risk_state_writes_total", factory: runtime.metrics)
+        quoteApprovals = Counter(label: "breakwater_risk_quote_approvals_total", factory: runtime.metrics)
+        quoteClips = Counter(label: "breakwater_risk_quote_clips_total", factory: runtime.metrics)
         reflect(book.state)
     }
 
@@ -281,6 +286,30 @@ final class Gate: Sendable {
             runtime.publish(change, traceId: traceId ?? runtime.newIdentifier())
             reflect(change.state)
         }
+        if !changes.isEmpty { requote(traceId: traceId) }
+    }
+
+    // MARK: Quotes
+
+    /// A market maker's wanted quotes, clipped to the limits; what may rest goes to the executor.
+    func approve(_ target: QuoteTarget, traceId: String) {
+        let approved = withBook { $0.approve(target, now: runtime.clock.now()) }
+        quoteApprovals.increment()
+        if approved.quotes.isEmpty || !approved.clipped.isEmpty { quoteClips.increment() }
+        runtime.publish(approved, traceId: traceId)
+    }
+
+    /// After a change of trading state: every symbol's quotes judged again at once, so HALTED
+    /// withdraws them all without waiting for the strategy.
+    func requote(traceId: String? = nil) {
+        for approved in withBook({ $0.reapproveQuotes(now: runtime.clock.now()) }) {
+            runtime.logger.notice(
+                "quotes re-approved", metadata: [
+                    "symbol": "\(approved.symbol ?? "")", "quotes": "\(approved.quotes.count)",
+                    "reasons": "\(approved.reasons.map(\.description).joined(separator: "; "))",
+                ])
+            runtime.publish(approved, traceId: traceId ?? runtime.newIdentifier())
+        }
     }
 
     private func reflect(_ state: TradingState) {
@@ -349,7 +378,8 @@ final class Gate: Sendable {
         // Before the first snapshot the book knows no position and the stops are not known yet.
         guard withBook({ $0.accountSynced }) else { return }
         let (positions, marks) = withBook { book in
-            let positions = Dictionary(book.openPositions.map { ($0.symbol, $0.size) }, uniquingKeysWith: +)
+            let held = book.openPositions.filter { !book.isQuoted($0.symbol, now: now) }
+            let positions = Dictionary(held.map { ($0.symbol, $0.size) }, uniquingKeysWith: +)
             var marks: [String: Amount] = [:]
             for symbol in positions.keys { marks[symbol] = book.mark(symbol) }
             return (positions, marks)
@@ -406,8 +436,12 @@ final class Gate: Sendable {
             return (changes, book.position(symbol), book.entryPrice(symbol))
         }
         commit(changes)
+        let quoted = withBook { $0.isQuoted(fill.symbol ?? "", now: now) }
         withExits {
-            $0?.sync(symbol: fill.symbol ?? "", size: size, entryPrice: entry, time: fill.time, strategy: fill.strategy)
+            // A market maker's inventory is bounded by the quote limits, not exited position by position.
+            $0?.sync(
+                symbol: fill.symbol ?? "", size: quoted ? .zero : size, entryPrice: quoted ? nil : entry,
+                time: fill.time, strategy: fill.strategy)
         }
         withProtection { $0.apply(fill) }
         keepStops(now: now)
@@ -416,7 +450,9 @@ final class Gate: Sendable {
     /// The account as the executor's ledger has it; the exit engine follows every position in
     /// it, so after a restart the exits of positions opened before it resume.
     func apply(_ snapshot: AccountSnapshot, now: EpochNanos) {
-        let (changes, positions) = withBook { book in (book.apply(snapshot, now: now), book.openPositions) }
+        let (changes, positions) = withBook { book in
+            (book.apply(snapshot, now: now), book.openPositions.filter { !book.isQuoted($0.symbol, now: now) })
+        }
         commit(changes)
         withExits { $0?.sync(positions: positions, time: now) }
         withProtection { $0.apply(snapshot) }
@@ -673,6 +709,8 @@ await ServiceMain.run(
             switch raw.messageType {
             case .orderIntent:
                 gate.evaluate(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
+            case .quoteTarget:
+                gate.approve(try raw.decode(QuoteTarget.self), traceId: raw.header.traceId)
             case .fill:
                 gate.apply(try raw.decode(Fill.self), now: now)
             case .signal:

@@ -61,6 +61,7 @@ struct SignalConfig: Sendable {
     var intentLifetimeMs: Int
     var cooldownBars: Int
     var regimeSelection: Bool
+    var marketMaking: MarketMakingConfig
 
     static func read(_ settings: inout Settings) -> SignalConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: false)
@@ -84,22 +85,27 @@ struct SignalConfig: Sendable {
             if oversold >= overbought { settings.problem("signal.rsi.oversold must be below signal.rsi.overbought") }
             rsi = .init(period: period, oversold: oversold, overbought: overbought)
         }
+        let symbols = Symbols.read(&settings)
         return SignalConfig(
             recall: RecallConfig.read(&settings),
-            symbols: Symbols.read(&settings),
+            symbols: symbols,
             endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
             presets: presets, rsi: rsi,
             tradeNotional: settings.amount("signal.tradeNotional", default: 1_000, minimum: 1),
             intentLifetimeMs: settings.int("signal.intentLifetimeMs", default: 5_000, in: 100...600_000),
             cooldownBars: settings.int("signal.cooldownBars", default: 0, in: 0...10_000),
-            regimeSelection: settings.bool("signal.regimeSelection", default: false))
+            regimeSelection: settings.bool("signal.regimeSelection", default: false),
+            marketMaking: MarketMakingConfig.read(&settings, symbols: symbols))
     }
+
+    /// Symbols the directional strategies trade: every symbol the market maker does not quote.
+    var directionalSymbols: [String] { symbols.filter { !marketMaking.symbols.contains($0) } }
 
     /// One desk per symbol, each with its own strategies' state. An intent's order has filled or
     /// ended well within twice its lifetime; until then a snapshot cannot contradict the desk.
     func makePortfolio(_ instruments: [String: Instrument]) -> StrategyPortfolio {
         StrategyPortfolio(
-            desks: symbols.map { makeDesk(instruments[$0]!) }, settleNanos: 2 * Int64(intentLifetimeMs) * 1_000_000)
+            desks: directionalSymbols.map { makeDesk(instruments[$0]!) }, settleNanos: 2 * Int64(intentLifetimeMs) * 1_000_000)
     }
 
     func makeDesk(_ instrument: Instrument) -> StrategyDesk {
@@ -203,6 +209,16 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
     runtime.status.setFact(
         "strategies", desk.withLock { $0.desks.values.first?.strategyNames.joined(separator: ",") ?? "" })
     runtime.status.setFact("recall", recall == nil ? "disabled" : config.recall.chromaURL)
+    let quoting = try QuotingDesk(config: config.marketMaking, instruments: instruments, runtime: runtime)
+    runtime.status.setFact("marketMaking", config.marketMaking.symbols.joined(separator: ","))
+    runtime.status.addDetail("marketMaking") { quoting.status() }
+    let quoter = Task {
+        do { try await quoting.run(tickEvery: .milliseconds(250)) } catch {
+            runtime.logger.critical("market maker stopped", metadata: ["error": "\(error)"])
+            runtime.status.setDegraded("marketMaking", "stopped: \(error)")
+        }
+    }
+    defer { quoter.cancel() }
     runtime.status.addDetail("signals") {
         let counts = tally.withLock { $0 }
         let (positions, regimes) = desk.withLock { portfolio in

@@ -11,6 +11,7 @@ public enum FillMapping {
         Fill(
             fillId: fillId(fill), clientOrderId: command.clientOrderId, symbol: fill.coin, side: fill.side,
             price: fill.px, size: fill.sz, fee: fill.fee, liquidity: fill.crossed ? .taker : .maker,
-            purpose: command.purpose, strategy: command.strategy, time: EpochNanos(fill.time) * 1_000_000)
+            purpose: command.purpose, strategy: command.strategy, time: EpochNanos(fill.time) * 1_000_000,
+            quoteTier: command.quoteTier)
     }
 }

@@ -227,6 +227,12 @@ public final class HyperliquidClient<C: Clock<Duration>>: Sendable {
             decode: InfoDecoding.clearinghouseState)
     }
 
+    /// The address's request budget: what it used, its cap, and the volume behind the cap.
+    public func userRateLimit(user: Address) async throws(HyperliquidClientError) -> UserRateLimit {
+        try await info(
+            [("type", .string("userRateLimit")), ("user", .string(user.lowercased))], decode: InfoDecoding.userRateLimit)
+    }
+
     public func openOrders(user: Address) async throws(HyperliquidClientError) -> [OpenOrderInfo] {
         try await info(
             [("type", .string("openOrders")), ("user", .string(user.lowercased))], decode: InfoDecoding.openOrders)

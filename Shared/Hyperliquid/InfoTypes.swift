@@ -412,7 +412,31 @@ public enum CandleInterval: String, Sendable, CaseIterable {
 
 /// Decoders of each `/info` answer from its body bytes; public so callers (and tests) can decode
 /// captured responses without a client.
+/// The address-based request budget (`userRateLimit`): requests allowed are 10,000 plus one per USDC
+/// traded; past the cap the exchange allows one request per 10 s.
+public struct UserRateLimit: Sendable, Hashable {
+    public var cumulativeVolume: Amount
+    public var requestsUsed: Int
+    public var requestsCap: Int
+    /// Requests the exchange allows past the cap (`nRequestsSurplus`), nil when it does not say.
+    public var requestsSurplus: Int?
+
+    public init(cumulativeVolume: Amount, requestsUsed: Int, requestsCap: Int, requestsSurplus: Int? = nil) {
+        self.cumulativeVolume = cumulativeVolume
+        self.requestsUsed = requestsUsed
+        self.requestsCap = requestsCap
+        self.requestsSurplus = requestsSurplus
+    }
+}
+
 public enum InfoDecoding {
+    public static func userRateLimit(_ body: some Collection<UInt8>) throws(HyperliquidClientError) -> UserRateLimit {
+        let r = try ResponseReader(json: body, what: "userRateLimit")
+        return UserRateLimit(
+            cumulativeVolume: try r.amount("cumVlm"), requestsUsed: try r.int("nRequestsUsed"),
+            requestsCap: try r.int("nRequestsCap"), requestsSurplus: try r.optionalField("nRequestsSurplus")?.int())
+    }
+
     public static func meta(_ body: some Collection<UInt8>) throws(HyperliquidClientError) -> PerpMeta {
         try meta(ResponseReader(json: body, what: "meta"))
     }

@@ -83,9 +83,11 @@ extension RiskBook {
             if let order = orders[id], snapshot.asOf > order.ackDeadline { release(id, now: now) }
         }
         // Trigger orders (protective stops and take-profits) only shrink a position when they fire:
-        // neither exposure nor a reservation.
+        // neither exposure nor a reservation. Quotes count through their approved set.
         for open in snapshot.openOrders
-        where open.trigger == nil && orders[open.clientOrderId] == nil && closedOrders[open.clientOrderId] == nil {
+        where open.trigger == nil && !open.isQuote && orders[open.clientOrderId] == nil
+            && closedOrders[open.clientOrderId] == nil
+        {
             orders[open.clientOrderId] = WorkingOrder(
                 clientOrderId: open.clientOrderId, intentId: "", symbol: open.symbol, side: open.side,
                 price: open.price, size: open.size, remaining: open.size, reduceOnly: open.reduceOnly ?? false,

@@ -62,6 +62,10 @@ public struct RiskBook: Sendable {
     /// trade as if it had no halt or kill switch to remember.
     var unreadableState: String?
     var venueAvailable = true
+    /// A market maker's latest wanted quotes, and what was approved of them, per symbol.
+    var quoteTargets: [String: QuoteTarget] = [:]
+    var approvedQuotes: [String: ApprovedQuotes] = [:]
+    var quoteSequence: UInt64 = 0
     var venueDownSince: EpochNanos?
     var venueReason = ""
 
@@ -368,8 +372,8 @@ public struct RiskBook: Sendable {
         return Swift.max(price, mark)
     }
 
-    /// One symbol's worst-case exposure at its current mark.
-    func computeExposure(_ symbol: String) -> SymbolExposure {
+    /// One symbol's worst-case exposure at its current mark: position, reserved orders and approved quotes.
+    func computeExposure(_ symbol: String, includingQuotes: Bool = true) -> SymbolExposure {
         var exposure = SymbolExposure()
         let mark = marks[symbol]
         if let position = positions[symbol], !position.size.isZero {
@@ -380,6 +384,11 @@ public struct RiskBook: Sendable {
         // Reduce-only orders can only shrink a position, so they never add exposure.
         for order in orders.values where order.symbol == symbol && !order.reduceOnly {
             exposure.add(order.remaining * referencePrice(order.price, mark: mark), on: order.side)
+        }
+        if includingQuotes, let approved = approvedQuotes[symbol] {
+            for quote in approved.quotes {
+                exposure.add(quote.size * referencePrice(quote.price, mark: mark), on: quote.side)
+            }
         }
         return exposure
     }
@@ -393,6 +402,7 @@ public struct RiskBook: Sendable {
     mutating func rebuildExposure() {
         var symbols = Set(positions.keys)
         for order in orders.values { symbols.insert(order.symbol) }
+        symbols.formUnion(approvedQuotes.keys)
         var rebuilt = BookExposure()
         for symbol in symbols { rebuilt.set(symbol, computeExposure(symbol)) }
         exposures = rebuilt
@@ -417,6 +427,10 @@ public struct RiskBook: Sendable {
         decidedIntents = decidedIntents.filter { $0.value >= now }
         let horizon = now - limits.intentMemoryNanos
         closedOrders = closedOrders.filter { $0.value >= horizon }
+        for (symbol, approved) in approvedQuotes where approved.expiresAt < now {
+            approvedQuotes[symbol] = nil
+            refreshExposure(symbol)
+        }
         let unconfirmed = Set(unconfirmedFills.map(\.fillId))
         seenFills = seenFills.filter { $0.value >= horizon || unconfirmed.contains($0.key) }
     }

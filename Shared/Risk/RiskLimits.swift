@@ -20,6 +20,8 @@ public struct RiskLimits: Codable, Sendable, Equatable {
     public var drawdownLock: Double
     /// Fraction below peak equity at which only reducing orders pass; below `drawdownLock`.
     public var reduceAtDrawdown: Double
+    /// A market maker's position (at the mark) at which quotes that would grow it are removed.
+    public var maxQuoteInventory: Amount
     /// Entry orders in any sliding 60 s window.
     public var maxOrdersPerMinute: Int
     /// An order must be acked or rejected within this time of its approval.
@@ -41,6 +43,7 @@ public struct RiskLimits: Codable, Sendable, Equatable {
         drawdownLock: Double = 0.08,
         reduceAtDrawdown: Double = 0.05,
         maxOrdersPerMinute: Int = 30,
+        maxQuoteInventory: Amount = 1_000,
         ackTimeoutNanos: Int64 = 5 * Nanos.second,
         venueOutageGraceNanos: Int64 = Nanos.minute,
         snapshotMaxAgeNanos: Int64 = 10 * Nanos.second,
@@ -55,6 +58,7 @@ public struct RiskLimits: Codable, Sendable, Equatable {
         self.drawdownLock = drawdownLock
         self.reduceAtDrawdown = reduceAtDrawdown
         self.maxOrdersPerMinute = maxOrdersPerMinute
+        self.maxQuoteInventory = maxQuoteInventory
         self.ackTimeoutNanos = ackTimeoutNanos
         self.venueOutageGraceNanos = venueOutageGraceNanos
         self.snapshotMaxAgeNanos = snapshotMaxAgeNanos
@@ -77,6 +81,7 @@ public struct RiskLimits: Codable, Sendable, Equatable {
             errors.append("reduceAtDrawdown \(reduceAtDrawdown) must be > 0 and below drawdownLock \(drawdownLock)")
         }
         if maxOrdersPerMinute < 1 { errors.append("maxOrdersPerMinute \(maxOrdersPerMinute) must be ≥ 1") }
+        if !maxQuoteInventory.isPositive { errors.append("maxQuoteInventory \(maxQuoteInventory) must be > 0") }
         if ackTimeoutNanos <= 0 { errors.append("ackTimeoutNanos must be > 0") }
         if venueOutageGraceNanos < 0 { errors.append("venueOutageGraceNanos must be ≥ 0") }
         if snapshotMaxAgeNanos <= 0 { errors.append("snapshotMaxAgeNanos must be > 0") }
@@ -86,7 +91,7 @@ public struct RiskLimits: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case maxOpenPositions, maxOrderNotional, maxSymbolNotional, maxGrossExposure, maxDirectionShare
-        case dailyLossLimit, drawdownLock, reduceAtDrawdown, maxOrdersPerMinute, ackTimeoutNanos
+        case dailyLossLimit, drawdownLock, reduceAtDrawdown, maxOrdersPerMinute, maxQuoteInventory, ackTimeoutNanos
         case venueOutageGraceNanos, snapshotMaxAgeNanos, intentMemoryNanos
     }
 
@@ -104,6 +109,7 @@ public struct RiskLimits: Codable, Sendable, Equatable {
             drawdownLock: try c.decodeIfPresent(Double.self, forKey: .drawdownLock) ?? d.drawdownLock,
             reduceAtDrawdown: try c.decodeIfPresent(Double.self, forKey: .reduceAtDrawdown) ?? d.reduceAtDrawdown,
             maxOrdersPerMinute: try c.decodeIfPresent(Int.self, forKey: .maxOrdersPerMinute) ?? d.maxOrdersPerMinute,
+            maxQuoteInventory: try c.decodeIfPresent(Amount.self, forKey: .maxQuoteInventory) ?? d.maxQuoteInventory,
             ackTimeoutNanos: try c.decodeIfPresent(Int64.self, forKey: .ackTimeoutNanos) ?? d.ackTimeoutNanos,
             venueOutageGraceNanos: try c.decodeIfPresent(Int64.self, forKey: .venueOutageGraceNanos)
                 ?? d.venueOutageGraceNanos,

@@ -44,11 +44,11 @@ public struct OpenOrder: Codable, Sendable, Equatable {
     public var trigger: OrderTrigger?
     /// nil: not reduce-only.
     public var reduceOnly: Bool?
-    /// `quote` for a market maker's quote (its exposure is the approved quote set's); nil when not known.
-    public var purpose: OrderPurpose?
+    /// Present for a market maker's quote (its exposure is the approved quote set's): its tier.
+    public var quoteTier: Int?
     public init(
         clientOrderId: String, symbol: String, side: Side, size: Amount, price: Amount, trigger: OrderTrigger? = nil,
-        reduceOnly: Bool? = nil, purpose: OrderPurpose? = nil
+        reduceOnly: Bool? = nil, quoteTier: Int? = nil
     ) {
         self.clientOrderId = clientOrderId
         self.symbol = symbol
@@ -57,8 +57,12 @@ public struct OpenOrder: Codable, Sendable, Equatable {
         self.price = price
         self.trigger = trigger
         self.reduceOnly = reduceOnly
-        self.purpose = purpose
+        self.quoteTier = quoteTier
     }
+}
+
+extension OpenOrder {
+    public var isQuote: Bool { quoteTier != nil }
 }
 
 /// The executor's view of the account, from its ledger.

@@ -10,9 +10,9 @@ public enum Side: String, Codable, Sendable, Hashable, CaseIterable {
 }
 
 /// Why an order exists: to open or add exposure, or to shrink it.
+/// A market maker's quote is an `entry` (it may also shrink a position) marked by its `quoteTier`.
 public enum OrderPurpose: String, Codable, Sendable, Hashable {
-    /// A market maker's post-only quote: it may add to or shrink the position.
-    case entry, exit, quote
+    case entry, exit
 }
 
 /// Which exchange the system trades on (DESIGN.md, "Modes"). The same client code runs in all three.

@@ -82,13 +82,15 @@ public struct OrderCommand: BusMessage {
     public var grouping: OrderGrouping?
     /// Trigger orders placed with this entry in one signed action (`normalTpsl`).
     public var protectiveOrders: [ProtectiveOrder]?
+    /// Present for a market maker's post-only quote: its tier (0 nearest the mid).
+    public var quoteTier: Int?
     public var topic: String { Topic.join("order", symbol ?? "") }
 
     public init(
         action: Action, clientOrderId: String, intentId: String, symbol: String, side: Side, size: Amount,
         orderType: OrderType, price: Amount, timeInForce: TimeInForce, reduceOnly: Bool, purpose: OrderPurpose,
         strategy: String, ackDeadline: EpochNanos, trigger: OrderTrigger? = nil, grouping: OrderGrouping? = nil,
-        protectiveOrders: [ProtectiveOrder]? = nil
+        protectiveOrders: [ProtectiveOrder]? = nil, quoteTier: Int? = nil
     ) {
         self.action = action
         self.clientOrderId = clientOrderId
@@ -106,7 +108,10 @@ public struct OrderCommand: BusMessage {
         self.trigger = trigger
         self.grouping = grouping
         self.protectiveOrders = protectiveOrders
+        self.quoteTier = quoteTier
     }
+
+    public var isQuote: Bool { quoteTier != nil }
 }
 
 /// The venue accepted the order.
@@ -158,11 +163,13 @@ public struct Fill: BusMessage {
     public var purpose: OrderPurpose
     public var strategy: String
     public var time: EpochNanos
+    /// Present for a fill of a market maker's quote: the quote's tier.
+    public var quoteTier: Int?
     public var topic: String { Topic.join("exec", "fill", symbol ?? "") }
 
     public init(
         fillId: String, clientOrderId: String, symbol: String, side: Side, price: Amount, size: Amount, fee: Amount,
-        liquidity: Liquidity, purpose: OrderPurpose, strategy: String, time: EpochNanos
+        liquidity: Liquidity, purpose: OrderPurpose, strategy: String, time: EpochNanos, quoteTier: Int? = nil
     ) {
         self.fillId = fillId
         self.clientOrderId = clientOrderId
@@ -175,7 +182,10 @@ public struct Fill: BusMessage {
         self.purpose = purpose
         self.strategy = strategy
         self.time = time
+        self.quoteTier = quoteTier
     }
+
+    public var isQuote: Bool { quoteTier != nil }
 }
 
 /// The order is no longer live without (further) fills.

@@ -96,28 +96,47 @@ public final class LedgerStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v4: quote tiers") { db in
+            try db.execute(sql: "ALTER TABLE ledger_fill ADD COLUMN quote_tier INTEGER")
+        }
         return migrator
     }
 
     /// Records a new order; a client order id seen before is refused, whatever its state.
     public func recordOrder(_ command: OrderCommand, traceId: String? = nil, at now: EpochNanos) throws {
-        let json = try JSONEncoder().encode(command)
-        try queue.write { db in
-            if try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM ledger_order WHERE client_order_id = ?", arguments: [command.clientOrderId])
-                != nil
-            {
-                throw StoreError.duplicateClientOrderId(command.clientOrderId)
+        if let refusal = try recordOrders([(command, traceId)], at: now)[0] { throw refusal }
+    }
+
+    /// Records new orders in one transaction (one disk sync for a whole quote ladder). Each entry's
+    /// result is nil when recorded, or why it was refused (a client order id seen before); an error
+    /// of the database throws and records nothing.
+    public func recordOrders(_ orders: [(command: OrderCommand, traceId: String?)], at now: EpochNanos) throws
+        -> [StoreError?]
+    {
+        let encoder = JSONEncoder()
+        let encoded = try orders.map { try encoder.encode($0.command) }
+        return try queue.write { db in
+            var results: [StoreError?] = []
+            for ((command, traceId), json) in zip(orders, encoded) {
+                if try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM ledger_order WHERE client_order_id = ?", arguments: [command.clientOrderId])
+                    != nil
+                {
+                    results.append(StoreError.duplicateClientOrderId(command.clientOrderId))
+                    continue
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_order (client_order_id, intent_id, command, symbol, status, created_at,
+                            updated_at, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        command.clientOrderId, command.intentId, json, command.symbol ?? "", OrderStatus.new.rawValue,
+                        now, now, traceId,
+                    ])
+                results.append(nil)
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO ledger_order (client_order_id, intent_id, command, symbol, status, created_at,
-                        updated_at, trace_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    command.clientOrderId, command.intentId, json, command.symbol ?? "", OrderStatus.new.rawValue, now,
-                    now, traceId,
-                ])
+            return results
         }
     }
 
@@ -176,12 +195,12 @@ public final class LedgerStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO ledger_fill (fill_id, client_order_id, symbol, side, price, size, fee, liquidity,
-                        purpose, strategy, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        purpose, strategy, time, quote_tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     fill.fillId, fill.clientOrderId, fill.symbol ?? "", fill.side.rawValue, fill.price.description,
                     fill.size.description, fill.fee.description, fill.liquidity.rawValue, fill.purpose.rawValue,
-                    fill.strategy, fill.time,
+                    fill.strategy, fill.time, fill.quoteTier,
                 ])
             try db.execute(
                 sql: "UPDATE ledger_order SET filled_size = ?, status = ?, updated_at = ? WHERE client_order_id = ?",
@@ -231,7 +250,7 @@ public final class LedgerStore: Sendable {
                     side: try Self.value(row["side"]), price: try Self.amount(row["price"]),
                     size: try Self.amount(row["size"]), fee: try Self.amount(row["fee"]),
                     liquidity: try Self.value(row["liquidity"]), purpose: try Self.value(row["purpose"]),
-                    strategy: row["strategy"], time: row["time"])
+                    strategy: row["strategy"], time: row["time"], quoteTier: row["quote_tier"])
             }
         }
     }

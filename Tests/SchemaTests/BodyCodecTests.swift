@@ -232,8 +232,8 @@ private func samples(of type: MessageType) -> [any BusMessage] {
                 liquidity: .maker, purpose: .exit, strategy: "mean-revert", time: 0),
             Fill(
                 fillId: "f-3", clientOrderId: "0x0123456789abcdef0123456789abcdef", symbol: "BTC", side: .sell,
-                price: "105061", size: "0.001", fee: "0.010506", liquidity: .maker, purpose: .quote, strategy: "market_maker",
-                time: 1_732_000_001_000_000_000),
+                price: "105061", size: "0.001", fee: "0.010506", liquidity: .maker, purpose: .entry, strategy: "market_maker",
+                time: 1_732_000_001_000_000_000, quoteTier: 3),
         ]
     case .orderCanceled:
         return [OrderCanceled(clientOrderId: "0xabc", symbol: "BTC", reason: Reason(.intentExpired, "ack deadline passed"))]

@@ -194,7 +194,7 @@ struct ProtoContractTests {
         func all<E: RawRepresentable<String>>(_ cases: [E], _ exhaustive: (E) -> Void) -> [String] { cases.map(\.rawValue) }
         return [
             "side": all(Side.allCases) { switch $0 { case .buy, .sell: () } },
-            "orderPurpose": all([OrderPurpose.entry, .exit, .quote]) { switch $0 { case .entry, .exit, .quote: () } },
+            "orderPurpose": all([OrderPurpose.entry, .exit]) { switch $0 { case .entry, .exit: () } },
             "orderType": all([OrderType.market, .limit]) { switch $0 { case .market, .limit: () } },
             "timeInForce": all([TimeInForce.gtc, .ioc, .alo]) { switch $0 { case .gtc, .ioc, .alo: () } },
             "orderAction": all([OrderCommand.Action.place, .cancel, .modify]) { switch $0 { case .place, .cancel, .modify: () } },

@@ -394,7 +394,14 @@ enum Samples {
             Fill(
                 fillId: id(), clientOrderId: resting[0].clientOrderId, symbol: "BTC", side: .buy, price: quoteFill,
                 size: quoteSize, fee: (quoteFill * quoteSize * "0.0001").rounded(scale: 6), liquidity: .maker,
-                purpose: .quote, strategy: maker, time: clock), from: "executor")
+                purpose: .entry, strategy: maker, time: clock, quoteTier: 0), from: "executor")
+        // A quote order as the executor's ledger keeps it (quotes travel as order.quotes on the bus).
+        publish(
+            OrderCommand(
+                action: .place, clientOrderId: resting[1].clientOrderId, intentId: targetId, symbol: "BTC", side: .buy,
+                size: resting[1].size, orderType: .limit, price: resting[1].price, timeInForce: .alo, reduceOnly: false,
+                purpose: .entry, strategy: maker, ackDeadline: placedAt + 5_000_000_000, quoteTier: 1),
+            from: "risk-gate")
         // The next pass after a re-quote: three kept, one modified, the old ask 0 canceled and its
         // replacement refused for crossing, the new bid 0 left for later; the budget is tight, so
         // refreshes slow down.

@@ -1,0 +1,269 @@
+import Execution
+import Foundation
+import Hyperliquid
+import Metrics
+import Schema
+import ServiceKit
+import Storage
+import Synchronization
+
+/// The executor's market-making side: the latest approved quotes per symbol, made to rest by
+/// passes of `QuoteReconciliation` that go out through the session's one order path (ledger
+/// first, then the exchange), paced by the address budget and each symbol's refresh pacer.
+final class QuoteDriver: Sendable {
+    struct Configuration: Sendable {
+        var budget: RequestBudget.Settings
+        var pacer: RefreshPacer.Settings
+        /// How often the address budget is read from the exchange (`userRateLimit`).
+        var budgetPollMs: Int
+        /// How often a symbol with approved quotes gets a pass even without news (order age, orders
+        /// the venue ended).
+        var sweepMs: Int
+
+        static func read(_ settings: inout Settings) -> Configuration {
+            let budget = RequestBudget.Settings()
+            let pacer = RefreshPacer.Settings()
+            let read = Configuration(
+                budget: RequestBudget.Settings(
+                    reserveFraction: settings.double(
+                        "executor.quotes.reserveFraction", default: budget.reserveFraction, in: 0...0.9),
+                    minimumReserve: settings.int(
+                        "executor.quotes.minimumReserve", default: budget.minimumReserve, in: 0...1_000_000),
+                    sustainedPerSecond: settings.double(
+                        "executor.quotes.requestsPerSecond", default: budget.sustainedPerSecond, in: 0.01...1_000),
+                    burst: settings.int("executor.quotes.burst", default: budget.burst, in: 1...10_000)),
+                pacer: RefreshPacer.Settings(
+                    minimumIntervalMs: settings.int(
+                        "executor.quotes.minRefreshMs", default: pacer.minimumIntervalMs, in: 0...600_000),
+                    maximumIntervalMs: settings.int(
+                        "executor.quotes.maxRefreshMs", default: pacer.maximumIntervalMs, in: 1...3_600_000)),
+                budgetPollMs: settings.int("executor.quotes.budgetPollMs", default: 10_000, in: 1_000...600_000),
+                sweepMs: settings.int("executor.quotes.sweepMs", default: 5_000, in: 100...600_000))
+            if let problem = read.budget.problem { settings.problem("executor.quotes: \(problem)") }
+            if let problem = read.pacer.problem { settings.problem("executor.quotes: \(problem)") }
+            return read
+        }
+    }
+
+    private struct State {
+        var approvals: [String: ApprovedQuotes] = [:]
+        var reconciler: QuoteReconciliation
+        var budget: RequestBudget
+        var pacers: [String: RefreshPacer] = [:]
+        /// Symbols whose resting quotes may differ from their approval.
+        var dirty: Set<String> = []
+        var lastSweep: [String: EpochNanos] = [:]
+        var lastReports: [String: QuoteReport] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let settings: Configuration
+    private let session: ExchangeSession
+    private let runtime: ServiceRuntime
+    private let passes: Counter
+    private let aloRejects: Counter
+    private let deferred: Counter
+
+    init(settings: Configuration, session: ExchangeSession, runtime: ServiceRuntime) {
+        self.settings = settings
+        self.session = session
+        self.runtime = runtime
+        state = Mutex(
+            State(
+                reconciler: QuoteReconciliation(instance: runtime.identity.instance),
+                budget: RequestBudget(settings: settings.budget)))
+        passes = Counter(label: "breakwater_quote_passes_total", factory: runtime.metrics)
+        aloRejects = Counter(label: "breakwater_quote_alo_rejects_total", factory: runtime.metrics)
+        deferred = Counter(label: "breakwater_quote_deferred_total", factory: runtime.metrics)
+    }
+
+    private var now: EpochNanos { runtime.clock.now() }
+
+    // MARK: Inputs
+
+    /// The risk gate's latest word on a symbol replaces the previous one.
+    func approved(_ approved: ApprovedQuotes) {
+        guard let symbol = approved.symbol, session.trades(symbol) else { return }
+        state.withLock {
+            $0.approvals[symbol] = approved
+            $0.dirty.insert(symbol)
+        }
+    }
+
+    /// A fill of a quote uses up that much of its approval: the executor never re-places what
+    /// filled; only a newer approval (which knows the new inventory) can.
+    func filled(_ fill: Fill) {
+        guard fill.isQuote, let symbol = fill.symbol else { return }
+        state.withLock { state in
+            guard var approval = state.approvals[symbol] else { return }
+            if let index = approval.quotes.firstIndex(where: { $0.side == fill.side && $0.price == fill.price }) {
+                approval.quotes[index].size -= fill.size
+                if !approval.quotes[index].size.isPositive { approval.quotes.remove(at: index) }
+                state.approvals[symbol] = approval
+            }
+            state.dirty.insert(symbol)
+        }
+    }
+
+    /// An order of `symbol` ended without us asking: the next pass looks again.
+    func orderEnded(symbol: String) { _ = state.withLock { $0.dirty.insert(symbol) } }
+
+    /// Reads the address budget from the exchange.
+    func pollBudget() async {
+        guard let reading = try? await session.client.userRateLimit(user: session.account) else { return }
+        let at = now
+        state.withLock { _ = $0.budget.observe(used: reading.requestsUsed, cap: reading.requestsCap, at: at) }
+    }
+
+    // MARK: Passes
+
+    /// Symbols that need a pass now: a withdrawal (empty or expired approval) at once, anything else
+    /// when its pacer allows; every symbol with quotes once per sweep.
+    func due() -> [String] {
+        let now = self.now
+        return state.withLock { state in
+            for symbol in state.approvals.keys where now - (state.lastSweep[symbol] ?? 0) >= Int64(settings.sweepMs) * 1_000_000 {
+                state.dirty.insert(symbol)
+                state.lastSweep[symbol] = now
+            }
+            for (symbol, approval) in state.approvals where approval.expiresAt < now && !approval.quotes.isEmpty {
+                state.dirty.insert(symbol)
+            }
+            return state.dirty.sorted().filter { symbol in
+                let approval = state.approvals[symbol]
+                let withdrawing = approval.map { $0.quotes.isEmpty || $0.expiresAt < now } ?? true
+                return withdrawing || (state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)).isDue(now: now)
+            }
+        }
+    }
+
+    /// One pass on `symbol`: from what the ledger says rests to what is approved.
+    func pass(_ symbol: String) async {
+        let live: [LedgerStore.StoredOrder]
+        do {
+            live = try session.store.liveOrders().filter { $0.command.symbol == symbol && $0.command.isQuote }
+        } catch {
+            // Never act on a guess of what rests: the next pass tries again.
+            session.ledgerUnreadable(error, while: "reading the resting quotes of \(symbol)")
+            return
+        }
+        let startedAt = now
+        let plan = state.withLock { state -> QuotePass in
+            state.dirty.remove(symbol)
+            let resting = live.map { order in
+                RestingQuote(
+                    clientOrderId: order.command.clientOrderId, side: order.command.side,
+                    tier: order.command.quoteTier ?? -1, price: order.command.price,
+                    size: order.remaining, placedAt: order.createdAt)
+            }
+            let allowance = state.budget.allowance(now: startedAt)
+            var plan = state.reconciler.pass(
+                symbol: symbol, approved: state.approvals[symbol], resting: resting, now: startedAt,
+                nonCancelAllowance: allowance.nonCancel)
+            if let reason = allowance.reason, plan.deferred > 0 { plan.reasons.append(reason) }
+            return plan
+        }
+        guard !plan.isEmpty else {
+            if plan.deferred > 0 { publishReport(symbol, plan: plan, outcome: QuoteOutcome()) }
+            return
+        }
+        let approval = state.withLock { $0.approvals[symbol] }
+        let commands = Self.commands(plan, approval: approval, symbol: symbol, now: startedAt)
+        let traceId = runtime.newIdentifier()
+        session.watch(commands.map(\.clientOrderId))
+        // At most 39 orders an action, so that each weighs 1 against the IP limit (1 + n/40).
+        for start in stride(from: 0, to: commands.count, by: 39) {
+            let chunk = commands[start..<min(start + 39, commands.count)]
+            await session.execute(chunk.map { ($0, traceId) })
+        }
+        let answers = session.unwatch(commands.map(\.clientOrderId))
+        let outcome = QuoteOutcome(commands, answers: answers)
+        passes.increment()
+        if outcome.aloRejected > 0 { aloRejects.increment(by: outcome.aloRejected) }
+        if plan.deferred > 0 { deferred.increment(by: plan.deferred) }
+        let slowed = state.withLock { state -> Reason? in
+            state.budget.spend(nonCancel: plan.nonCancelCount, cancels: plan.cancels.count, at: startedAt)
+            if let message = outcome.cumulativeLimitMessage {
+                state.budget.observe(venueMessage: message, wasCancel: false, at: startedAt)
+            }
+            var pacer = state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)
+            pacer.passSent(at: startedAt)
+            let reason = pacer.record(outcome)
+            state.pacers[symbol] = pacer
+            // Crossed quotes are repriced on the next update, not retried now.
+            if outcome.failed > 0 || !outcome.uncertain.isEmpty { state.dirty.insert(symbol) }
+            return reason
+        }
+        var reasons = plan.reasons + outcome.reasons
+        if let slowed {
+            reasons.append(slowed)
+            runtime.logger.notice("quote refresh paced", metadata: ["symbol": "\(symbol)", "reason": "\(slowed)"])
+        }
+        var reported = plan
+        reported.reasons = reasons
+        publishReport(symbol, plan: reported, outcome: outcome)
+    }
+
+    /// The pass as order commands: post-only limits, never reduce-only (a quote may open a position).
+    static func commands(_ plan: QuotePass, approval: ApprovedQuotes?, symbol: String, now: EpochNanos) -> [OrderCommand] {
+        let strategy = approval?.strategy ?? "market_making"
+        let intent = approval?.targetId ?? "withdraw"
+        func command(_ action: OrderCommand.Action, _ id: String, _ quote: QuoteLevel) -> OrderCommand {
+            OrderCommand(
+                action: action, clientOrderId: id, intentId: intent, symbol: symbol, side: quote.side, size: quote.size,
+                orderType: .limit, price: quote.price, timeInForce: .alo, reduceOnly: false, purpose: .entry,
+                strategy: strategy, ackDeadline: now + 5_000_000_000, quoteTier: quote.tier)
+        }
+        var out: [OrderCommand] = []
+        for id in plan.cancels {
+            out.append(command(.cancel, id, QuoteLevel(side: .buy, tier: 0, price: .zero, size: .zero)))
+        }
+        for modify in plan.modifies { out.append(command(.modify, modify.clientOrderId, modify.to)) }
+        for place in plan.places { out.append(command(.place, place.clientOrderId, place.quote)) }
+        return out
+    }
+
+    private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome) {
+        let live = (try? session.store.liveOrders()) ?? []
+        let resting = live.filter { $0.command.symbol == symbol && $0.command.isQuote }.map { order in
+            RestingQuote(
+                clientOrderId: order.command.clientOrderId, side: order.command.side,
+                tier: order.command.quoteTier ?? -1, price: order.command.price, size: order.remaining,
+                placedAt: order.createdAt)
+        }
+        let (budget, interval) = state.withLock { state in
+            (state.budget, (state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)).intervalMs)
+        }
+        let report = QuoteReport(
+            symbol: symbol, targetId: plan.targetId ?? "", sequence: plan.sequence ?? 0, resting: resting,
+            kept: plan.keeps.count, modified: outcome.modified, placed: outcome.placed, canceled: outcome.canceled,
+            aloRejected: outcome.aloRejected, failed: outcome.failed, deferred: plan.deferred,
+            requestsUsed: budget.estimatedUsed, requestsCap: budget.readingCap, refreshIntervalMs: interval,
+            reasons: plan.reasons, time: now)
+        state.withLock { $0.lastReports[symbol] = report }
+        runtime.publish(report, traceId: runtime.newIdentifier())
+    }
+
+    /// What `/status` shows: per symbol the last pass, and the address budget.
+    func status() -> [String: Any] {
+        state.withLock { state in
+            var symbols: [String: Any] = [:]
+            for (symbol, report) in state.lastReports {
+                symbols[symbol] = [
+                    "restingBids": report.restingBids, "restingAsks": report.restingAsks,
+                    "approved": state.approvals[symbol]?.quotes.count ?? 0, "refreshIntervalMs": report.refreshIntervalMs,
+                    "lastPass": [
+                        "kept": report.kept, "modified": report.modified, "placed": report.placed,
+                        "canceled": report.canceled, "aloRejected": report.aloRejected, "failed": report.failed,
+                        "deferred": report.deferred,
+                    ],
+                    "reasons": report.reasons.map(\.description),
+                ]
+            }
+            return [
+                "symbols": symbols,
+                "requestsUsed": state.budget.estimatedUsed as Any, "requestsCap": state.budget.readingCap as Any,
+            ]
+        }
+    }
+}
