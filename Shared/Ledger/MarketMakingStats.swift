@@ -97,7 +97,7 @@ public struct MarketMakingStats: Sendable {
         let symbol = funding.symbol ?? ""
         try ledger.applyFunding(symbol: symbol, amount: funding.amount, time: funding.time)
         if !funding.fundingId.isEmpty { fundingIds.insert(funding.fundingId) }
-        if books[symbol] == nil { books[symbol] = SymbolStats() }
+        books[symbol, default: SymbolStats()].active = true
         return true
     }
 
@@ -109,6 +109,7 @@ public struct MarketMakingStats: Sendable {
             return
         }
         books[symbol, default: SymbolStats()].inventoryLimit = target.maxInventory
+        books[symbol, default: SymbolStats()].active = true
     }
 
     /// A mid price for spread captured and unrealised P&L. A mid that is not positive, or older than the newest one
@@ -140,9 +141,10 @@ public struct MarketMakingStats: Sendable {
 
     // MARK: Outputs
 
-    /// One row per symbol: the configured ones in the order given, then any other symbol seen, sorted.
+    /// One row per symbol: the configured ones in the order given, then any other symbol with a report, fill,
+    /// funding payment or target (a mid alone makes no row), sorted.
     public func summary(now: EpochNanos) -> [SymbolSummary] {
-        let others = books.keys.filter { !configuredSymbols.contains($0) }.sorted()
+        let others = books.filter { !configuredSymbols.contains($0.key) && $0.value.active }.keys.sorted()
         return (configuredSymbols + others).map { symbol in
             summary(of: symbol, now: now)
         }
@@ -379,6 +381,8 @@ public struct MarketMakingSummary: Codable, Sendable, Equatable {
 // MARK: - Per-symbol state
 
 struct SymbolStats: Sendable {
+    /// Seen in anything but a mid.
+    var active = false
     var reports = 0
     var firstReportTime: EpochNanos?
     var lastReportTime: EpochNanos?
@@ -408,6 +412,7 @@ struct SymbolStats: Sendable {
     var lastMid: (time: EpochNanos, mid: Amount)? { mids.last }
 
     mutating func apply(_ report: QuoteReport, horizon: EpochNanos) {
+        active = true
         reports += 1
         placed += report.placed
         modified += report.modified
@@ -448,6 +453,7 @@ struct SymbolStats: Sendable {
 
     mutating func apply(_ fill: Fill, positionAfter: Amount) {
         let notional = fill.price * fill.size
+        active = true
         fills += 1
         fillNotional += notional
         if fill.liquidity == .maker {

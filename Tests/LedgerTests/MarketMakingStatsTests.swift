@@ -282,6 +282,7 @@ struct MarketMakingStatsTests {
         stats.apply(report("", at: 0, bids: 1))
         stats.apply(report("BTC", at: 0, placed: -1))
         stats.observeMid(symbol: "BTC", mid: 0, time: 0)
+        stats.observeMid(symbol: "SOL", mid: 20, time: 0)  // a mid alone makes no row
         let rows = stats.summary(now: second)
         #expect(rows.map(\.symbol) == ["ETH", "BTC", "AVAX", "DOGE"])
         #expect(rows.map(\.configured) == [true, true, false, false])
