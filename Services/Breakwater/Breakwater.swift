@@ -379,9 +379,13 @@ struct Report: AsyncParsableCommand {
     @Flag(help: "Print how long each stage of the ordering cycles took (from the trace), not P&L.")
     var latency = false
 
+    @Flag(help: "Print what the market maker did per symbol (from the trace): quotes, uptime, fills, spread, inventory, P&L.")
+    var quotes = false
+
     func run() async throws {
         var (_, _, settings) = try await common.load()
         if latency { return try printLatency(&settings) }
+        if quotes { return try printQuotes(&settings) }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         let fills: [Fill]
         let funding: [FundingSettlement]
@@ -449,6 +453,88 @@ extension Report {
                 stage.padding(toLength: 30, withPad: " ", startingAt: 0)
                     + String(format: " %8d %13.1f %13.1f %13.1f %12.2f", values.count, p50, rank(values, 0.99),
                         rank(values, 1), baseline > 0 ? p50 / baseline : 0))
+        }
+    }
+}
+
+extension Report {
+    /// The market maker's figures per symbol, replayed from the trace through `MarketMakingStats`: every quote
+    /// report, fill, funding payment and strategy target, in publish order. Books are not all read: for each quote
+    /// fill the few books published just before it (the mid it met), and the last book of each symbol (for
+    /// unrealised P&L), each found through the symbol index.
+    func printQuotes(_ settings: inout Settings) throws {
+        let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("no trace database at \(path)")
+            throw ExitCode(1)
+        }
+        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        let configured = settings.stringList("symbols", default: Symbols.defaults)
+        let trace = try TraceDatabase(path: path)
+        let reports = try trace.messages(QuoteReport.self)
+        let fills = try trace.messages(Fill.self)
+        let funding = try trace.messages(FundingSettlement.self)
+
+        // Symbols the market maker touched: quoted, or filled on a quote.
+        var active = Set(reports.compactMap(\.body.symbol))
+        active.formUnion(fills.filter { $0.body.purpose == .quote }.compactMap(\.body.symbol))
+        active.remove("")
+        let end = max(
+            EpochNanos(try trace.scalar("SELECT COALESCE(MAX(publish_time), 0) FROM envelope")),
+            reports.map(\.body.time).max() ?? 0, fills.map(\.body.time).max() ?? 0)
+
+        enum Event {
+            case report(QuoteReport), fill(Fill), funding(FundingSettlement), target(QuoteTarget), book(BookUpdate)
+        }
+        var events: [(time: EpochNanos, event: Event)] = []
+        events += reports.map { ($0.header.publishTime, .report($0.body)) }
+        events += fills.map { ($0.header.publishTime, .fill($0.body)) }
+        events += funding.map { ($0.header.publishTime, .funding($0.body)) }
+        // Books: a few before each quote fill, and each symbol's last; each book once.
+        var seenBooks = Set<String>()
+        func addBooks(_ books: [Envelope<BookUpdate>]) {
+            for book in books where seenBooks.insert("\(book.header.instance)/\(book.header.sequence)").inserted {
+                events.append((book.header.publishTime, .book(book.body)))
+            }
+        }
+        for fill in fills where fill.body.purpose == .quote {
+            guard let symbol = fill.body.symbol, !symbol.isEmpty else { continue }
+            addBooks(try trace.latest(BookUpdate.self, symbol: symbol, atOrBefore: fill.header.publishTime, limit: 4))
+        }
+        for symbol in active.sorted() {
+            addBooks(try trace.latest(BookUpdate.self, symbol: symbol, atOrBefore: end))
+            events += try trace.latest(QuoteTarget.self, symbol: symbol, atOrBefore: end).map {
+                ($0.header.publishTime, .target($0.body))
+            }
+        }
+        // Publish order; ties keep the order read (fills stay in the order the venue reported them).
+        let ordered = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+
+        var stats = MarketMakingStats(startingCapital: capital, symbols: configured.filter(active.contains))
+        for (_, (_, event)) in ordered {
+            do {
+                switch event {
+                case .report(let report): stats.apply(report)
+                case .fill(let fill): try stats.apply(fill)
+                case .funding(let payment): try stats.apply(payment)
+                case .target(let target): stats.apply(target)
+                case .book(let book): stats.observe(book)
+                }
+            } catch {
+                // The ledger refuses it, so P&L from this trace would be wrong: say which, and stop.
+                printError("the trace holds a record the ledger refuses: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let snapshot = stats.snapshot(now: end)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
+        } else if snapshot.symbols.isEmpty && fills.isEmpty {
+            print("no quote reports or fills in \(path)")
+        } else {
+            print(snapshot.table())
         }
     }
 }

@@ -228,11 +228,32 @@ public final class TraceDatabase: Sendable {
                 arguments += [source]
             }
             sql += " ORDER BY publish_time, id"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let raw = try RawEnvelope(topic: row["topic"], bytes: [UInt8](row["json"] as Data))
-                return Envelope(header: raw.header, body: try raw.decode(M.self))
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> Envelope<M> in try Self.decode(row) }
         }
+    }
+
+    /// The last `limit` bodies of one type on one symbol published at or before `time`, in publish order.
+    /// Reads through the (symbol, publish_time) index, so a report can look up the book a fill met without
+    /// decoding every book.
+    public func latest<M: BusMessage>(_ type: M.Type, symbol: String, atOrBefore time: EpochNanos, limit: Int = 1)
+        throws -> [Envelope<M>]
+    {
+        guard limit > 0 else { return [] }
+        return try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT topic, json FROM envelope WHERE symbol = ? AND publish_time <= ? AND type = ?
+                    ORDER BY publish_time DESC, id DESC LIMIT ?
+                    """,
+                arguments: [symbol, time, M.messageType.rawValue, limit]
+            ).map { row -> Envelope<M> in try Self.decode(row) }.reversed()
+        }
+    }
+
+    private static func decode<M: BusMessage>(_ row: Row) throws -> Envelope<M> {
+        let raw = try RawEnvelope(topic: row["topic"], bytes: [UInt8](row["json"] as Data))
+        return Envelope(header: raw.header, body: try raw.decode(M.self))
     }
 }
 

@@ -285,4 +285,34 @@ struct TraceDatabaseTests {
         }
         #expect(plan.contains("envelope_trace"), "\(plan)")
     }
+
+    @Test("latest(_:symbol:atOrBefore:limit:) returns the last bodies of one type and symbol up to a time, in order")
+    func latestAtOrBefore() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try TraceDatabase(path: directory.path("trace.sqlite"))
+        func book(_ symbol: String, _ bid: Amount) -> BookUpdate {
+            BookUpdate(
+                symbol: symbol, bids: [BookLevel(price: bid, size: 1)], asks: [BookLevel(price: bid + 1, size: 1)],
+                exchangeTime: 0)
+        }
+        var envelopes: [RawEnvelope] = []
+        for (index, price) in [100, 101, 102, 103].enumerated() {
+            let time = EpochNanos(1_000 * (index + 1))
+            envelopes.append(try received(book("BTC", Amount(price)), sequence: UInt64(2 * index + 1), at: time, trace: "b"))
+            envelopes.append(try received(book("ETH", Amount(price * 10)), sequence: UInt64(2 * index + 2), at: time, trace: "e"))
+        }
+        // Another type on the same symbol and time is not a book.
+        envelopes.append(try received(bar("BTC"), sequence: 9, at: 3_500, trace: "bar"))
+        try database.write(batch(envelopes))
+
+        let two = try database.latest(BookUpdate.self, symbol: "BTC", atOrBefore: 3_500, limit: 2)
+        #expect(two.map { $0.body.bids[0].price } == [101, 102])
+        #expect(two.allSatisfy { $0.body.symbol == "BTC" })
+        #expect(try database.latest(BookUpdate.self, symbol: "ETH", atOrBefore: 4_000).map { $0.body.bids[0].price } == [1030])
+        #expect(try database.latest(BookUpdate.self, symbol: "BTC", atOrBefore: 999).isEmpty)
+        #expect(try database.latest(BookUpdate.self, symbol: "SOL", atOrBefore: 9_999).isEmpty)
+        #expect(try database.latest(BookUpdate.self, symbol: "BTC", atOrBefore: 9_999, limit: 0).isEmpty)
+        #expect(try database.latest(Bar.self, symbol: "BTC", atOrBefore: 9_999).count == 1)
+    }
 }
