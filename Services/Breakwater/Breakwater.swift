@@ -477,7 +477,7 @@ extension Report {
 
         // Symbols the market maker touched: quoted, or filled on a quote.
         var active = Set(reports.compactMap(\.body.symbol))
-        active.formUnion(fills.filter { $0.body.purpose == .quote }.compactMap(\.body.symbol))
+        active.formUnion(fills.filter { $0.body.isQuote }.compactMap(\.body.symbol))
         active.remove("")
         let end = max(
             EpochNanos(try trace.scalar("SELECT COALESCE(MAX(publish_time), 0) FROM envelope")),
@@ -497,7 +497,7 @@ extension Report {
                 events.append((book.header.publishTime, .book(book.body)))
             }
         }
-        for fill in fills where fill.body.purpose == .quote {
+        for fill in fills where fill.body.isQuote {
             guard let symbol = fill.body.symbol, !symbol.isEmpty else { continue }
             addBooks(try trace.latest(BookUpdate.self, symbol: symbol, atOrBefore: fill.header.publishTime, limit: 4))
         }

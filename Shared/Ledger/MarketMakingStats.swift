@@ -19,7 +19,7 @@ import Schema
 ///   *any-side uptime* the share during which at least one quote rested. Nil before the first report or when no time
 ///   has passed since it. A report older than the newest one applied counts its actions but does not move the timeline.
 /// - **Quote placements** = Σ placed + Σ modified: a modify puts a quote at a new price.
-/// - **Fill rate** = quote fills (purpose `.quote`) / quote placements; a quote filled in parts counts each part.
+/// - **Fill rate** = quote fills (those with a `quoteTier`) / quote placements; a quote filled in parts counts each part.
 /// - **Maker share**: maker fills over all fills of the symbol (any purpose), by count and by notional.
 /// - **Spread captured**, per quote fill: the fill price's distance from the mid, favourable positive (a buy below the
 ///   mid, a sell above it). The mid is the latest one observed for the symbol whose time is at or before the fill's.
@@ -461,7 +461,7 @@ struct SymbolStats: Sendable {
             makerNotional += notional
         }
         maxAbsInventory = max(maxAbsInventory, positionAfter.magnitude)
-        guard fill.purpose == .quote else { return }
+        guard fill.isQuote else { return }
         quoteFills += 1
         guard let mid = mids.last(where: { $0.time <= fill.time })?.mid else {
             fillsWithoutMid += 1

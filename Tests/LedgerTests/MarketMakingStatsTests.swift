@@ -25,11 +25,11 @@ private func report(
 /// A fill of a quote (maker) or of another order.
 private func mmFill(
     _ id: String, _ side: Side, _ size: Amount, at price: Amount, symbol: String = "BTC", fee: Amount = 0,
-    liquidity: Liquidity = .maker, purpose: OrderPurpose = .quote, time: EpochNanos = 0
+    liquidity: Liquidity = .maker, quote: Bool = true, time: EpochNanos = 0
 ) -> Fill {
     Fill(
         fillId: id, clientOrderId: "cl-\(id)", symbol: symbol, side: side, price: price, size: size, fee: fee,
-        liquidity: liquidity, purpose: purpose, strategy: "mm", time: time)
+        liquidity: liquidity, purpose: quote ? .entry : .exit, strategy: "mm", time: time, quoteTier: quote ? 0 : nil)
 }
 
 private func row(_ stats: MarketMakingStats, _ symbol: String, now: EpochNanos = 0) throws -> SymbolSummary {
@@ -89,7 +89,7 @@ struct MarketMakingStatsTests {
         try stats.apply(mmFill("f1", .buy, 1, at: 100))
         try stats.apply(mmFill("f2", .sell, 1, at: 102))
         // A taker exit: a fill, but not a quote fill, of notional 300.
-        try stats.apply(mmFill("f3", .buy, 3, at: 100, liquidity: .taker, purpose: .exit))
+        try stats.apply(mmFill("f3", .buy, 3, at: 100, liquidity: .taker, quote: false))
         let summary = try row(stats, "BTC")
         #expect(summary.quotePlacements == 10)
         #expect(summary.placed == 6 && summary.modified == 4)
@@ -231,7 +231,7 @@ struct MarketMakingStatsTests {
                 "f\(step)", random.chance(0.5) ? .buy : .sell, random.amount(1...300, decimals: 2),
                 at: random.amount(9_000...11_000, decimals: 2), symbol: symbol,
                 fee: random.amount(-20...50, decimals: 3), liquidity: random.chance(0.9) ? .maker : .taker,
-                purpose: random.chance(0.8) ? .quote : .exit, time: time)
+                quote: random.chance(0.8), time: time)
             try stats.apply(fill)
             try ledger.apply(fill)
             maxAbs[symbol] = max(maxAbs[symbol] ?? 0, ledger.positionSize(symbol).magnitude)

@@ -109,7 +109,7 @@ struct QuoteApprovalTests {
     func snapshotQuotesNotReserved() {
         var book = activeBook()
         _ = book.approve(quoteTarget(), now: t0)
-        let resting = [OpenOrder(clientOrderId: "q1", symbol: "S0", side: .buy, size: 1, price: 99, purpose: .quote)]
+        let resting = [OpenOrder(clientOrderId: "q1", symbol: "S0", side: .buy, size: 1, price: 99, quoteTier: 0)]
         _ = book.apply(snapshot(at: t0 + 1, openOrders: resting), now: t0 + 1)
         #expect(book.reservedOrderIds.isEmpty)
         #expect(book.symbolExposure("S0") == 303)
