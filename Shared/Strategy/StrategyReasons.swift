@@ -17,6 +17,12 @@ extension ReasonCode {
     public static let crossedBook: ReasonCode = "crossed_book"
     /// No usable reference price (missing, zero or negative): nothing is quoted.
     public static let noReferencePrice: ReasonCode = "no_reference_price"
+    /// The spread is wider than its minimum because of realised volatility (or because the
+    /// volatility is not known yet).
+    public static let volatilitySpread: ReasonCode = "volatility_spread"
+    /// A side has no quotes because every tier is below the minimum lot or the venue's minimum
+    /// order value, or the ladder could not be sized at all.
+    public static let ladderTooSmall: ReasonCode = "ladder_too_small"
 }
 
 /// Every problem of a strategy or quoter configuration at once, so a config file can
