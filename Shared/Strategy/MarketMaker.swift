@@ -65,7 +65,7 @@ public struct MarketMakerStatus: Sendable, Equatable, Codable {
 ///   no book came for `staleBookMs`, the book is malformed, a side has fewer than
 ///   `minBookLevels` levels or less than `minDepthNotional` within `microLevels`, or the book
 ///   is crossed or locked. The next sound book resumes quoting.
-/// - Filled-order delay: a fill of one of our quotes (`purpose == .quote`) on side S stops
+/// - Filled-order delay: a fill of one of our quotes (a fill with a `quoteTier`) on side S stops
 ///   side S until fill time + `filledOrderDelayMs` (reason `filled_order_delay`).
 /// - Price band: quotes further than `priceBandBps` from the reference, bids above
 ///   `priceCeiling` and asks below `priceFloor` are dropped (reason `price_band`).
@@ -183,7 +183,7 @@ public struct MarketMaker: Sendable {
         recentFillIds.append(fill.fillId)
         fillsSeen += 1
         inventory += fill.side == .buy ? fill.size : -fill.size
-        guard fill.purpose == .quote else { return }
+        guard fill.isQuote else { return }
         quoter?.onFill(fill)
         guard settings.filledOrderDelayMs > 0 else { return }
         let until = later(fill.time, by: Int64(settings.filledOrderDelayMs) * 1_000_000)

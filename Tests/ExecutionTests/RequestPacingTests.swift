@@ -237,7 +237,7 @@ struct QuoteReportTests {
         outcome.canceled = 1
         let kept = resting("k", bid(1, "2990"))
         let pass = QuotePass(
-            symbol: "ETH", targetId: "target-1", sequence: 7, keeps: [kept], cancels: [id("c")], modifies: [],
+            symbol: "ETH", targetId: "target-1", sequence: 7, keeps: [kept], cancels: ["0x000000000000000000000000000000c0"], modifies: [],
             places: [], deferred: 2, reasons: [Reason(.requestBudget, "x")])
         let report = QuoteReport(
             pass: pass, outcome: outcome, refused: 1, resting: [kept], budget: budget, refreshIntervalMs: 500,

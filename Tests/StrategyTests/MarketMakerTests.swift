@@ -43,7 +43,7 @@ func quoteFill(_ side: Side, size: Amount = "0.01", price: Amount = 100_000, tim
 {
     Fill(
         fillId: id, clientOrderId: "q1", symbol: "BTC", side: side, price: price, size: size, fee: 0,
-        liquidity: .maker, purpose: .quote, strategy: "market_making", time: time)
+        liquidity: .maker, purpose: .entry, strategy: "market_making", time: time, quoteTier: 0)
 }
 
 /// Flat bars: realised volatility 0, so the spread is the minimum.
