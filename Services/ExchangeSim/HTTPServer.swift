@@ -23,7 +23,11 @@ struct SimContext: RequestContext, WebSocketRequestContext {
 /// Weight-based limits per IP, like the exchange's: 1,200 per minute, 429 with a `null` body.
 final class IPRateLimits: Sendable {
     private let limiters = Mutex<[String: RateLimiter<ContinuousClock.Instant>]>([:])
+    private let refused = Mutex(0)
     let limit: RateLimit
+
+    /// Requests answered 429 for their weight (injected faults not counted).
+    var refusals: Int { refused.withLock { $0 } }
 
     init(limit: RateLimit = HyperliquidLimits.ipRateLimit) { self.limit = limit }
 
@@ -38,7 +42,9 @@ final class IPRateLimits: Sendable {
 
     /// Takes `weight` now, or says no.
     func admit(ip: String, weight: Int) -> Bool {
-        (try? limiter(ip).reserve(weight: weight, now: .now)) != nil
+        let admitted = (try? limiter(ip).reserve(weight: weight, now: .now)) != nil
+        if !admitted { refused.withLock { $0 += 1 } }
+        return admitted
     }
 
     /// Charges weight learnt after answering (items returned); never refuses.
@@ -149,13 +155,14 @@ enum HTTPServer {
         }
 
         if let adminToken {
-            addAdminRoutes(router, service: service, faults: faults, token: adminToken, logger: logger)
+            addAdminRoutes(router, service: service, faults: faults, limits: limits, token: adminToken, logger: logger)
         }
         return router
     }
 
     static func addAdminRoutes(
-        _ router: Router<SimContext>, service: VenueService, faults: FaultInjector, token: String, logger: Logger
+        _ router: Router<SimContext>, service: VenueService, faults: FaultInjector, limits: IPRateLimits, token: String,
+        logger: Logger
     ) {
         @Sendable func authorised(_ request: Request) -> Bool {
             request.headers[.authorization] == "Bearer \(token)"
@@ -192,7 +199,8 @@ enum HTTPServer {
         }
         admin.get("status") { request, _ -> Response in
             guard authorised(request) else { return unauthorised }
-            return response(.json(await service.status(faults: faults.current.active(at: Date()))))
+            return response(
+                .json(await service.status(faults: faults.current.active(at: Date()), ipLimitRefusals: limits.refusals)))
         }
         admin.post("fund") { request, _ -> Response in
             guard authorised(request) else { return unauthorised }

@@ -53,7 +53,7 @@ actor VenueService {
         return core.accounts.values.reduce(0) { $0 + $1.fundings.count } - before
     }
 
-    func status(faults: [String: WireValue]) -> WireValue {
+    func status(faults: [String: WireValue], ipLimitRefusals: Int) -> WireValue {
         var accounts: [WireValue] = []
         var open = 0
         for address in core.accounts.keys.sorted(by: { $0.lowercased < $1.lowercased }) {
@@ -71,6 +71,10 @@ actor VenueService {
             ("accounts", .array(accounts)), ("openOrders", .integer(open)),
             ("faults", .object(faults.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
             ("faultsActive", .bool(!faults.isEmpty)), ("webSockets", .integer(hub.count)),
+            (
+                "rateLimitRefusals",
+                .object([("ip", .integer(ipLimitRefusals)), ("address", .integer(core.addressLimitRefusals))])
+            ),
             ("market", .object([("source", .string(sourceDescription)), ("mids", core.allMids())])),
         ])
     }

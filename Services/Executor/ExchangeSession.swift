@@ -189,6 +189,10 @@ final class ExchangeSession: Sendable {
         let requests = live.map { entry in
             ModifyRequest(target: .cloid(entry.order.request.cloid!), order: entry.order.request)
         }
+        // A modify is a cancel and a place: the venue's word on the old order must not end this one.
+        let ids = live.map(\.order.command.clientOrderId)
+        desk.withLock { $0.inFlight.formUnion(ids) }
+        defer { desk.withLock { $0.inFlight.subtract(ids) } }
         actions.increment()
         let statuses: [OrderStatus]
         do {
@@ -234,7 +238,9 @@ final class ExchangeSession: Sendable {
                 }
             }
         }
-        if anyFilled || !gone.isEmpty { await syncFills(reason: "modify filled or ended") }
+        if anyFilled || !gone.isEmpty {
+            await syncFills(reason: "modify filled or ended", unlessWithinMs: Self.quoteSyncSpacing(live.map(\.order.command)))
+        }
         for (command, reason, traceId) in gone {
             guard let after = try? store.order(command.clientOrderId), after.status.isLive else { continue }
             ended(command, reason: Reason(.canceledByVenue, "modify refused, original gone: \(reason.detail)"), traceId: traceId)
@@ -331,7 +337,9 @@ final class ExchangeSession: Sendable {
                 ended(entry.stored.command, reason: Reason("canceled_by_request"), traceId: entry.traceId)
             }
         }
-        if refused { await syncFills(reason: "cancel refused") }
+        if refused {
+            await syncFills(reason: "cancel refused", unlessWithinMs: Self.quoteSyncSpacing(live.map(\.command)))
+        }
         // The venue no longer has them and the fills are in: what the ledger still holds live has ended.
         for (command, traceId) in gone {
             guard let after = try? store.order(command.clientOrderId), after.status.isLive else { continue }
@@ -351,7 +359,9 @@ final class ExchangeSession: Sendable {
             return
         }
         guard let stored, stored.status.isLive else { return }
-        await syncFills(reason: "order \(update.status.rawValue)")
+        // An update about an order a modify replaced (its old oid) says nothing of the order now live.
+        if let oid = stored.venueOrderId, oid != "\(update.order.oid)" { return }
+        await syncFills(reason: "order \(update.status.rawValue)", unlessWithinMs: Self.quoteSyncSpacing([stored.command]))
         guard let after = try? store.order(id), after.status.isLive else { return }
         ended(stored.command, reason: Reason(.canceledByVenue, "exchange status \(update.status.rawValue)"), traceId: trace(of: stored))
     }
@@ -456,7 +466,17 @@ final class ExchangeSession: Sendable {
     }
 
     /// Fetches the exchange's fills since the ledger's last one and records those it lacks.
-    func syncFills(reason: String) async {
+    /// How recent a fill sync may be for orders that are all quotes to skip another: a market maker's
+    /// orders end by the hundred, the stream brings their fills, and a late fill of an order already
+    /// ended is still booked. Other orders always sync.
+    static func quoteSyncSpacing(_ commands: [OrderCommand]) -> UInt64 {
+        !commands.isEmpty && commands.allSatisfy(\.isQuote) ? 2_000 : 0
+    }
+
+    /// `unlessWithinMs`: skipped when the last sync is more recent (a market maker's fills come often and
+    /// the stream brings them; a REST sync weighs 20 and more against the IP limit).
+    func syncFills(reason: String, unlessWithinMs: UInt64 = 0) async {
+        if unlessWithinMs > 0, let last = desk.withLock({ $0.lastFillSyncMs }), nowMs < last + unlessWithinMs { return }
         let start: UInt64?
         do { start = try fillSyncStart() } catch {
             ledgerUnreadable(error, while: "starting a fill sync")

@@ -208,7 +208,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 await session.syncFills(reason: "stream snapshot")
             case .orderUpdates(let updates):
                 if updates.contains(where: { session.trades($0.order.coin) && $0.status == .filled }) {
-                    await session.syncFills(reason: "order update")
+                    await session.syncFills(reason: "order update", unlessWithinMs: 2_000)
                 }
                 for update in updates {
                     await session.orderUpdated(update)

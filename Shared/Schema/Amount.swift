@@ -72,8 +72,18 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
                 self, .init(codingPath: encoder.codingPath, debugDescription: "Amount is not a number"))
         }
         var container = encoder.singleValueContainer()
-        try container.encode(description)
+        try container.encode(wireValue.description)
     }
+
+    /// The value as the wire carries it: at most 38 significant digits (the contract's limit, what
+    /// every reader parses). Arithmetic can leave 39 (an average entry price, a microprice); those
+    /// lose their last digit, rounded half up.
+    public var wireValue: Amount {
+        guard decimal.significand.magnitude >= Self.smallestThirtyNineDigits else { return self }
+        return rounded(scale: -decimal.exponent - 1)
+    }
+
+    private static let smallestThirtyNineDigits = Decimal(sign: .plus, exponent: 38, significand: 1)
 
     public var isNaN: Bool { decimal.isNaN }
 

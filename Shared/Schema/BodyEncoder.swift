@@ -329,7 +329,8 @@ final class BodyStreamEncoder: Encoder {
     /// it must go through `Amount.encode(to:)` after all (a NaN, or no fast path here).
     func putAmount(_ amount: Amount) -> Bool {
         reserve(BodyAmountCodec.maxTextLength + 2)
-        guard let written = BodyAmountCodec.write(amount.decimal, to: s.pointee.base + s.pointee.length + 1) else { return false }
+        guard let written = BodyAmountCodec.write(amount.wireValue.decimal, to: s.pointee.base + s.pointee.length + 1)
+        else { return false }
         s.pointee.base[s.pointee.length] = UInt8(ascii: "\"")
         s.pointee.length &+= written &+ 1
         s.pointee.base[s.pointee.length] = UInt8(ascii: "\"")

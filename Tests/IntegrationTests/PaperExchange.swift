@@ -41,6 +41,17 @@ extension RunningSystem {
         }
     }
 
+    /// exchange-sim's `/admin/status`: accounts, open orders, rate-limit refusals.
+    func simStatus() async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: exchangeURL + "/admin/status")!)
+        request.setValue("Bearer \(Self.simToken)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200,
+            let document = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { throw HarnessError(description: "exchange-sim status: \(String(decoding: data, as: UTF8.self))") }
+        return document
+    }
+
     /// The ledger against the exchange: the same fills (by id) and the same position in every symbol.
     func expectLedgerMatchesExchange(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let client = exchangeClient()

@@ -27,8 +27,8 @@ struct QuoteApprovalTests {
         #expect(approved.clipped.isEmpty && approved.reasons.isEmpty)
         #expect(approved.quotes.map(\.price) == [99, 98, 97, 101, 102, 103])
         #expect(approved.tradingState == .active)
-        // Worst case: three bids filled (≈ 300 at the mark) — the symbol's exposure reflects it.
-        #expect(book.symbolExposure("S0") == 303)
+        // Worst case: every ask filled, each at the worse of its price and the mark (101 + 102 + 103).
+        #expect(book.symbolExposure("S0") == 306)
     }
 
     @Test("SYNCING, HALTED and the kill switch rest nothing, each saying why")
@@ -112,7 +112,7 @@ struct QuoteApprovalTests {
         let resting = [OpenOrder(clientOrderId: "q1", symbol: "S0", side: .buy, size: 1, price: 99, quoteTier: 0)]
         _ = book.apply(snapshot(at: t0 + 1, openOrders: resting), now: t0 + 1)
         #expect(book.reservedOrderIds.isEmpty)
-        #expect(book.symbolExposure("S0") == 303)
+        #expect(book.symbolExposure("S0") == 306)
         #expect(book.isQuoted("S0", now: t0 + 1))
     }
 }

@@ -143,4 +143,21 @@ struct AmountTests {
             #expect(throws: EncodingError.self) { try JSONEncoder().encode(value) }
         }
     }
+
+    @Test("a value with 39 significant digits (arithmetic makes them) goes on the wire with 38 and reads back")
+    func thirtyNineDigitsOnTheWire() throws {
+        let mantissa = try #require(Decimal(string: "329761277890466531440162271805273833671"))
+        let value = Amount(Decimal(sign: .plus, exponent: -35, significand: mantissa))
+        #expect(Amount(value.description) == nil, "39 digits are beyond the contract")
+        let body = try JSONEncoder().encode(["price": value])
+        let back = try JSONDecoder().decode([String: Amount].self, from: body)
+        #expect(back["price"] == value.rounded(scale: 34))
+        // The bus encoder's fast path, as the executor's snapshots go out.
+        let snapshot = AccountSnapshot(
+            asOf: 0, startingCapital: 10_000, realizedPnl: 0, fees: 0, funding: 0, unrealizedPnl: 0, equity: 10_000,
+            positions: [Position(symbol: "ETH", size: 1, entryPrice: value, unrealizedPnl: 0)], openOrders: [],
+            lastFillId: nil)
+        let decoded = try JSONDecoder().decode(AccountSnapshot.self, from: Data(try encodeBody(snapshot)))
+        #expect(decoded.positions.first?.entryPrice == value.rounded(scale: 34))
+    }
 }

@@ -736,14 +736,12 @@ struct BodyCodecTests {
         for amount in amounts where !amount.isNaN {
             let bytes = try BodyEncoder().encode(amount)
             #expect(bytes == Array(try encoder.encode(amount)))
-            #expect(text(bytes) == "\"\(amount.description)\"")
-            // Arithmetic can give 39 significant digits, which Amount itself does not read back.
-            if let reparsed = Amount(Substring(amount.description)) {
-                #expect(try BodyDecoder().decode(Amount.self, from: bytes) == reparsed)
-            } else {
-                #expect(throws: DecodingError.self) { try BodyDecoder().decode(Amount.self, from: bytes) }
-                #expect(throws: DecodingError.self) { try JSONDecoder().decode(Amount.self, from: Data(bytes)) }
-            }
+            // Arithmetic can give 39 significant digits: the wire carries 38, which every reader reads back.
+            #expect(text(bytes) == "\"\(amount.wireValue.description)\"")
+            let reparsed = try #require(Amount(Substring(amount.wireValue.description)), "\(amount)")
+            #expect(try BodyDecoder().decode(Amount.self, from: bytes) == reparsed)
+            #expect(try JSONDecoder().decode(Amount.self, from: Data(bytes)) == reparsed)
+            if Amount(Substring(amount.description)) != nil { #expect(amount.wireValue == amount) }
         }
     }
 

@@ -221,6 +221,7 @@ struct MarketMakerTests {
         _ = other.onBook(btcBook(), now: start)
         var exit = quoteFill(.sell, time: start)
         exit.purpose = .exit
+        exit.quoteTier = nil
         other.onFill(exit)
         let target = try published(other.onBook(btcBook(time: start + ms), now: start + ms))
         #expect(target.asks.count == 12 && !target.codes.contains(.filledOrderDelay))

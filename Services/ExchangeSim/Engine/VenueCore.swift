@@ -42,6 +42,8 @@ struct VenueCore: Sendable {
     var candles = CandleHistory()
     /// Live orders (resting limits and waiting triggers) per user.
     var liveOrders: [Address: Set<UInt64>] = [:]
+    /// Actions refused for the address-based request budget (shown by `/admin/status`).
+    var addressLimitRefusals = 0
 
     private(set) var events: [VenueEvent] = []
 
@@ -229,6 +231,7 @@ struct VenueCore: Sendable {
             // The 10 s clock starts when the address first meets its cap.
             let throttleOpen = account.lastThrottledRequest.map { now >= $0 + Self.throttledRequestEveryMs } ?? false
             guard count == 1, throttleOpen else {
+                addressLimitRefusals += 1
                 if account.lastThrottledRequest == nil {
                     account.lastThrottledRequest = now
                     accounts[user] = account
