@@ -408,8 +408,7 @@ public struct MarketMaker: Sendable {
             volatilityHigh: settings.volatilityHigh, imbalanceWidening: settings.imbalanceWidening,
             maxSideWidening: settings.maxSideWidening, adverseSelection: settings.adverseSelection,
             maxInventory: maxInventory, inventorySkewBps: settings.inventorySkewBps,
-            inventorySizeShrink: settings.inventorySizeShrink, repriceToleranceBps: settings.refreshToleranceBps,
-            allowModify: settings.allowModify)
+            inventorySizeShrink: settings.inventorySizeShrink)
         do {
             try quoterSettings.validate()
         } catch {

@@ -80,40 +80,6 @@ public struct QuotePlan: Sendable, Equatable {
     public var quotes: [Quote] { bids + asks }
 }
 
-/// An order already resting on the venue.
-public struct RestingOrder: Sendable, Hashable {
-    /// The client order id.
-    public var id: String
-    public var side: Side
-    public var price: Amount
-    public var size: Amount
-
-    public init(id: String, side: Side, price: Amount, size: Amount) {
-        self.id = id
-        self.side = side
-        self.price = price
-        self.size = size
-    }
-}
-
-/// One step from the resting orders to the wanted quotes.
-public enum QuoteAction: Sendable, Hashable {
-    /// Leave it: close enough to a wanted quote.
-    case keep(RestingOrder)
-    case cancel(RestingOrder)
-    /// A new post-only limit order.
-    case place(Quote)
-    /// Re-price and re-size a resting order in place.
-    case modify(RestingOrder, to: Quote)
-}
-
-/// A plan and the actions that get the resting orders there.
-public struct QuoteUpdate: Sendable, Equatable {
-    public var plan: QuotePlan
-    /// Keeps, then cancels, then modifies, then places.
-    public var actions: [QuoteAction]
-}
-
 /// A market maker's quotes on one instrument. Pure: time, book, volatility and
 /// inventory come in; the only state is the adverse-selection memory of past fills.
 ///
@@ -192,18 +158,6 @@ public struct Quoter: Sendable {
     public mutating func quote(_ input: QuoteInput) -> QuotePlan {
         adverseSelection.observe(mid: input.referencePrice, now: input.now)
         return plan(input)
-    }
-
-    /// The quotes wanted now and the minimal actions from `resting` to them.
-    public mutating func update(_ input: QuoteInput, resting: [RestingOrder]) -> QuoteUpdate {
-        let plan = quote(input)
-        return QuoteUpdate(plan: plan, actions: recycle(wanted: plan.quotes, resting: resting))
-    }
-
-    public func recycle(wanted: [Quote], resting: [RestingOrder]) -> [QuoteAction] {
-        Self.recycle(
-            wanted: wanted, resting: resting, toleranceBps: settings.repriceToleranceBps,
-            allowModify: settings.allowModify)
     }
 
     // MARK: Planning
@@ -325,65 +279,6 @@ public struct Quoter: Sendable {
                     "\(sideName) side capped at \(room) to keep inventory within ±\(settings.maxInventory)"))
         }
         return quotes
-    }
-
-    // MARK: Recycling
-
-    /// The fewest actions from `resting` to `wanted`: a resting order whose size equals a
-    /// wanted quote's and whose price is within `toleranceBps` of the wanted price is
-    /// kept (as many as possible); on each side the remaining resting orders are
-    /// modified into the remaining wanted quotes (nearest the touch first), and what
-    /// is left over is cancelled or placed. Without modify: cancel and place.
-    public static func recycle(
-        wanted: [Quote], resting: [RestingOrder], toleranceBps: Double, allowModify: Bool
-    ) -> [QuoteAction] {
-        var keeps: [QuoteAction] = []
-        var cancels: [QuoteAction] = []
-        var modifies: [QuoteAction] = []
-        var places: [QuoteAction] = []
-        let tolerance = Amount(max(0, toleranceBps.isFinite ? toleranceBps : 0))
-        for side in Side.allCases {
-            let sideWanted = wanted.filter { $0.side == side }
-            let sideResting = resting.filter { $0.side == side }
-            var keptWanted = Set<Int>()
-            var keptResting = Set<Int>()
-            // Keep-matching per size: intervals [w(1 − tol), w(1 + tol)] have both ends
-            // rising with w, so matching each wanted price (ascending) to the lowest
-            // free resting price inside its interval keeps the most.
-            var sideKeeps: [RestingOrder] = []
-            for size in Set(sideWanted.map(\.size)).sorted() {
-                let wantedIndices = sideWanted.indices.filter { sideWanted[$0].size == size }
-                    .sorted { sideWanted[$0].price < sideWanted[$1].price }
-                let restingIndices = sideResting.indices.filter { sideResting[$0].size == size }
-                    .sorted { sideResting[$0].price < sideResting[$1].price }
-                var cursor = 0
-                for w in wantedIndices {
-                    let price = sideWanted[w].price
-                    let slack = price * tolerance / 10_000
-                    while cursor < restingIndices.count, sideResting[restingIndices[cursor]].price < price - slack {
-                        cursor += 1
-                    }
-                    if cursor < restingIndices.count, sideResting[restingIndices[cursor]].price <= price + slack {
-                        keptWanted.insert(w)
-                        keptResting.insert(restingIndices[cursor])
-                        sideKeeps.append(sideResting[restingIndices[cursor]])
-                        cursor += 1
-                    }
-                }
-            }
-            // Nearest the touch first: bids by falling price, asks by rising price.
-            let nearer: (Amount, Amount) -> Bool = side == .buy ? { $0 > $1 } : { $0 < $1 }
-            keeps += sideKeeps.sorted { nearer($0.price, $1.price) }.map { .keep($0) }
-            let freeWanted = sideWanted.indices.filter { !keptWanted.contains($0) }
-                .map { sideWanted[$0] }.sorted { nearer($0.price, $1.price) }
-            let freeResting = sideResting.indices.filter { !keptResting.contains($0) }
-                .map { sideResting[$0] }.sorted { nearer($0.price, $1.price) }
-            let paired = allowModify ? min(freeWanted.count, freeResting.count) : 0
-            for index in 0..<paired { modifies.append(.modify(freeResting[index], to: freeWanted[index])) }
-            for order in freeResting.dropFirst(paired) { cancels.append(.cancel(order)) }
-            for quote in freeWanted.dropFirst(paired) { places.append(.place(quote)) }
-        }
-        return keeps + cancels + modifies + places
     }
 }
 

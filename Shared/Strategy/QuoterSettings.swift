@@ -82,21 +82,13 @@ public struct QuoterSettings: Sendable, Equatable {
     /// The inventory-increasing side's sizes × (1 − this × |inventory| / maxInventory).
     public var inventorySizeShrink: Double
 
-    // Recycling
-    /// A resting order is kept while the wanted price is within this of its price (and
-    /// the size is the same).
-    public var repriceToleranceBps: Double
-    /// Re-price with one modify instead of a cancel and a place.
-    public var allowModify: Bool
-
     public init(
         tiersPerSide: Int = 5, baseSize: Amount, sizeDecay: Amount = "0.9", minimumLot: Amount,
         tierSizeRounding: SizeRounding = .nearest, tierSpacingBps: Double = 2,
         minSpreadBps: Double = 4, maxSpreadBps: Double = 40, volatilityLow: Double = 0.0005,
         volatilityHigh: Double = 0.003, imbalanceWidening: Double = 1, maxSideWidening: Double = 3,
         adverseSelection: AdverseSelectionSettings = AdverseSelectionSettings(), maxInventory: Amount,
-        inventorySkewBps: Double = 10, inventorySizeShrink: Double = 1, repriceToleranceBps: Double = 1,
-        allowModify: Bool = true
+        inventorySkewBps: Double = 10, inventorySizeShrink: Double = 1
     ) {
         self.tiersPerSide = tiersPerSide
         self.baseSize = baseSize
@@ -114,8 +106,6 @@ public struct QuoterSettings: Sendable, Equatable {
         self.maxInventory = maxInventory
         self.inventorySkewBps = inventorySkewBps
         self.inventorySizeShrink = inventorySizeShrink
-        self.repriceToleranceBps = repriceToleranceBps
-        self.allowModify = allowModify
     }
 
     public func validate() throws(StrategyConfigError) {
@@ -155,9 +145,6 @@ public struct QuoterSettings: Sendable, Equatable {
         }
         if !(inventorySizeShrink >= 0 && inventorySizeShrink <= 1) {
             problems.append("inventorySizeShrink \(inventorySizeShrink) must be in [0, 1]")
-        }
-        if !(repriceToleranceBps >= 0 && repriceToleranceBps.isFinite) {
-            problems.append("repriceToleranceBps \(repriceToleranceBps) must not be negative")
         }
         try StrategyConfigError.check(problems)
     }

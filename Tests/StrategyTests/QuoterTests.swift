@@ -9,7 +9,7 @@ let eth = Instrument(symbol: "ETH", szDecimals: 3, minOrderValue: 10)
 func quoterSettings(
     tiers: Int = 12, base: Amount = "0.435", decay: Amount = "0.9", minimumLot: Amount = "0.1",
     maxInventory: Amount = 100, skewBps: Double = 10, shrink: Double = 1, spacingBps: Double = 2,
-    imbalanceWidening: Double = 1, maxSideWidening: Double = 3, toleranceBps: Double = 1, allowModify: Bool = true
+    imbalanceWidening: Double = 1, maxSideWidening: Double = 3
 ) -> QuoterSettings {
     QuoterSettings(
         tiersPerSide: tiers, baseSize: base, sizeDecay: decay, minimumLot: minimumLot, tierSpacingBps: spacingBps,
@@ -17,8 +17,7 @@ func quoterSettings(
         imbalanceWidening: imbalanceWidening, maxSideWidening: maxSideWidening,
         adverseSelection: AdverseSelectionSettings(
             windowNanos: 5_000_000_000, thresholdBps: 5, wideningFactor: 2, halfLifeNanos: 30_000_000_000),
-        maxInventory: maxInventory, inventorySkewBps: skewBps, inventorySizeShrink: shrink,
-        repriceToleranceBps: toleranceBps, allowModify: allowModify)
+        maxInventory: maxInventory, inventorySkewBps: skewBps, inventorySizeShrink: shrink)
 }
 
 /// A calm market at 3000 with a one-tick book, flat inventory, no imbalance.
@@ -224,48 +223,6 @@ struct QuoterTests {
         #expect(input.referencePrice == 3_000 && input.bestBid == Amount("2999.9") && input.bestAsk == Amount("3000.1"))
         #expect(abs(input.imbalance - 0.5) < 1e-12)
         #expect(QuoteInput(book: OrderBook(symbol: "ETH"), volatility: 0, inventory: 0, now: 0) == nil)
-    }
-
-    @Test("recycling: keep within tolerance, modify the rest, cancel extras, place what is missing")
-    func recycling() {
-        let wantedBids = [
-            Quote(side: .buy, tier: 0, price: 100, size: 1), Quote(side: .buy, tier: 1, price: "99.9", size: "0.5"),
-        ]
-        let wantedAsk = Quote(side: .sell, tier: 0, price: "100.1", size: 1)
-        let keep = RestingOrder(id: "b1", side: .buy, price: "100.005", size: 1)  // 0.5 bp away
-        let stale = RestingOrder(id: "b2", side: .buy, price: "99.8", size: "0.5")  // 10 bps away
-        let resized = RestingOrder(id: "a1", side: .sell, price: "100.1", size: "0.9")
-        let extra = RestingOrder(id: "a2", side: .sell, price: 101, size: 1)
-        let resting = [extra, stale, resized, keep]
-        let actions = Quoter.recycle(
-            wanted: wantedBids + [wantedAsk], resting: resting, toleranceBps: 1, allowModify: true)
-        #expect(
-            actions == [
-                .keep(keep), .cancel(extra), .modify(stale, to: wantedBids[1]), .modify(resized, to: wantedAsk),
-            ])
-        let noModify = Quoter.recycle(
-            wanted: wantedBids + [wantedAsk], resting: resting, toleranceBps: 1, allowModify: false)
-        #expect(
-            noModify == [
-                .keep(keep), .cancel(stale), .cancel(resized), .cancel(extra), .place(wantedBids[1]), .place(wantedAsk),
-            ])
-        // Nothing resting: place everything; nothing wanted: cancel everything.
-        #expect(
-            Quoter.recycle(wanted: [wantedAsk], resting: [], toleranceBps: 1, allowModify: true) == [.place(wantedAsk)])
-        #expect(Quoter.recycle(wanted: [], resting: [keep], toleranceBps: 1, allowModify: true) == [.cancel(keep)])
-    }
-
-    @Test("update: a second identical quote keeps every resting order")
-    func steadyState() {
-        var quoter = Quoter(instrument: eth, settings: quoterSettings())
-        let first = quoter.update(calm(), resting: [])
-        #expect(first.actions.count == 24 && first.actions.allSatisfy { if case .place = $0 { true } else { false } })
-        let resting = first.plan.quotes.enumerated().map { index, quote in
-            RestingOrder(id: "o\(index)", side: quote.side, price: quote.price, size: quote.size)
-        }
-        let second = quoter.update(calm(now: 1_000_000_000), resting: resting)
-        #expect(second.actions.count == 24)
-        #expect(second.actions.allSatisfy { if case .keep = $0 { true } else { false } })
     }
 
     @Test("settings are validated with every problem at once")
