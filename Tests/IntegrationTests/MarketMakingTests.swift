@@ -23,7 +23,8 @@ import FoundationNetworking
         "marketMaking": [
             "symbols": symbols, "tiers": 12, "baseNotional": "60", "sizeDecay": "0.9", "tierSpacingBps": 2,
             "minSpreadBps": 4, "maxSpreadBps": 20, "volatilityBars": 5, "maxInventoryNotional": "1000",
-            "refreshToleranceBps": 3, "filledOrderDelayMs": 2000, "minBookLevels": 5, "keepaliveMs": 1000,
+            "refreshToleranceBps": 5, "inventorySizeShrink": 0, "filledOrderDelayMs": 2000, "minBookLevels": 5,
+            "keepaliveMs": 1000,
             "quoteLifetimeMs": 5000,
         ],
         "risk": [
@@ -56,7 +57,19 @@ import FoundationNetworking
         }
 
         // The official SDK sees the ladders: post-only, sizes decaying by the factor, bids below the mid.
-        let seen = try sdkView(system, python: python, address: account.lowercased)
+        // A fill takes a tier away for the filled-order delay: look until a moment shows both ladders whole.
+        var seen: [String: Any] = [:]
+        for _ in 0..<10 {
+            seen = try sdkView(system, python: python, address: account.lowercased)
+            let all = seen["orders"] as? [[String: Any]] ?? []
+            let whole = symbols.allSatisfy { coin in
+                ["B", "A"].allSatisfy { side in
+                    all.count { $0["coin"] as? String == coin && $0["side"] as? String == side } == 12
+                }
+            }
+            if whole { break }
+            try await Task.sleep(for: .seconds(2))
+        }
         let mids = try #require(seen["mids"] as? [String: String])
         let orders = try #require(seen["orders"] as? [[String: Any]])
         let assets = try await client.assets()
@@ -139,15 +152,21 @@ import FoundationNetworking
             return try ledger.fills().count == exchangeFills
         }
         try await system.expectLedgerMatchesExchange()
+        // The exchange books P&L at average cost and the ledger FIFO: they split realised and unrealised
+        // differently, so the two are compared whole, at the marks of one exchange snapshot.
         let ledger = try LedgerStore(path: system.ledgerDatabase)
         let replay = try FifoLedger.replaying(
             fills: try ledger.fills(), funding: try ledger.fundingPayments(), startingCapital: 10_000)
-        let figures = try replay.account(marks: try await client.allMids())
-        let cash = 10_000 + figures.realizedPnl - figures.fees + figures.funding
-        let accounts = try #require(try await system.simStatus()["accounts"] as? [[String: Any]])
+        let exchange = try await system.simStatus()
+        let exchangeMids = try #require((exchange["market"] as? [String: Any])?["mids"] as? [String: String])
+        let marks = exchangeMids.compactMapValues { Amount($0) }
+        let figures = try replay.account(marks: marks)
+        let unrealized = try #require(figures.unrealizedPnl)
+        let equity = 10_000 + figures.realizedPnl - figures.fees + figures.funding + unrealized
+        let accounts = try #require(exchange["accounts"] as? [[String: Any]])
         let ours = try #require(accounts.first { $0["address"] as? String == account.lowercased })
-        let usdc = try #require((ours["usdc"] as? String).flatMap { Amount($0) })
-        #expect((cash - usdc).magnitude <= Amount("0.01"), "ledger cash \(cash) vs exchange \(usdc)")
+        let value = try #require((ours["accountValue"] as? String).flatMap { Amount($0) })
+        #expect((equity - value).magnitude <= Amount("0.01"), "ledger equity \(equity) vs exchange account value \(value)")
     }
 
     static func level(_ order: [String: Any]) -> (price: Amount, size: Amount)? {
