@@ -25,8 +25,9 @@ final class ExchangeSession: Sendable {
     private let actions: Counter
     private let ordersSent: Counter
     private let fundingCounter: Counter
-    /// Told of every fill once it is in the ledger (the quote driver).
+    /// Told of every fill and funding payment once it is in the ledger (the quote driver).
     let fillObserver = Mutex<(@Sendable (Fill) -> Void)?>(nil)
+    let fundingObserver = Mutex<(@Sendable (FundingSettlement) -> Void)?>(nil)
 
     /// What the bus loop, the fill paths, the timers and `/status` share.
     struct Desk {
@@ -600,6 +601,7 @@ final class ExchangeSession: Sendable {
             }
             runtime.publish(settlement, traceId: runtime.newIdentifier())
             fundingCounter.increment()
+            fundingObserver.withLock { $0 }?(settlement)
             booked += 1
         }
         let settledNow = FundingSync.settlesUntilNextFill(flat: flat, lastFillTime: lastFillTime, now: requestedAt)
@@ -773,5 +775,8 @@ final class ExchangeSession: Sendable {
     func updateMark(_ symbol: String, _ price: Amount) {
         guard price.isPositive else { return }
         desk.withLock { $0.marks[symbol] = price }
+        markObserver.withLock { $0 }?(symbol, price)
     }
+
+    let markObserver = Mutex<(@Sendable (String, Amount) -> Void)?>(nil)
 }

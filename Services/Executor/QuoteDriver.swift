@@ -1,6 +1,7 @@
 import Execution
 import Foundation
 import Hyperliquid
+import Ledger
 import Metrics
 import Schema
 import ServiceKit
@@ -54,6 +55,8 @@ final class QuoteDriver: Sendable {
         var dirty: Set<String> = []
         var lastSweep: [String: EpochNanos] = [:]
         var lastReports: [String: QuoteReport] = [:]
+        /// What a market maker watches, by the ledger's rules (fills, funding, passes, mids).
+        var stats: MarketMakingStats
     }
 
     private let state: Mutex<State>
@@ -63,15 +66,26 @@ final class QuoteDriver: Sendable {
     private let passes: Counter
     private let aloRejects: Counter
     private let deferred: Counter
+    private let gauges: QuoteGauges
 
-    init(settings: Configuration, session: ExchangeSession, runtime: ServiceRuntime) {
+    init(settings: Configuration, session: ExchangeSession, runtime: ServiceRuntime) throws {
         self.settings = settings
         self.session = session
         self.runtime = runtime
+        // The figures start from the ledger, so a restart keeps them.
+        var stats = MarketMakingStats(
+            startingCapital: session.config.startingCapital, symbols: session.config.symbols)
+        let funding = try session.store.fundingPayments()
+        for fill in try session.store.fills() {
+            for payment in funding where payment.time <= fill.time { _ = try? stats.apply(payment) }
+            _ = try? stats.apply(fill)
+        }
+        for payment in funding { _ = try? stats.apply(payment) }
         state = Mutex(
             State(
                 reconciler: QuoteReconciliation(instance: runtime.identity.instance),
-                budget: RequestBudget(settings: settings.budget)))
+                budget: RequestBudget(settings: settings.budget), stats: stats))
+        gauges = QuoteGauges(factory: runtime.metrics)
         passes = Counter(label: "breakwater_quote_passes_total", factory: runtime.metrics)
         aloRejects = Counter(label: "breakwater_quote_alo_rejects_total", factory: runtime.metrics)
         deferred = Counter(label: "breakwater_quote_deferred_total", factory: runtime.metrics)
@@ -93,6 +107,7 @@ final class QuoteDriver: Sendable {
     /// A fill of a quote uses up that much of its approval: the executor never re-places what
     /// filled; only a newer approval (which knows the new inventory) can.
     func filled(_ fill: Fill) {
+        state.withLock { _ = try? $0.stats.apply(fill) }
         guard fill.isQuote, let symbol = fill.symbol else { return }
         state.withLock { state in
             guard var approval = state.approvals[symbol] else { return }
@@ -103,6 +118,15 @@ final class QuoteDriver: Sendable {
             }
             state.dirty.insert(symbol)
         }
+    }
+
+    func targeted(_ target: QuoteTarget) { state.withLock { $0.stats.apply(target) } }
+
+    func funded(_ payment: FundingSettlement) { state.withLock { _ = try? $0.stats.apply(payment) } }
+
+    func marked(_ symbol: String, _ mid: Amount) {
+        let now = self.now
+        state.withLock { $0.stats.observeMid(symbol: symbol, mid: mid, time: now) }
     }
 
     /// An order of `symbol` ended without us asking: the next pass looks again.
@@ -240,30 +264,72 @@ final class QuoteDriver: Sendable {
             aloRejected: outcome.aloRejected, failed: outcome.failed, deferred: plan.deferred,
             requestsUsed: budget.estimatedUsed, requestsCap: budget.readingCap, refreshIntervalMs: interval,
             reasons: plan.reasons, time: now)
-        state.withLock { $0.lastReports[symbol] = report }
+        let summary = state.withLock { state in
+            state.lastReports[symbol] = report
+            state.stats.apply(report)
+            return state.stats.summary(now: report.time).first { $0.symbol == symbol }
+        }
         runtime.publish(report, traceId: runtime.newIdentifier())
+        if let summary { gauges.record(summary, equity: state.withLock { $0.stats.account().equity }) }
     }
 
-    /// What `/status` shows: per symbol the last pass, and the address budget.
+    /// What `/status` shows: per quoted symbol what a market maker watches (MarketMakingStats), the
+    /// last pass's reasons, and both rate limits.
     func status() -> [String: Any] {
-        state.withLock { state in
-            var symbols: [String: Any] = [:]
-            for (symbol, report) in state.lastReports {
-                symbols[symbol] = [
-                    "restingBids": report.restingBids, "restingAsks": report.restingAsks,
-                    "approved": state.approvals[symbol]?.quotes.count ?? 0, "refreshIntervalMs": report.refreshIntervalMs,
-                    "lastPass": [
-                        "kept": report.kept, "modified": report.modified, "placed": report.placed,
-                        "canceled": report.canceled, "aloRejected": report.aloRejected, "failed": report.failed,
-                        "deferred": report.deferred,
-                    ],
-                    "reasons": report.reasons.map(\.description),
-                ]
-            }
-            return [
-                "symbols": symbols,
-                "requestsUsed": state.budget.estimatedUsed as Any, "requestsCap": state.budget.readingCap as Any,
-            ]
+        let (summary, reports, budget) = state.withLock { state in
+            (state.stats.snapshot(now: now), state.lastReports, state.budget)
+        }
+        let quoted = summary.symbols.filter { reports[$0.symbol] != nil || $0.quoteFills > 0 }
+        let encoder = JSONEncoder()
+        func json<T: Encodable>(_ value: T) -> Any {
+            (try? encoder.encode(value)).flatMap { try? JSONSerialization.jsonObject(with: $0) } ?? [:]
+        }
+        var symbols: [String: Any] = [:]
+        for row in quoted {
+            var entry = json(row) as? [String: Any] ?? [:]
+            entry["reasons"] = reports[row.symbol]?.reasons.map(\.description) ?? []
+            symbols[row.symbol] = entry
+        }
+        let limiter = session.client.rateLimiter
+        let capacity = limiter.limit.capacity
+        return [
+            "symbols": symbols, "account": json(summary.account),
+            "addressRequests": ["used": budget.estimatedUsed as Any, "cap": budget.readingCap as Any],
+            "ipWeight": ["used": capacity - limiter.availableTokens(now: .now), "capacity": capacity],
+        ]
+    }
+
+}
+
+/// A market maker's figures as Prometheus gauges, per symbol (see the README's metrics table).
+struct QuoteGauges: Sendable {
+    let factory: any MetricsFactory
+
+    init(factory: any MetricsFactory) { self.factory = factory }
+
+    func record(_ row: SymbolSummary, equity: Amount?) {
+        let symbol = [("symbol", row.symbol)]
+        func gauge(_ name: String, _ value: Double?, _ extra: [(String, String)] = []) {
+            guard let value, value.isFinite else { return }
+            Gauge(label: "breakwater_mm_\(name)", dimensions: symbol + extra, factory: factory).record(value)
+        }
+        gauge("resting_quotes", Double(row.restingBids), [("side", "bid")])
+        gauge("resting_quotes", Double(row.restingAsks), [("side", "ask")])
+        gauge("two_sided_uptime_ratio", row.twoSidedUptime)
+        gauge("fill_rate", row.fillRate)
+        gauge("maker_share", row.makerShareByCount)
+        gauge("spread_captured_bps", row.spreadCapturedBps)
+        gauge("inventory", row.inventory.doubleValue)
+        gauge("inventory_limit", row.inventoryLimit?.doubleValue)
+        gauge("alo_rejects", Double(row.aloRejected))
+        gauge("realized_pnl", row.realizedPnl.doubleValue)
+        gauge("unrealized_pnl", row.unrealizedPnl?.doubleValue)
+        gauge("quote_placements", Double(row.quotePlacements))
+        gauge("quote_fills", Double(row.quoteFills))
+        if let used = row.requestsUsed { gauge("address_requests_used", Double(used), []) }
+        if let cap = row.requestsCap { gauge("address_requests_cap", Double(cap), []) }
+        if let equity {
+            Gauge(label: "breakwater_mm_equity", dimensions: [], factory: factory).record(equity.doubleValue)
         }
     }
 }

@@ -165,8 +165,10 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     await session.syncFunding(reason: "start")
     await session.refreshDeadMan()
 
-    let quotes = QuoteDriver(settings: config.quotes, session: session, runtime: runtime)
+    let quotes = try QuoteDriver(settings: config.quotes, session: session, runtime: runtime)
     session.fillObserver.withLock { $0 = { quotes.filled($0) } }
+    session.fundingObserver.withLock { $0 = { quotes.funded($0) } }
+    session.markObserver.withLock { $0 = { quotes.marked($0, $1) } }
     runtime.status.addDetail("quotes") { quotes.status() }
     await quotes.pollBudget()
 
@@ -260,7 +262,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         stream.stop()
     }
 
-    let bus = try runtime.subscribe(to: [.riskGate, .feedHandler], topics: ["order.", "md.bar.", "md.book."])
+    let bus = try runtime.subscribe(
+        to: [.riskGate, .feedHandler, .signalGenerator], topics: ["order.", "md.bar.", "md.book.", "intent.quotes."])
     runtime.status.setReady()
     for await event in bus.cancelOnGracefulShutdown() {
         guard case .envelope(let raw) = event else { continue }
@@ -273,6 +276,9 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             case .approvedQuotes:
                 quotes.approved(try raw.decode(ApprovedQuotes.self))
                 wake.continuation.yield()
+            case .quoteTarget:
+                // Only for the figures (the inventory limit): what may rest comes from the risk gate.
+                quotes.targeted(try raw.decode(QuoteTarget.self))
             case .book:
                 let book = try raw.decode(BookUpdate.self)
                 if let bid = book.bids.first?.price, let ask = book.asks.first?.price {

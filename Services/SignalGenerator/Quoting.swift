@@ -96,6 +96,17 @@ final class QuotingDesk: Sendable {
         targets.increment()
         if target.quotes.isEmpty { withdrawals.increment() }
         runtime.publish(target, traceId: traceId ?? runtime.newIdentifier())
+        guard let symbol = target.symbol, let status = makers.withLock({ $0[symbol]?.status }) else { return }
+        let factory = runtime.metrics
+        let dimensions = [("symbol", symbol)]
+        Gauge(label: "breakwater_mm_quotes_wanted", dimensions: dimensions + [("side", "bid")], factory: factory)
+            .record(status.bidsWanted)
+        Gauge(label: "breakwater_mm_quotes_wanted", dimensions: dimensions + [("side", "ask")], factory: factory)
+            .record(status.asksWanted)
+        Gauge(label: "breakwater_mm_adverse_selection_detections", dimensions: dimensions, factory: factory)
+            .record(status.adverseSelectionDetections)
+        Gauge(label: "breakwater_mm_withdrawn", dimensions: dimensions, factory: factory)
+            .record(status.state == .quoting ? 0 : 1)
     }
 
     private func each(_ body: (inout MarketMaker) -> QuoteTarget?) -> [QuoteTarget] {
