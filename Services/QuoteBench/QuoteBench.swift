@@ -317,9 +317,10 @@ struct QuotePipeline {
         }
         let signedAt = monotonicNanos()
 
-        // Untimed: what now rests, and the gate's mark (it reads every book).
+        // Untimed: what now rests, and the gate's mark (in the gate a bar close: a price on the
+        // tick, not the microprice).
         apply(pass, symbol: symbol, now: now)
-        if let mid = target.referencePrice { _ = risk.updateMark(symbol: symbol, price: mid, now: now) }
+        if let bid = book.bids.first?.price { _ = risk.updateMark(symbol: symbol, price: bid, now: now) }
 
         return StageTiming(
             quotes: quotedAt - start, commands: commandedAt - start, wire: signedAt - start, published: true,
