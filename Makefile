@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test build release bench clean
+.PHONY: run test build release bench bench-quotes clean
 
 run:
 	@.ci/deps.sh run
@@ -25,6 +25,11 @@ bench:
 	@.ci/deps.sh run
 	$(SWIFT) build -c release --product bus-bench
 	.build/release/bus-bench
+
+# The market maker's path for one book update (strategy, risk gate, executor, signing), in process.
+bench-quotes:
+	$(SWIFT) build -c release --product quote-bench
+	.build/release/quote-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build var

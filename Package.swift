@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "bus-bench", targets: ["BusBench"]),
         .executable(name: "exchange-sim", targets: ["ExchangeSim"]),
         .executable(name: "recall-bench", targets: ["RecallBench"]),
+        .executable(name: "quote-bench", targets: ["QuoteBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -116,6 +117,13 @@ let package = Package(
             ],
             path: "Services/BusBench"),
 
+        .executableTarget(
+            name: "QuoteBench",
+            dependencies: [
+                "Strategy", "Risk", "Execution", "Hyperliquid", "Market", "Schema", argumentParser,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Services/QuoteBench"),
         .executableTarget(
             name: "RecallBench",
             dependencies: [

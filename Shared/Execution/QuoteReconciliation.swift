@@ -265,15 +265,20 @@ public struct QuoteReconciliation: Sendable, Equatable {
         let tolerance = Amount(max(0, toleranceBps.isFinite ? toleranceBps : 0))
         var kept: [RestingQuote] = []
         var keptWanted = Set<Int>()
-        for size in Set(wanted.map(\.size)).sorted() {
-            let wantedIndices = wanted.indices.filter { wanted[$0].size == size }.sorted {
-                wanted[$0].price < wanted[$1].price
-            }
-            let candidates = resting.filter { $0.size == size }.sorted { $0.price < $1.price }
+        // Grouped by size in one sweep each (hashing), not by comparing every quote with every size.
+        var wantedBySize: [Amount: [Int]] = [:]
+        for index in wanted.indices { wantedBySize[wanted[index].size, default: []].append(index) }
+        var restingBySize: [Amount: [RestingQuote]] = [:]
+        for quote in resting where wantedBySize[quote.size] != nil {
+            restingBySize[quote.size, default: []].append(quote)
+        }
+        for size in wantedBySize.keys.sorted() {
+            let wantedIndices = (wantedBySize[size] ?? []).sorted { wanted[$0].price < wanted[$1].price }
+            let candidates = (restingBySize[size] ?? []).sorted { $0.price < $1.price }
             var cursor = 0
             for w in wantedIndices {
                 let price = wanted[w].price
-                let slack = price * tolerance / 10_000
+                let slack = (price * tolerance).scaled(byPowerOfTen: -4)
                 while cursor < candidates.count, candidates[cursor].price < price - slack { cursor += 1 }
                 if cursor < candidates.count, candidates[cursor].price <= price + slack {
                     keptWanted.insert(w)

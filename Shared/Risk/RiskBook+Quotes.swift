@@ -105,21 +105,25 @@ extension RiskBook {
                 var size = quote.size
                 var reason: Reason?
                 let price = referencePrice(quote.price, mark: mark)
+                // size × price, kept with the size: decimal products are dear.
+                var notional = size * price
                 func cap(_ room: Amount, _ why: Reason) {
                     let allowed = room.isPositive ? instrument.roundSize(room / price, .down) : .zero
                     if allowed < size {
                         size = allowed
+                        notional = size * price
                         reason = why
                     }
                 }
-                if size * price > limits.maxOrderNotional {
+                if notional > limits.maxOrderNotional {
                     cap(limits.maxOrderNotional, Reason(.maxOrderNotional, "\(Format.money(quote.notional)) > \(Format.money(limits.maxOrderNotional))"))
                 }
                 if let left = reducible, size > left {
                     size = left
+                    notional = size * price
                     reason = Reason(.stateReducing, "capped at the position left to reduce, \(left)")
                 }
-                let filled = inventory + size * price
+                let filled = inventory + notional
                 if filled > limits.maxQuoteInventory {
                     cap(
                         limits.maxQuoteInventory - inventory,
@@ -127,14 +131,14 @@ extension RiskBook {
                             .maxInventory,
                             "inventory would reach \(Format.money(filled)) > \(Format.money(limits.maxQuoteInventory)) (position \(position))"))
                 }
-                let worst = exposure.side(side) + size * price
+                let worst = exposure.side(side) + notional
                 if worst > limits.maxSymbolNotional {
                     cap(
                         limits.maxSymbolNotional - exposure.side(side),
                         Reason(.maxSymbolNotional, "\(symbol) worst case \(Format.money(worst)) > \(Format.money(limits.maxSymbolNotional))"))
                 }
                 var after = exposure
-                after.add(size * price, on: side)
+                after.add(notional, on: side)
                 if others + after.gross > limits.maxGrossExposure, after.gross > exposure.gross {
                     cap(
                         limits.maxGrossExposure - others - exposure.side(side),
@@ -150,8 +154,8 @@ extension RiskBook {
                 var approved = quote
                 approved.size = size
                 result.quotes.append(approved)
-                exposure.add(size * price, on: side)
-                inventory += size * price
+                exposure.add(notional, on: side)
+                inventory += notional
                 if let left = reducible { reducible = left - size }
             }
             if grows, result.quotes.allSatisfy({ $0.side != side }) {
@@ -160,7 +164,10 @@ extension RiskBook {
             }
         }
         // The wire order: bids best first, then asks best first.
-        result.quotes.sort { ($0.side == .buy ? 0 : 1, $0.side == .buy ? -$0.price : $0.price) < ($1.side == .buy ? 0 : 1, $1.side == .buy ? -$1.price : $1.price) }
+        result.quotes.sort { a, b in
+            if a.side != b.side { return a.side == .buy }
+            return a.side == .buy ? a.price > b.price : a.price < b.price
+        }
         return result
     }
 

@@ -13,25 +13,82 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
     /// Converts a double through its shortest round-trip text, so 0.1 becomes exactly 0.1.
     public init(_ double: Double) {
         precondition(double.isFinite, "Amount from a non-finite double")
-        self.decimal = Decimal(string: "\(double)", locale: Locale(identifier: "en_US_POSIX")) ?? Decimal(double)
+        let text = "\(double)"
+        // The text's digits straight into a decimal: `Decimal(string:)` costs microseconds, and the
+        // quoter converts a double for every tier of every book update.
+        self.decimal =
+            Self.decimal(shortestText: text) ?? Decimal(string: text, locale: Self.posix) ?? Decimal(double)
     }
 
     /// Strict parse: an optional minus, digits, an optional fraction. No exponent, no spaces.
     public init?(_ text: some StringProtocol) {
-        guard Amount.isPlainDecimal(text),
-            let value = Decimal(string: String(text), locale: Locale(identifier: "en_US_POSIX"))
+        guard Amount.isPlainDecimal(text), let value = Decimal(string: String(text), locale: Self.posix)
         else { return nil }
         self.decimal = value
+    }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
+    /// The value of a double's shortest text ("12.5", "1e-05", "1.5e+20"), compact (no trailing
+    /// zeros in the significand, as `Decimal(string:)` leaves it); nil when it is not of that form,
+    /// has more than 19 digits or an exponent far outside what prices and sizes use.
+    static func decimal(shortestText text: String) -> Decimal? {
+        var significand: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        var negative = false
+        var seenPoint = false
+        var inExponent = false
+        var exponentNegative = false
+        var exponentValue = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "-"):
+                if inExponent { exponentNegative = true } else { negative = true }
+            case UInt8(ascii: "+") where inExponent: continue
+            case UInt8(ascii: ".") where !seenPoint && !inExponent: seenPoint = true
+            case UInt8(ascii: "e") where !inExponent: inExponent = true
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = UInt64(byte - UInt8(ascii: "0"))
+                if inExponent {
+                    guard exponentValue < 1_000 else { return nil }
+                    exponentValue = exponentValue * 10 + Int(digit)
+                } else {
+                    if significand > 0 || digit > 0 { digits += 1 }
+                    guard digits <= 19 else { return nil }
+                    significand = significand * 10 + digit
+                    if seenPoint { exponent -= 1 }
+                }
+            default: return nil
+            }
+        }
+        exponent += exponentNegative ? -exponentValue : exponentValue
+        guard significand > 0 else { return Decimal.zero }
+        while significand % 10 == 0 {
+            significand /= 10
+            exponent += 1
+        }
+        guard (-100...100).contains(exponent) else { return nil }
+        return Decimal(sign: negative ? .minus : .plus, exponent: exponent, significand: Decimal(significand))
+    }
+
+    /// self × 10^power, exact: the same value as multiplying or dividing by that power of ten, by
+    /// moving the exponent instead of long arithmetic (a division costs tens of microseconds).
+    public func scaled(byPowerOfTen power: Int) -> Amount {
+        guard !decimal.isZero, !decimal.isNaN else { return self }
+        return Amount(Decimal(sign: decimal.sign, exponent: decimal.exponent + power, significand: decimal.significand))
     }
 
     public static let zero = Amount(Decimal.zero)
 
     public var doubleValue: Double { NSDecimalNumber(decimal: decimal).doubleValue }
     public var isZero: Bool { decimal.isZero }
-    public var isNegative: Bool { decimal < 0 }
-    public var isPositive: Bool { decimal > 0 }
-    public var magnitude: Amount { Amount(decimal < 0 ? -decimal : decimal) }
-    public var signum: Int { decimal > 0 ? 1 : (decimal < 0 ? -1 : 0) }
+    // The sign is read, not compared against zero: a comparison of a 38-digit value costs microseconds.
+    // A NaN keeps the comparison's answer.
+    public var isNegative: Bool { decimal.isNaN ? decimal < 0 : !decimal.isZero && decimal.sign == .minus }
+    public var isPositive: Bool { decimal.isNaN ? decimal > 0 : !decimal.isZero && decimal.sign == .plus }
+    public var magnitude: Amount { Amount(isNegative ? -decimal : decimal) }
+    public var signum: Int { isPositive ? 1 : (isNegative ? -1 : 0) }
 
     /// Rounds to `scale` decimal places.
     public func rounded(scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Amount {

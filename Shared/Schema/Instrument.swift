@@ -23,7 +23,9 @@ public struct Instrument: Codable, Sendable, Hashable {
 
     /// The nearest valid price; `mode` lets a buyer round down and a seller up.
     public func roundPrice(_ price: Amount, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Amount {
-        if price.rounded(scale: 0, .down) == price { return price }
+        // An exponent ≥ 0 is an integer; any other integer is left unchanged by the rounding below
+        // (its scale is never negative).
+        if price.decimal.exponent >= 0 || price.isNaN { return price }
         let integerDigits = integerDigitCount(price)
         let significantScale = Self.maxSignificantFigures - integerDigits
         let scale = min(maxPriceDecimals, significantScale)
@@ -42,8 +44,21 @@ public struct Instrument: Codable, Sendable, Hashable {
     /// so that 0.001234 keeps five significant figures.
     private func integerDigitCount(_ price: Amount) -> Int {
         let magnitude = price.magnitude
+        // From the double when it is clearly between two powers of ten (its error is some 1e-14,
+        // relative); otherwise exactly, below.
+        let estimate = log10(magnitude.doubleValue)
+        if estimate.isFinite, estimate >= 0 {
+            let whole = estimate.rounded(.down)
+            let fraction = estimate - whole
+            if fraction > 1e-9, fraction < 1 - 1e-9 { return Int(whole) + 1 }
+        }
         if magnitude >= 1 {
-            return magnitude.rounded(scale: 0, .down).description.count
+            // An estimate from the double, made exact against powers of ten (printing the decimal
+            // to count its digits costs far more).
+            var digits = max(1, Int(log10(magnitude.doubleValue).rounded(.down)) + 1)
+            while digits > 1, magnitude < Self.powerOfTen(digits - 1) { digits -= 1 }
+            while magnitude >= Self.powerOfTen(digits) { digits += 1 }
+            return digits
         }
         var leadingZeros = 0
         var scaled = magnitude
@@ -52,5 +67,9 @@ public struct Instrument: Codable, Sendable, Hashable {
             leadingZeros += 1
         }
         return -leadingZeros
+    }
+
+    private static func powerOfTen(_ power: Int) -> Amount {
+        Amount(Decimal(sign: .plus, exponent: power, significand: 1))
     }
 }

@@ -323,7 +323,7 @@ public struct MarketMaker: Sendable {
             if side == .buy { bids = [] } else { asks = [] }
         }
 
-        let band = reference * Amount(settings.priceBandBps) / 10_000
+        let band = (reference * Amount(settings.priceBandBps)).scaled(byPowerOfTen: -4)
         func drop(_ quotes: inout [Quote], _ name: String, _ outside: (Amount) -> Bool, _ why: String) {
             let kept = quotes.filter { !outside($0.price) }
             let dropped = quotes.count - kept.count

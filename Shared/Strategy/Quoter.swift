@@ -208,7 +208,7 @@ public struct Quoter: Sendable {
         let maximum = settings.maxInventory
         let ratio = min(1, max(-1, (input.inventory / maximum).doubleValue))
         // In exact decimals from here on, so that 3000 − 2 bps is 2999.4, not 2999.3999….
-        let reservation = reference - reference * Amount(ratio * settings.inventorySkewBps) / 10_000
+        let reservation = reference - (reference * Amount(ratio * settings.inventorySkewBps)).scaled(byPowerOfTen: -4)
         plan.reservationPrice = reservation
         let shrink = max(0, 1 - settings.inventorySizeShrink * abs(ratio))
 
@@ -242,6 +242,8 @@ public struct Quoter: Sendable {
         var used = Amount.zero
         var previous: Amount?
         var capped = false
+        // The first price that does not cross the touch: the same for every tier.
+        let beforeTouch = touch.map { side == .buy ? instrument.nextPrice(below: $0) : instrument.nextPrice(above: $0) }
         for (tier, tierSize) in tierSizes.enumerated() {
             var size = tierSize
             if sizeFactor < 1 { size = instrument.roundSize(size * factor, .down) }
@@ -253,18 +255,18 @@ public struct Quoter: Sendable {
             guard size.isPositive, size >= settings.minimumLot else { continue }
 
             let offsetBps = halfSpreadBps + Double(tier) * settings.tierSpacingBps
-            let distance = reservation * Amount(offsetBps) / 10_000
+            let distance = (reservation * Amount(offsetBps)).scaled(byPowerOfTen: -4)
             let raw = side == .buy ? reservation - distance : reservation + distance
             guard raw.isPositive else { continue }
             var price: Amount
             switch side {
             case .buy:
                 price = instrument.roundPrice(raw, .down)
-                if let touch { price = min(price, instrument.nextPrice(below: touch)) }
+                if let beforeTouch { price = min(price, beforeTouch) }
                 if let previous { price = min(price, instrument.nextPrice(below: previous)) }
             case .sell:
                 price = instrument.roundPrice(raw, .up)
-                if let touch { price = max(price, instrument.nextPrice(above: touch)) }
+                if let beforeTouch { price = max(price, beforeTouch) }
                 if let previous { price = max(price, instrument.nextPrice(above: previous)) }
             }
             guard price.isPositive, size * price >= instrument.minOrderValue else { continue }

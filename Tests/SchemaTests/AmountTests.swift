@@ -111,6 +111,50 @@ struct AmountTests {
         #expect(Amount(0.1 + 0.2) == amount("0.30000000000000004"))
     }
 
+    @Test("a double converts to the same decimal, printed alike, as parsing its shortest text")
+    func fromDoubleMatchesTextParse() {
+        var random = SplitMix64(seed: 41)
+        let posix = Locale(identifier: "en_US_POSIX")
+        let fixed: [Double] = [0, -0.0, 0.1, 100.0, 12.0, 1e-05, 1.5e20, -2.5e-7, 0.3 * 3, 1e16, 123_456_789.125, 5e-324]
+        let drawn = (0..<5_000).map { _ in
+            (random.nextUnit() * 2 - 1) * pow(10, Double(Int(random.next() % 19)) - 12)
+        }
+        for double in fixed + drawn + drawn.map { ($0 * 100).rounded() / 100 } {
+            let expected = Decimal(string: "\(double)", locale: posix) ?? Decimal(double)
+            let amount = Amount(double)
+            #expect(amount.decimal == expected, "\(double)")
+            #expect(amount.description == Amount(expected).description, "\(double)")
+        }
+    }
+
+    @Test("scaling by a power of ten equals multiplying or dividing by it, digit for digit")
+    func scaledByPowerOfTen() {
+        var random = SplitMix64(seed: 43)
+        #expect(Amount.zero.scaled(byPowerOfTen: -4).isZero)
+        #expect(amount("-12.5").scaled(byPowerOfTen: -4) == amount("-0.00125"))
+        #expect(amount("3").scaled(byPowerOfTen: 2).description == "300")
+        for _ in 0..<2_000 {
+            let base = Amount(Double(Int64(random.next() % 2_000_000_000)) / 1_000 - 1_000_000)
+            // Arithmetic leaves long values (a microprice has 38 digits): scale those too.
+            let value = base * amount("1.2345678901234567890123456789") / amount("7")
+            for (power, factor) in [(-4, Amount(10_000)), (-2, Amount(100)), (3, Amount(1_000))] {
+                let expected = power < 0 ? value / factor : value * factor
+                #expect(value.scaled(byPowerOfTen: power) == expected, "\(value) × 10^\(power)")
+                #expect(value.scaled(byPowerOfTen: power).description == expected.description)
+            }
+        }
+    }
+
+    @Test("sign reads agree with comparisons against zero")
+    func signMatchesComparison() {
+        let values = ["0", "-0.0001", "0.0001", "46377.5", "-46377.5"].map(amount)
+            + [amount("1") / amount("3"), amount("-2") / amount("3"), Amount(Decimal.nan)]
+        for value in values {
+            #expect(value.isPositive == (value.decimal > 0), "\(value)")
+            #expect(value.isNegative == (value.decimal < 0), "\(value)")
+        }
+    }
+
     @Test("JSON: a string, never a number")
     func jsonEncoding() throws {
         #expect(String(decoding: try JSONEncoder().encode(amount("46377.5")), as: UTF8.self) == #""46377.5""#)

@@ -125,3 +125,44 @@ struct InstrumentTests {
         #expect(back == instrument)
     }
 }
+
+extension InstrumentTests {
+    /// The rounding as it was first written: digits counted by printing the integer part.
+    static func referenceRound(_ instrument: Instrument, _ price: Amount, _ mode: NSDecimalNumber.RoundingMode) -> Amount {
+        if price.rounded(scale: 0, .down) == price { return price }
+        let magnitude = price.decimal < 0 ? -price : price
+        var integerDigits: Int
+        if magnitude >= 1 {
+            integerDigits = magnitude.rounded(scale: 0, .down).description.count
+        } else {
+            integerDigits = 0
+            var scaled = magnitude
+            while scaled < amount("0.1"), integerDigits > -40, !scaled.isZero {
+                scaled = scaled * 10
+                integerDigits -= 1
+            }
+        }
+        let scale = min(instrument.maxPriceDecimals, Instrument.maxSignificantFigures - integerDigits)
+        return price.rounded(scale: max(scale, 0), mode)
+    }
+
+    @Test("rounding matches the printed-digits rule, near powers of ten and on long microprices")
+    func roundingMatchesReference() {
+        var random = SplitMix64(seed: 47)
+        let instruments = [0, 2, 4, 5].map { Instrument(symbol: "X\($0)", szDecimals: $0) }
+        var prices = ["9.99999999999", "10", "99999.5", "99999.4999999", "100000.5", "0.0999999", "0.1", "999.99995"]
+            .map(amount)
+        for _ in 0..<1_000 {
+            let base = Amount(Double(random.next() % 100_000_000) / 1_000 + 0.001)
+            prices.append(base * amount("1.0000000000000000000000000000000000001") / amount("3"))
+            prices.append(Amount(Decimal(sign: .plus, exponent: Int(random.next() % 8) - 3, significand: 1)) - amount("0.0000001"))
+        }
+        for instrument in instruments {
+            for price in prices {
+                for mode in [NSDecimalNumber.RoundingMode.plain, .down, .up] {
+                    #expect(instrument.roundPrice(price, mode) == Self.referenceRound(instrument, price, mode), "\(price)")
+                }
+            }
+        }
+    }
+}
