@@ -37,6 +37,8 @@ final class ExchangeSession: Sendable {
         var inFlight: Set<String> = []
         var lastReconciliation: String = "not yet"
         var lastFillSyncMs: UInt64?
+        /// Fills of orders in flight were seen and left for a later sync.
+        var fillsHeldBack = false
         var lastFundingSyncMs: UInt64?
         /// The last fill ("" for none) when a funding sync found every symbol flat, long enough after
         /// that fill for the exchange to have booked all its funding: until the next fill there is none.
@@ -428,7 +430,12 @@ final class ExchangeSession: Sendable {
     func recordExchangeFills(_ fills: [UserFill]) {
         let inFlight = desk.withLock { $0.inFlight }
         for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where trades(fill.coin) {
-            guard let id = fill.cloid?.rawValue, !inFlight.contains(id) else { continue }
+            guard let id = fill.cloid?.rawValue else { continue }
+            guard !inFlight.contains(id) else {
+                // Held back until the order's answer is in: a sync is owed, whatever the spacing.
+                desk.withLock { $0.fillsHeldBack = true }
+                continue
+            }
             let order: LedgerStore.StoredOrder?
             do { order = try store.order(id) } catch {
                 // Not recorded now; the next sync asks again. Never taken for "not ours".
@@ -453,7 +460,7 @@ final class ExchangeSession: Sendable {
             ledgerUnreadable(error, while: "polling")
             return
         }
-        if live.isEmpty {
+        if live.isEmpty && !desk.withLock({ $0.fillsHeldBack }) {
             await checkPosition()
         } else {
             await syncFills(reason: "poll")
@@ -477,7 +484,11 @@ final class ExchangeSession: Sendable {
     /// `unlessWithinMs`: skipped when the last sync is more recent (a market maker's fills come often and
     /// the stream brings them; a REST sync weighs 20 and more against the IP limit).
     func syncFills(reason: String, unlessWithinMs: UInt64 = 0) async {
-        if unlessWithinMs > 0, let last = desk.withLock({ $0.lastFillSyncMs }), nowMs < last + unlessWithinMs { return }
+        if unlessWithinMs > 0, let (last, owed) = desk.withLock({ desk in desk.lastFillSyncMs.map { ($0, desk.fillsHeldBack) } }),
+            !owed, nowMs < last + unlessWithinMs
+        {
+            return
+        }
         let start: UInt64?
         do { start = try fillSyncStart() } catch {
             ledgerUnreadable(error, while: "starting a fill sync")
@@ -491,6 +502,7 @@ final class ExchangeSession: Sendable {
             runtime.logger.warning("fill sync failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
             return
         }
+        desk.withLock { $0.fillsHeldBack = false }  // what this sync holds back again sets it again
         recordExchangeFills(fills)
         desk.withLock { $0.lastFillSyncMs = nowMs }
     }

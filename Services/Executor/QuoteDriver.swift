@@ -188,7 +188,15 @@ final class QuoteDriver: Sendable {
             return plan
         }
         guard !plan.isEmpty else {
-            if plan.deferred > 0 { publishReport(symbol, plan: plan, outcome: QuoteOutcome()) }
+            guard plan.deferred > 0 else { return }
+            // Paced out entirely: looked at again as the bucket refills; said at most once a second.
+            let lastReport = state.withLock { state in
+                state.dirty.insert(symbol)
+                return state.lastReports[symbol]?.time
+            }
+            if lastReport.map({ startedAt - $0 >= 1_000_000_000 }) ?? true {
+                publishReport(symbol, plan: plan, outcome: QuoteOutcome())
+            }
             return
         }
         let approval = state.withLock { $0.approvals[symbol] }
@@ -214,8 +222,9 @@ final class QuoteDriver: Sendable {
             pacer.passSent(at: startedAt)
             let reason = pacer.record(outcome)
             state.pacers[symbol] = pacer
-            // Crossed quotes are repriced on the next update, not retried now.
-            if outcome.failed > 0 || !outcome.uncertain.isEmpty { state.dirty.insert(symbol) }
+            // Crossed quotes are repriced on the next update, not retried now; deferred work and
+            // refusals get another pass when the pacer allows.
+            if outcome.failed > 0 || !outcome.uncertain.isEmpty || plan.deferred > 0 { state.dirty.insert(symbol) }
             return reason
         }
         var reasons = plan.reasons + outcome.reasons

@@ -47,8 +47,8 @@ public struct MarketMakerStatus: Sendable, Equatable, Codable {
 /// `QuoteTarget` with the reasons behind it. Deterministic and pure; time comes in as `now`.
 ///
 /// - Reference price: the microprice of the best `microLevels` levels (`BookUpdate.microprice`,
-///   the mid weighted by the opposite side's size, within the touch); the imbalance is read
-///   over the same levels.
+///   the mid weighted by the opposite side's size, within the touch), to a hundredth of the
+///   instrument's finest price step; the imbalance is read over the same levels.
 /// - Sizes: at the first sound book the ladder is sized once in base units: tier 0 is
 ///   `baseNotional` / reference, tier i = tier 0 × sizeDecay^i on the instrument's size grid
 ///   (the `Quoter`'s ladder); the maximum inventory is `maxInventoryNotional` / reference and
@@ -277,7 +277,12 @@ public struct MarketMaker: Sendable {
     private mutating func evaluate(now: EpochNanos, observe: Bool) -> Evaluation {
         if let problem = unsoundness(now: now) { return .withdrawn(Reason(.bookUnsound, problem)) }
         guard let book = lastBook else { return .withdrawn(Reason(.bookUnsound, "no book")) }
-        guard let reference = book.microprice(levels: settings.microLevels), reference.isPositive else {
+        // A hundredth of the finest price step is all the precision a quote can use; the raw
+        // microprice carries 38 digits, and every decimal operation after it pays for them.
+        guard
+            let reference = book.microprice(levels: settings.microLevels)?
+                .rounded(scale: instrument.maxPriceDecimals + 2), reference.isPositive
+        else {
             return .withdrawn(
                 Reason(.noReferencePrice, "no microprice from the top \(settings.microLevels) levels"))
         }

@@ -208,7 +208,9 @@ public struct Quoter: Sendable {
         let maximum = settings.maxInventory
         let ratio = min(1, max(-1, (input.inventory / maximum).doubleValue))
         // In exact decimals from here on, so that 3000 − 2 bps is 2999.4, not 2999.3999….
-        let reservation = reference - (reference * Amount(ratio * settings.inventorySkewBps)).scaled(byPowerOfTen: -4)
+        // To a hundredth of the finest price step: finer digits cannot move a quote, only slow the arithmetic.
+        let reservation = (reference - (reference * Amount(ratio * settings.inventorySkewBps)).scaled(byPowerOfTen: -4))
+            .rounded(scale: instrument.maxPriceDecimals + 2)
         plan.reservationPrice = reservation
         let shrink = max(0, 1 - settings.inventorySizeShrink * abs(ratio))
 
