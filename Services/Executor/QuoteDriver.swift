@@ -200,7 +200,7 @@ final class QuoteDriver: Sendable {
             return
         }
         let approval = state.withLock { $0.approvals[symbol] }
-        let commands = Self.commands(plan, approval: approval, symbol: symbol, now: startedAt)
+        let commands = plan.orderCommands(approval: approval, now: startedAt)
         let traceId = runtime.newIdentifier()
         session.watch(commands.map(\.clientOrderId))
         // At most 39 orders an action, so that each weighs 1 against the IP limit (1 + n/40).
@@ -227,36 +227,13 @@ final class QuoteDriver: Sendable {
             if outcome.failed > 0 || !outcome.uncertain.isEmpty || plan.deferred > 0 { state.dirty.insert(symbol) }
             return reason
         }
-        var reasons = plan.reasons + outcome.reasons
         if let slowed {
-            reasons.append(slowed)
             runtime.logger.notice("quote refresh paced", metadata: ["symbol": "\(symbol)", "reason": "\(slowed)"])
         }
-        var reported = plan
-        reported.reasons = reasons
-        publishReport(symbol, plan: reported, outcome: outcome)
+        publishReport(symbol, plan: plan, outcome: outcome, reasons: slowed.map { [$0] } ?? [])
     }
 
-    /// The pass as order commands: post-only limits, never reduce-only (a quote may open a position).
-    static func commands(_ plan: QuotePass, approval: ApprovedQuotes?, symbol: String, now: EpochNanos) -> [OrderCommand] {
-        let strategy = approval?.strategy ?? "market_making"
-        let intent = approval?.targetId ?? "withdraw"
-        func command(_ action: OrderCommand.Action, _ id: String, _ quote: QuoteLevel) -> OrderCommand {
-            OrderCommand(
-                action: action, clientOrderId: id, intentId: intent, symbol: symbol, side: quote.side, size: quote.size,
-                orderType: .limit, price: quote.price, timeInForce: .alo, reduceOnly: false, purpose: .entry,
-                strategy: strategy, ackDeadline: now + 5_000_000_000, quoteTier: quote.tier)
-        }
-        var out: [OrderCommand] = []
-        for id in plan.cancels {
-            out.append(command(.cancel, id, QuoteLevel(side: .buy, tier: 0, price: .zero, size: .zero)))
-        }
-        for modify in plan.modifies { out.append(command(.modify, modify.clientOrderId, modify.to)) }
-        for place in plan.places { out.append(command(.place, place.clientOrderId, place.quote)) }
-        return out
-    }
-
-    private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome) {
+    private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome, reasons: [Reason] = []) {
         let live = (try? session.store.liveOrders()) ?? []
         let resting = live.filter { $0.command.symbol == symbol && $0.command.isQuote }.map { order in
             RestingQuote(
@@ -268,11 +245,8 @@ final class QuoteDriver: Sendable {
             (state.budget, (state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)).intervalMs)
         }
         let report = QuoteReport(
-            symbol: symbol, targetId: plan.targetId ?? "", sequence: plan.sequence ?? 0, resting: resting,
-            kept: plan.keeps.count, modified: outcome.modified, placed: outcome.placed, canceled: outcome.canceled,
-            aloRejected: outcome.aloRejected, failed: outcome.failed, deferred: plan.deferred,
-            requestsUsed: budget.estimatedUsed, requestsCap: budget.readingCap, refreshIntervalMs: interval,
-            reasons: plan.reasons, time: now)
+            pass: plan, outcome: outcome, resting: resting, budget: budget, refreshIntervalMs: interval,
+            reasons: reasons, time: now)
         let summary = state.withLock { state in
             state.lastReports[symbol] = report
             state.stats.apply(report)

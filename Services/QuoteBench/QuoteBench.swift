@@ -303,7 +303,7 @@ struct QuotePipeline {
         // (b) the risk gate clips them, the executor reconciles against what rests.
         let approved = risk.approve(target, now: now)
         let pass = reconciler.pass(symbol: symbol, approved: approved, resting: resting[symbol] ?? [], now: now)
-        let commands = Self.commands(pass, approval: approved, symbol: symbol, now: now)
+        let commands = pass.orderCommands(approval: approved, now: now)
         let commandedAt = monotonicNanos()
 
         // (c) the exchange session's plan and the client's signed bodies.
@@ -326,27 +326,6 @@ struct QuotePipeline {
             quotes: quotedAt - start, commands: commandedAt - start, wire: signedAt - start, published: true,
             keeps: pass.keeps.count, modifies: pass.modifies.count, places: pass.places.count,
             cancels: pass.cancels.count, actions: plan.actions.count, bodyBytes: bodyBytes)
-    }
-
-    /// The pass as the executor's order commands: post-only limits, never reduce-only, entries
-    /// tagged with their tier. The same construction as the executor's `QuoteDriver.commands`,
-    /// which lives in the executable and cannot be imported.
-    static func commands(_ plan: QuotePass, approval: ApprovedQuotes?, symbol: String, now: EpochNanos) -> [OrderCommand] {
-        let strategy = approval?.strategy ?? "market_making"
-        let intent = approval?.targetId ?? "withdraw"
-        func command(_ action: OrderCommand.Action, _ id: String, _ quote: QuoteLevel) -> OrderCommand {
-            OrderCommand(
-                action: action, clientOrderId: id, intentId: intent, symbol: symbol, side: quote.side, size: quote.size,
-                orderType: .limit, price: quote.price, timeInForce: .alo, reduceOnly: false, purpose: .entry,
-                strategy: strategy, ackDeadline: now + 5_000_000_000, quoteTier: quote.tier)
-        }
-        var out: [OrderCommand] = []
-        for id in plan.cancels {
-            out.append(command(.cancel, id, QuoteLevel(side: .buy, tier: 0, price: .zero, size: .zero)))
-        }
-        for modify in plan.modifies { out.append(command(.modify, modify.clientOrderId, modify.to)) }
-        for place in plan.places { out.append(command(.place, place.clientOrderId, place.quote)) }
-        return out
     }
 
     /// The action as `HyperliquidClient` builds it: orders rounded and written by the asset's rules,

@@ -304,3 +304,25 @@ extension Int64 {
         return overflow ? (other > 0 ? .max : .min) : value
     }
 }
+
+extension QuotePass {
+    /// The pass as the executor's order commands: post-only limits, never reduce-only (a quote may
+    /// open a position), each tagged with its tier; cancels first, then modifies, then places.
+    public func orderCommands(approval: ApprovedQuotes?, now: EpochNanos) -> [OrderCommand] {
+        let strategy = approval?.strategy ?? "market_making"
+        let intent = approval?.targetId ?? "withdraw"
+        func command(_ action: OrderCommand.Action, _ id: String, _ quote: QuoteLevel) -> OrderCommand {
+            OrderCommand(
+                action: action, clientOrderId: id, intentId: intent, symbol: symbol, side: quote.side, size: quote.size,
+                orderType: .limit, price: quote.price, timeInForce: .alo, reduceOnly: false, purpose: .entry,
+                strategy: strategy, ackDeadline: now + 5_000_000_000, quoteTier: quote.tier)
+        }
+        var out: [OrderCommand] = []
+        for id in cancels {
+            out.append(command(.cancel, id, QuoteLevel(side: .buy, tier: 0, price: .zero, size: .zero)))
+        }
+        for modify in modifies { out.append(command(.modify, modify.clientOrderId, modify.to)) }
+        for place in places { out.append(command(.place, place.clientOrderId, place.quote)) }
+        return out
+    }
+}

@@ -188,21 +188,8 @@ import FoundationNetworking
             positions = info.user_state(sys.argv[2])["assetPositions"]
             print(json.dumps({"orders": orders, "positions": [p["position"] for p in positions]}))
             """
-        let file = system.directory.appendingPathComponent("frontend_open_orders.py")
-        try Data(script.utf8).write(to: file)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [file.path, system.exchangeURL, address]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python failed: \(errors)")
-        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let document = try system.runPython(
+            python, script: script, named: "frontend_open_orders.py", arguments: [system.exchangeURL, address])
         let orders = try #require(document["orders"] as? [[String: Any]]).compactMap(ExchangeOrder.init)
         let sdkPositions = try #require(document["positions"] as? [[String: Any]])
         #expect(Set(sdkPositions.compactMap { $0["coin"] as? String }) == Set(positions.keys))

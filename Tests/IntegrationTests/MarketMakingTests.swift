@@ -185,20 +185,6 @@ import FoundationNetworking
             info = Info(sys.argv[1], skip_ws=True)
             print(json.dumps({"orders": info.frontend_open_orders(sys.argv[2]), "mids": info.all_mids()}))
             """
-        let file = system.directory.appendingPathComponent("ladders.py")
-        try Data(script.utf8).write(to: file)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [file.path, system.exchangeURL, address]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python failed: \(errors)")
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try system.runPython(python, script: script, named: "ladders.py", arguments: [system.exchangeURL, address])
     }
 }

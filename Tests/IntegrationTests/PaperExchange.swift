@@ -41,6 +41,26 @@ extension RunningSystem {
         }
     }
 
+    /// Runs `script` (written into the system's directory as `name`) with `python` — the official SDK's
+    /// view of exchange-sim — and returns the JSON object it prints.
+    func runPython(_ python: URL, script: String, named name: String, arguments: [String]) throws -> [String: Any] {
+        let file = directory.appendingPathComponent(name)
+        try Data(script.utf8).write(to: file)
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [file.path] + arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python failed: \(errors)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
     /// exchange-sim's `/admin/status`: accounts, open orders, rate-limit refusals.
     func simStatus() async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: exchangeURL + "/admin/status")!)
