@@ -7,6 +7,7 @@ import Market
 import Recall
 import Resilience
 import Metrics
+import Model
 import Schema
 import ServiceKit
 import ServiceLifecycle
@@ -61,21 +62,30 @@ struct SignalConfig: Sendable {
     var intentLifetimeMs: Int
     var cooldownBars: Int
     var regimeSelection: Bool
+    var minConfidence: Double
+    /// `model` in `signal.strategies`: each directional symbol runs a `ModelStrategy`.
+    var usesModel: Bool
+    var model: ModelConfig
     var marketMaking: MarketMakingConfig
+
+    static let modelStrategy = "model"
 
     static func read(_ settings: inout Settings) -> SignalConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: false)
         var presets: [StrategyPreset] = []
+        var usesModel = false
         for name in settings.string("signal.strategies", default: "rsi_standard,sma_fast").split(separator: ",") {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             if let preset = StrategyPreset(rawValue: trimmed) {
                 presets.append(preset)
+            } else if trimmed == Self.modelStrategy {
+                usesModel = true
             } else {
-                let known = StrategyPreset.allCases.map(\.rawValue).joined(separator: ", ")
+                let known = (StrategyPreset.allCases.map(\.rawValue) + [Self.modelStrategy]).joined(separator: ", ")
                 settings.problem("signal.strategies: unknown strategy \"\(trimmed)\" (known: \(known))")
             }
         }
-        if presets.isEmpty { settings.problem("signal.strategies: name at least one strategy") }
+        if presets.isEmpty && !usesModel { settings.problem("signal.strategies: name at least one strategy") }
         var rsi: RsiMeanReversion.Parameters?
         let standard = RsiMeanReversion.Parameters.standard
         let period = settings.int("signal.rsi.period", default: standard.period, in: 2...500)
@@ -95,6 +105,8 @@ struct SignalConfig: Sendable {
             intentLifetimeMs: settings.int("signal.intentLifetimeMs", default: 5_000, in: 100...600_000),
             cooldownBars: settings.int("signal.cooldownBars", default: 0, in: 0...10_000),
             regimeSelection: settings.bool("signal.regimeSelection", default: false),
+            minConfidence: settings.double("signal.minConfidence", default: 0, in: 0...1),
+            usesModel: usesModel, model: ModelConfig.read(&settings),
             marketMaking: MarketMakingConfig.read(&settings, symbols: symbols))
     }
 
@@ -109,18 +121,27 @@ struct SignalConfig: Sendable {
     }
 
     func makeDesk(_ instrument: Instrument) -> StrategyDesk {
-        let strategies: [any BarStrategy] = presets.map { preset in
+        var strategies: [any BarStrategy] = presets.map { preset in
             if let rsi, preset.style == .meanReversion {
                 return RsiMeanReversion(name: "\(preset.rawValue)_custom", parameters: rsi)
             }
             return preset.makeStrategy()
+        }
+        if usesModel {
+            strategies.append(
+                ModelStrategy(
+                    name: Self.modelStrategy,
+                    settings: .init(
+                        maxAgeNanos: Int64(model.maxAgeHours * 3.6e12), minProbability: model.minProbability,
+                        sharesWindow: model.sharesWindow)))
         }
         return StrategyDesk(
             strategies: strategies,
             settings: .init(
                 instrument: instrument, tradeNotional: tradeNotional,
                 intentLifetimeNanos: Int64(intentLifetimeMs) * 1_000_000, cooldownBars: cooldownBars,
-                regimeSelection: regimeSelection ? .standard(classifier: RegimeConfig()) : nil))
+                regimeSelection: regimeSelection ? .standard(classifier: RegimeConfig()) : nil,
+                minConfidence: minConfidence))
     }
 }
 
@@ -157,16 +178,14 @@ final class RecallDesk: Sendable {
         return state.withLock { $0.trackers[symbol, default: SetupFeatureTracker()].update(bar) }.map { SetupFeatures.vector($0) }
     }
 
-    /// Asks recall about one signal's set-up and notes the answer on it.
-    func annotate(_ signal: inout Signal, features: [Double]) async {
-        guard signal.direction != .flat, let symbol = signal.symbol else { return }
+    /// Asks recall about one view's set-up; the desk applies the answer before it decides.
+    func note(symbol: String, direction: Direction, strategy: String, features: [Double]) async -> RecallNote {
         let answer = await service.recall(
-            features: features, symbol: symbol, direction: signal.direction, strategy: signal.strategy, k: k)
-        signal.recall = RecallNote(
+            features: features, symbol: symbol, direction: direction, strategy: strategy, k: k)
+        return RecallNote(
             source: answer.source == .chroma ? .chroma : .local, latencyMicros: answer.latency.wholeNanoseconds / 1_000,
             neighbours: answer.neighbours.count, adjustment: answer.confidenceAdjustment,
             fallbackReason: answer.fallbackReason?.rawValue)
-        signal.confidence = min(1, max(0, signal.confidence * answer.confidenceAdjustment))
     }
 
     func remember(_ signal: Signal, intent: OrderIntent, features: [Double]) async {
@@ -202,6 +221,15 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
     runtime.status.setDegraded("instruments", nil)
     let desk = Locked(config.makePortfolio(instruments))
     let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil
+    let models =
+        config.usesModel
+        ? ModelKeeper(config: config.model, symbols: config.directionalSymbols, portfolio: desk, runtime: runtime) : nil
+    if let models {
+        models.refresh()
+        runtime.status.addDetail("models") { models.status() }
+    }
+    let modelWatch = Task { await models?.run(pollEvery: .seconds(2)) }
+    defer { modelWatch.cancel() }
     let evaluated = Counter(label: "breakwater_signals_total", factory: runtime.metrics)
     let approved = Counter(label: "breakwater_signals_approved_total", factory: runtime.metrics)
     let tally = Mutex((signals: 0, approved: 0))
@@ -249,26 +277,40 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
             switch raw.messageType {
             case .bar:
                 let bar = try raw.decode(Bar.self)
-                guard let output = desk.withLock({
-                    $0.onBar(bar, now: runtime.clock.now(), newIdentifier: runtime.newIdentifier)
-                }) else { continue }
+                guard let symbol = bar.symbol,
+                    let observation = desk.withLock({ $0.observe(bar, now: runtime.clock.now()) })
+                else { continue }
+                // Recall is asked before the decision, about every view that wants a position.
                 let features = recall?.features(bar)
+                var notes: [Int: RecallNote] = [:]
+                if let recall, let features {
+                    for (index, view) in observation.views.enumerated() {
+                        guard let direction = view.direction, view.reason.code != .warmingUp else { continue }
+                        notes[index] = await recall.note(
+                            symbol: symbol, direction: direction, strategy: observation.strategies[index],
+                            features: features)
+                    }
+                }
+                guard let output = desk.withLock({
+                    $0.decide(observation, now: runtime.clock.now(), recall: notes, newIdentifier: runtime.newIdentifier)
+                }) else { continue }
                 // The bar's trace follows each decision all the way to the fill.
                 for evaluation in output.evaluations {
-                    var signal = evaluation.signal
-                    if let recall, let features { await recall.annotate(&signal, features: features) }
-                    runtime.publish(signal, traceId: raw.header.traceId)
+                    runtime.publish(evaluation.signal, traceId: raw.header.traceId)
                     evaluated.increment()
                     if let intent = evaluation.intent {
                         runtime.publish(intent, traceId: raw.header.traceId)
                         approved.increment()
-                        if let recall, let features { await recall.remember(signal, intent: intent, features: features) }
+                        if let recall, let features {
+                            await recall.remember(evaluation.signal, intent: intent, features: features)
+                        }
                     }
                 }
                 tally.withLock {
                     $0.signals += output.evaluations.count
                     $0.approved += output.intents.count
                 }
+                models?.recordMetrics()
             case .riskDecision:
                 let decision = try raw.decode(RiskDecision.self)
                 desk.withLock { $0.onDecision(decision) }

@@ -26,6 +26,15 @@ struct RollingWindow: Sendable, Equatable {
         return evicted
     }
 
+    /// The value pushed `n` pushes ago (0: the newest); the window must hold more than `n` values.
+    func back(_ n: Int) -> Double {
+        precondition(n >= 0 && n < storage.count, "the window holds \(storage.count) values, not \(n + 1)")
+        let newest = isFull ? (head + capacity - 1) % capacity : storage.count - 1
+        return storage[(newest - n + capacity) % capacity]
+    }
+
+    var last: Double? { storage.isEmpty ? nil : back(0) }
+
     /// The values in no particular order: enough for sums and dispersion.
     var values: [Double] { storage }
 

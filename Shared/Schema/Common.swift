@@ -64,6 +64,12 @@ extension ReasonCode {
     public static let duplicate: ReasonCode = "duplicate"
     public static let staleData: ReasonCode = "stale_data"
     public static let tradingHalted: ReasonCode = "trading_halted"
+    /// The view's confidence, after recall's multiplier, is below `signal.minConfidence`.
+    public static let lowConfidence: ReasonCode = "low_confidence"
+    /// The symbol's model is older than `model.maxAgeHours`: no entries until a newer one loads.
+    public static let modelExpired: ReasonCode = "model_expired"
+    /// No valid model is loaded for the symbol.
+    public static let modelMissing: ReasonCode = "model_missing"
     // Risk
     public static let withinLimits: ReasonCode = "within_limits"
     public static let maxOpenPositions: ReasonCode = "max_open_positions"

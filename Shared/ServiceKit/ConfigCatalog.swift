@@ -77,7 +77,12 @@ extension ConfigCatalog {
             // signal-generator
             "signal.strategies", "signal.rsi.period", "signal.rsi.oversold", "signal.rsi.overbought",
             "signal.tradeNotional", "signal.intentLifetimeMs", "signal.cooldownBars",
-            "signal.regimeSelection",
+            "signal.regimeSelection", "signal.minConfidence",
+            // models (ModelConfig; signal-generator and `breakwater model train`)
+            "model.directory", "model.maxAgeHours", "model.retrainHours", "model.keep", "model.minProbability",
+            "model.sharesWindow", "model.maxClassShare", "model.horizonBars", "model.neutralBandBps",
+            "model.holdoutFraction", "model.rounds", "model.maxDepth", "model.learningRate", "model.seed",
+            "model.minAccuracy", "model.minBars", "model.python",
             // the market maker (signal-generator)
             .list("marketMaking.symbols"), "marketMaking.tiers", "marketMaking.baseNotional", "marketMaking.sizeDecay",
             "marketMaking.tierSpacingBps", "marketMaking.minimumLot", "marketMaking.minSpreadBps",

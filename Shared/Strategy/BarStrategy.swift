@@ -31,9 +31,19 @@ public protocol BarStrategy: Sendable {
     /// The name signals and intents carry.
     var name: String { get }
     var style: StrategyStyle { get }
-    /// Closes needed before the first view.
+    /// Bars needed before the first view.
     var warmUpBars: Int { get }
+    /// `now` is for views that age (a model past its limit); bar-driven strategies ignore it.
+    mutating func update(bar: Bar, now: EpochNanos) -> StrategyView
+}
+
+/// A strategy that reads only closing prices.
+public protocol ClosingPriceStrategy: BarStrategy {
     mutating func update(close: Double) -> StrategyView
+}
+
+extension ClosingPriceStrategy {
+    public mutating func update(bar: Bar, now: EpochNanos) -> StrategyView { update(close: bar.close.doubleValue) }
 }
 
 /// The six ready-made strategies, by the name a config file uses.

@@ -2,7 +2,7 @@ import Market
 import Schema
 
 /// RSI mean reversion: long when oversold, short when overbought.
-public struct RsiMeanReversion: BarStrategy {
+public struct RsiMeanReversion: ClosingPriceStrategy {
     public struct Parameters: Sendable, Equatable, Codable {
         public var period: Int
         public var oversold: Double

@@ -7,7 +7,7 @@ import Schema
 /// The gap is (fast − slow) / slow in basis points, so one margin works at any price.
 /// Confidence is |gap| / (3 × margin), capped at 1: a third at the margin, full at three
 /// margins.
-public struct SmaTrend: BarStrategy {
+public struct SmaTrend: ClosingPriceStrategy {
     public struct Parameters: Sendable, Equatable, Codable {
         public var fastPeriod: Int
         public var slowPeriod: Int

@@ -9,6 +9,8 @@ import Schema
 /// whether a fill happened to arrive before the next bar. A rejected intent rolls the
 /// intended position (and the cooldown it started) back.
 ///
+/// Each bar is observed (every strategy sees it) and then decided, so that recall can move a
+/// view's confidence in between; `onBar` does both when nothing is asked in between.
 /// Each bar, in this order:
 /// 1. a bar not after the previous one is a `duplicate` for every strategy, and feeds
 ///    no indicator;
@@ -39,11 +41,15 @@ public struct StrategyDesk: Sendable {
         public var maxBarAgeNanos: Int64?
         /// nil: no classifier; every strategy may trade both directions in any market.
         public var regimeSelection: RegimeSelection?
+        /// A view whose confidence (after recall's multiplier) is below this is `low_confidence`.
+        public var minConfidence: Double
 
         public init(
             instrument: Instrument, tradeNotional: Amount, intentLifetimeNanos: Int64 = 5_000_000_000,
-            cooldownBars: Int = 0, maxBarAgeNanos: Int64? = nil, regimeSelection: RegimeSelection? = nil
+            cooldownBars: Int = 0, maxBarAgeNanos: Int64? = nil, regimeSelection: RegimeSelection? = nil,
+            minConfidence: Double = 0
         ) {
+            self.minConfidence = minConfidence
             self.instrument = instrument
             self.tradeNotional = tradeNotional
             self.intentLifetimeNanos = intentLifetimeNanos
@@ -58,6 +64,7 @@ public struct StrategyDesk: Sendable {
             if intentLifetimeNanos <= 0 { problems.append("intentLifetimeNanos must be positive") }
             if cooldownBars < 0 { problems.append("cooldownBars \(cooldownBars) must not be negative") }
             if let maxBarAgeNanos, maxBarAgeNanos <= 0 { problems.append("maxBarAgeNanos must be positive") }
+            if !(0...1).contains(minConfidence) { problems.append("minConfidence \(minConfidence) must be within 0…1") }
             if let regimeSelection {
                 do { try regimeSelection.classifier.validate() } catch { problems += error.problems }
             }
@@ -123,6 +130,18 @@ public struct StrategyDesk: Sendable {
     }
 
     public var strategyNames: [String] { strategies.map(\.name) }
+
+    /// The desk's strategies of one type (a model strategy, to read what it serves).
+    public func strategies<S: BarStrategy>(of type: S.Type) -> [S] { strategies.compactMap { $0 as? S } }
+
+    /// Changes every strategy of one type in place (a model strategy gets a new model).
+    public mutating func updateStrategies<S: BarStrategy>(of type: S.Type, _ change: (inout S) -> Void) {
+        for index in strategies.indices {
+            guard var strategy = strategies[index] as? S else { continue }
+            change(&strategy)
+            strategies[index] = strategy
+        }
+    }
     /// The latest regime reading (nil without a classifier or while it warms up).
     public var regime: RegimeReading? { classifier?.current }
     /// Intents still waiting for the risk gate's decision.
@@ -188,11 +207,55 @@ public struct StrategyDesk: Sendable {
 
     // MARK: Evaluation
 
+    /// What the strategies made of one bar, before any view is judged: the shell may ask recall
+    /// about each view (`decide`'s `recall`) before the desk decides.
+    public struct Observation: Sendable {
+        public let bar: Bar
+        /// The strategies' names, in strategy order.
+        public let strategies: [String]
+        /// One per strategy, in strategy order; empty for a duplicate bar.
+        public let views: [StrategyView]
+        let reading: RegimeReading?
+        /// The bar before, when this one is not after it.
+        let duplicateOf: EpochNanos?
+    }
+
+    /// Feeds a closed bar of this desk's symbol to the regime classifier and every strategy.
+    public mutating func observe(_ bar: Bar, now: EpochNanos) -> Observation {
+        if let last = lastBarTime, bar.openTime <= last {
+            return Observation(
+                bar: bar, strategies: strategyNames, views: [], reading: classifier?.current, duplicateOf: last)
+        }
+        lastBarTime = bar.openTime
+        barCount += 1
+        let reading = classifier?.update(
+            high: bar.high.doubleValue, low: bar.low.doubleValue, close: bar.close.doubleValue)
+        let views = strategies.indices.map { strategies[$0].update(bar: bar, now: now) }
+        return Observation(bar: bar, strategies: strategyNames, views: views, reading: reading, duplicateOf: nil)
+    }
+
+    /// Judges an observation's views, one signal per strategy. `recall` holds, by strategy index,
+    /// what recall said about that view's set-up: its multiplier moves the view's confidence
+    /// before `minConfidence` is applied.
+    public mutating func decide(
+        _ observation: Observation, now: EpochNanos, recall: [Int: RecallNote] = [:], newIdentifier: () -> String
+    ) -> Output {
+        decide(observation, now: now, recall: recall, signalId: { _ in newIdentifier() }, intentId: { _ in newIdentifier() })
+    }
+
     mutating func evaluate(
         _ bar: Bar, now: EpochNanos, signalId: (Int) -> String, intentId: (Int) -> String
     ) -> Output {
+        decide(observe(bar, now: now), now: now, recall: [:], signalId: signalId, intentId: intentId)
+    }
+
+    mutating func decide(
+        _ observation: Observation, now: EpochNanos, recall: [Int: RecallNote], signalId: (Int) -> String,
+        intentId: (Int) -> String
+    ) -> Output {
         let symbol = settings.instrument.symbol
-        if let last = lastBarTime, bar.openTime <= last {
+        let bar = observation.bar
+        if let last = observation.duplicateOf {
             let evaluations = strategies.indices.map { index in
                 Evaluation(
                     signal: Signal(
@@ -201,14 +264,9 @@ public struct StrategyDesk: Sendable {
                         decision: .rejected, reasons: [Reason(.duplicate, "bar at \(bar.openTime) not after \(last)")]),
                     intent: nil)
             }
-            return Output(evaluations: evaluations, regime: classifier?.current)
+            return Output(evaluations: evaluations, regime: observation.reading)
         }
-        lastBarTime = bar.openTime
-        barCount += 1
-
-        let close = bar.close.doubleValue
-        let reading = classifier?.update(
-            high: bar.high.doubleValue, low: bar.low.doubleValue, close: close)
+        let reading = observation.reading
         let regimeIndicators: [String: Double] =
             reading.map {
                 [
@@ -222,15 +280,18 @@ public struct StrategyDesk: Sendable {
         evaluations.reserveCapacity(strategies.count)
         for index in strategies.indices {
             let sid = signalId(index)
-            let view = strategies[index].update(close: close)
+            var view = observation.views[index]
             let name = strategies[index].name
             let style = strategies[index].style
+            let note = recall[index]
+            let ownConfidence = view.confidence
+            if let note { view.confidence = min(1, max(0, view.confidence * note.adjustment)) }
             var reason = view.reason
             var intent: OrderIntent?
             if view.reason.code != .warmingUp {
                 reason = judge(
-                    view, style: style, reading: reading, stale: staleReason, tradedThisBar: tradedThisBar,
-                    close: bar.close)
+                    view, strategy: name, style: style, ownConfidence: ownConfidence, recall: note, reading: reading,
+                    stale: staleReason, tradedThisBar: tradedThisBar, close: bar.close)
             }
             if reason.code == .approved, let wanted = view.direction {
                 let id = intentId(index)
@@ -251,11 +312,12 @@ public struct StrategyDesk: Sendable {
             }
             var indicators = view.indicators
             indicators.merge(regimeIndicators) { own, _ in own }
-            let signal = Signal(
+            var signal = Signal(
                 signalId: sid, symbol: symbol, strategy: name, direction: view.direction ?? .flat,
                 confidence: view.confidence, referencePrice: bar.close, barTime: bar.openTime,
                 indicators: indicators.filter { $0.value.isFinite }, decision: intent == nil ? .rejected : .approved,
                 reasons: [reason])
+            signal.recall = note
             evaluations.append(Evaluation(signal: signal, intent: intent))
         }
         return Output(evaluations: evaluations, regime: reading)
@@ -263,8 +325,8 @@ public struct StrategyDesk: Sendable {
 
     /// The first check a warm strategy's view fails, or `.approved`.
     private func judge(
-        _ view: StrategyView, style: StrategyStyle, reading: RegimeReading?, stale: Reason?, tradedThisBar: String?,
-        close: Amount
+        _ view: StrategyView, strategy: String, style: StrategyStyle, ownConfidence: Double, recall: RecallNote?,
+        reading: RegimeReading?, stale: Reason?, tradedThisBar: String?, close: Amount
     ) -> Reason {
         let symbol = settings.instrument.symbol
         var regimeNote = ""
@@ -287,6 +349,9 @@ public struct StrategyDesk: Sendable {
             regimeNote = " in \(reading.regime.rawValue)"
         }
         guard let wanted = view.direction else { return view.reason }
+        if view.confidence < settings.minConfidence {
+            return lowConfidence(view, strategy: strategy, ownConfidence: ownConfidence, recall: recall)
+        }
         if let stale { return stale }
         switch tradingState {
         case .halted, .syncing:
@@ -315,6 +380,24 @@ public struct StrategyDesk: Sendable {
         }
         return Reason(.approved, view.reason.detail + regimeNote)
     }
+
+    /// Says who moved the confidence below the floor: the strategy (or model) itself, or recall.
+    private func lowConfidence(
+        _ view: StrategyView, strategy: String, ownConfidence: Double, recall: RecallNote?
+    ) -> Reason {
+        let floor = "signal.minConfidence \(Self.format(settings.minConfidence))"
+        if let recall, ownConfidence >= settings.minConfidence {
+            return Reason(
+                .lowConfidence,
+                "recall ×\(Self.format(recall.adjustment)) (\(recall.neighbours) neighbours) moved confidence "
+                    + "\(Self.format(ownConfidence)) → \(Self.format(view.confidence)), below \(floor)")
+        }
+        let after = recall.map { "; recall ×\(Self.format($0.adjustment)) → \(Self.format(view.confidence))" } ?? ""
+        return Reason(
+            .lowConfidence, "\(strategy) confidence \(Self.format(ownConfidence)) is below \(floor)\(after)")
+    }
+
+    private static func format(_ value: Double) -> String { "\((value * 100).rounded() / 100)" }
 
     private func staleness(of bar: Bar, now: EpochNanos) -> Reason? {
         if !feedLive { return Reason(.staleData, "feed for \(settings.instrument.symbol) is not live") }

@@ -24,10 +24,30 @@ public struct StrategyPortfolio: Sendable {
 
     public var symbols: [String] { desks.keys.sorted() }
 
+    public mutating func updateStrategies<S: BarStrategy>(
+        of type: S.Type, symbol: String, _ change: (inout S) -> Void
+    ) {
+        desks[symbol]?.updateStrategies(of: type, change)
+    }
+
     /// Nil for a bar of a symbol this portfolio does not trade.
     public mutating func onBar(_ bar: Bar, now: EpochNanos, newIdentifier: () -> String) -> StrategyDesk.Output? {
         guard let symbol = bar.symbol, desks[symbol] != nil else { return nil }
         return desks[symbol]!.onBar(bar, now: now, newIdentifier: newIdentifier)
+    }
+
+    /// The first half of `onBar`, for a caller that asks recall about the views before deciding.
+    public mutating func observe(_ bar: Bar, now: EpochNanos) -> StrategyDesk.Observation? {
+        guard let symbol = bar.symbol, desks[symbol] != nil else { return nil }
+        return desks[symbol]!.observe(bar, now: now)
+    }
+
+    public mutating func decide(
+        _ observation: StrategyDesk.Observation, now: EpochNanos, recall: [Int: RecallNote],
+        newIdentifier: () -> String
+    ) -> StrategyDesk.Output? {
+        guard let symbol = observation.bar.symbol, desks[symbol] != nil else { return nil }
+        return desks[symbol]!.decide(observation, now: now, recall: recall, newIdentifier: newIdentifier)
     }
 
     public mutating func onDecision(_ decision: RiskDecision) {

@@ -17,7 +17,7 @@ func closes(from start: Double = 100, changes: [Double]) -> [Double] {
 
 /// A strategy whose views are written down in advance: one entry per bar, nil for no
 /// view; the first `warmUp` bars are warming up.
-struct ScriptedStrategy: BarStrategy {
+struct ScriptedStrategy: ClosingPriceStrategy {
     let name: String
     let style: StrategyStyle
     var script: [Direction?]
