@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test build release bench bench-quotes clean
+.PHONY: run test build release bench bench-quotes bench-model clean
 
 run:
 	@.ci/deps.sh run
@@ -30,6 +30,12 @@ bench:
 bench-quotes:
 	$(SWIFT) build -c release --product quote-bench
 	.build/release/quote-bench $(BENCH_ARGS)
+
+# One-row XGBoost predictions (a synthetic 200-tree depth-6 3-class forest, or BENCH_ARGS="--model DIR"),
+# against a straightforward evaluator in the same run.
+bench-model:
+	$(SWIFT) build -c release --product model-bench
+	.build/release/model-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build var

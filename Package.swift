@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "exchange-sim", targets: ["ExchangeSim"]),
         .executable(name: "recall-bench", targets: ["RecallBench"]),
         .executable(name: "quote-bench", targets: ["QuoteBench"]),
+        .executable(name: "model-bench", targets: ["ModelBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,7 @@ let package = Package(
         .target(name: "Risk", dependencies: ["Schema", "Market", "Ledger"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
+        .target(name: "Model", path: "Shared/Model"),
 
         // Edges: sockets, files, HTTP
         .target(
@@ -105,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "Breakwater",
             dependencies: [
-                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", argumentParser, log, metrics,
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Model", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Breakwater"),
@@ -124,6 +126,10 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/QuoteBench"),
+        .executableTarget(
+            name: "ModelBench",
+            dependencies: ["Model", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Services/ModelBench"),
         .executableTarget(
             name: "RecallBench",
             dependencies: [
@@ -157,6 +163,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/RecallTests"),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(
             name: "HyperliquidTests",
