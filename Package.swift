@@ -58,11 +58,11 @@ let package = Package(
         // Pure cores
         .target(name: "Schema", path: "Shared/Schema"),
         .target(name: "Market", dependencies: ["Schema"], path: "Shared/Market"),
-        .target(name: "Strategy", dependencies: ["Schema", "Market"], path: "Shared/Strategy"),
+        .target(name: "Strategy", dependencies: ["Schema", "Market", "Model"], path: "Shared/Strategy"),
         .target(name: "Risk", dependencies: ["Schema", "Market", "Ledger"], path: "Shared/Risk"),
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
-        .target(name: "Model", path: "Shared/Model"),
+        .target(name: "Model", dependencies: ["Schema", "Market"], path: "Shared/Model"),
 
         // Edges: sockets, files, HTTP
         .target(
@@ -98,7 +98,7 @@ let package = Package(
         // Services
         service("FeedHandler", product: "feed-handler", ["Market", "Hyperliquid", "Resilience"]),
         service(
-            "SignalGenerator", product: "signal-generator", ["Market", "Strategy", "Recall", "Resilience", "Hyperliquid", httpClient]),
+            "SignalGenerator", product: "signal-generator", ["Market", "Model", "Strategy", "Recall", "Resilience", "Hyperliquid", httpClient]),
         service("RiskGate", product: "risk-gate", ["Risk", "Hyperliquid", "Storage"]),
         service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "Breakwater",
             dependencies: [
-                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Model", argumentParser, log, metrics,
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Market", "Model", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/Breakwater"),
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema"], path: "Tests/ServiceKitTests"),
         .testTarget(
             name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
-        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Schema"], path: "Tests/StrategyTests"),
+        .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema", "Ledger"], path: "Tests/RiskTests"),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Schema", metrics], path: "Tests/ResilienceTests"),
         .testTarget(
@@ -163,7 +163,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/RecallTests"),
-        .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Market", "Schema"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(
             name: "HyperliquidTests",

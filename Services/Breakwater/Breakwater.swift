@@ -18,7 +18,7 @@ struct Breakwater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakwater",
         abstract: "Run and operate Breakwater.",
-        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, Model.self])
+        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self])
 }
 
 /// Options every subcommand shares: where the config and the run data are.

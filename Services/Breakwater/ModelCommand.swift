@@ -3,14 +3,14 @@ import Foundation
 import Model
 
 /// `breakwater model …`: the operator's view of XGBoost models.
-struct Model: ParsableCommand {
+struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Evaluate XGBoost models.",
-        subcommands: [Predict.self])
+        abstract: "Train, inspect and evaluate the XGBoost models the model strategy serves.",
+        subcommands: [Train.self, Show.self, Predict.self])
 }
 
-extension Model {
+extension ModelCommand {
     /// Class probabilities for every row of a CSV, as the signal generator would compute them.
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(

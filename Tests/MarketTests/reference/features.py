@@ -3,9 +3,9 @@
 
 usage: features.py CANDLES_CSV OUT_CSV
 
-Each column is composed from TA-Lib (SMA, EMA seeded with the simple average, Wilder's RSI and
-ATR) and numpy/pandas, following BarFeatures' documented definitions, not its code. A row is empty
-until every column is warm (50 bars); a value that cannot be computed is empty too.
+Each column is composed from TA-Lib (SMA, EMA seeded with the simple average, Wilder's RSI),
+`ta`'s ATR (whose first true range is high - low) and numpy, following BarFeatures' documented
+definitions, not its code. A row is empty until every column is warm (50 bars); a value that cannot be computed is empty too.
 """
 
 import sys
@@ -13,6 +13,8 @@ import sys
 import numpy as np
 import pandas as pd
 import talib
+from numpy.lib.stride_tricks import sliding_window_view
+from ta.volatility import AverageTrueRange
 
 candles = pd.read_csv(sys.argv[1])
 close = candles["close"].to_numpy(dtype=np.float64)
@@ -34,9 +36,17 @@ macd = ema12 - ema26
 signal = np.full(n, np.nan)
 first = np.argmax(~np.isnan(macd))
 signal[first:] = talib.EMA(macd[first:], 9)
-atr = talib.ATR(high, low, close, 14)
+# ATR as `ta` defines it (first true range = high - low), as indicators.py checks it.
+atr = AverageTrueRange(candles["high"], candles["low"], candles["close"], window=14).average_true_range().to_numpy()
 middle = sma20
-std = pd.Series(close).rolling(20).std(ddof=0).to_numpy()
+def rolling_std(values, window, ddof):
+    # Two passes per window: pandas' online rolling variance drifts by ~1e-8 relative on prices.
+    out = np.full(len(values), np.nan)
+    windows = sliding_window_view(values, window)
+    out[window - 1:] = windows.std(axis=1, ddof=ddof)
+    return out
+
+std = rolling_std(close, 20, 0)
 upper, lower = middle + 2 * std, middle - 2 * std
 width = upper - lower
 with np.errstate(divide="ignore", invalid="ignore"):
@@ -45,7 +55,7 @@ with np.errstate(divide="ignore", invalid="ignore"):
     volume_slow = talib.SMA(volume, 20)
     volume_trend = np.where(volume_slow > 0, talib.SMA(volume, 5) / volume_slow - 1, np.nan)
 returns = log_return(1)
-volatility = pd.Series(returns).rolling(20).std(ddof=1).to_numpy()
+volatility = rolling_std(returns, 20, 1)
 
 columns = {
     "return_1": returns, "return_5": log_return(5), "return_15": log_return(15),
