@@ -163,7 +163,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/RecallTests"),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Market", "Schema"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Market", "Schema", "Strategy"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(
             name: "HyperliquidTests",

@@ -105,21 +105,17 @@ struct Train: AsyncParsableCommand {
 
         let shares = set.classShares
         let predicted = result["predictedShares"] as? [Double] ?? []
-        let metadata: [String: Any] = [
-            "format": 1, "symbol": symbol, "trainedAt": ModelStore.timestamp(now),
-            "dataFrom": ModelStore.timestamp(Date(nanos: set.times.first!)),
-            "dataTo": ModelStore.timestamp(Date(nanos: set.times.last!)),
-            "rows": set.rows.count, "trainRows": result["trainRows"] as? Int ?? 0,
-            "holdoutRows": result["holdoutRows"] as? Int ?? 0, "features": set.featureNames,
-            "featureSetVersion": BarFeatures.version, "classes": TradeClass.names, "classShares": shares,
-            "horizonBars": rule.horizonBars, "neutralBandBps": rule.neutralBandBps,
-            "holdoutAccuracy": accuracy, "holdoutLogLoss": result["holdoutLogLoss"] as? Double ?? .nan,
-            "xgboostVersion": result["xgboostVersion"] as? String ?? "?", "seed": config.seed,
-            "source": candles.map { "candles:\(($0 as NSString).lastPathComponent)" } ?? "trace:\(tracePath)",
-            "params": result["params"] as? [String: String] ?? [:],
-        ]
-        try JSONSerialization.data(withJSONObject: metadata, options: [.prettyPrinted, .sortedKeys])
-            .write(to: URL(fileURLWithPath: "\(staging)/metadata.json"))
+        let metadata = ModelMetadata(
+            symbol: symbol, trainedAt: now, dataFrom: Date(nanos: set.times.first!), dataTo: Date(nanos: set.times.last!),
+            rows: set.rows.count, trainRows: result["trainRows"] as? Int ?? 0,
+            holdoutRows: result["holdoutRows"] as? Int ?? 0, features: set.featureNames,
+            featureSetVersion: BarFeatures.version, classes: TradeClass.names, classShares: shares,
+            horizonBars: rule.horizonBars, neutralBandBps: rule.neutralBandBps, holdoutAccuracy: accuracy,
+            holdoutLogLoss: result["holdoutLogLoss"] as? Double ?? .nan,
+            xgboostVersion: result["xgboostVersion"] as? String ?? "?", seed: config.seed,
+            source: candles.map { "candles:\(($0 as NSString).lastPathComponent)" } ?? "trace:\(tracePath)",
+            params: result["params"] as? [String: String] ?? [:])
+        try metadata.encoded().write(to: URL(fileURLWithPath: "\(staging)/metadata.json"))
         try FileManager.default.removeItem(atPath: dataPath)
         // The same loader the signal generator uses: a version that would be refused is never published.
         _ = try ServedModel.load(directory: staging, version: version)

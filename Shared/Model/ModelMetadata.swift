@@ -98,15 +98,15 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
         return metadata
     }
 
-    public func encoded() -> Data {
+    /// Throws for a value JSON cannot carry (a NaN figure).
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Self.formatDate(date))
         }
-        // Encoding plain values into JSON cannot fail.
-        return (try? encoder.encode(self)) ?? Data()
+        return try encoder.encode(self)
     }
 
     func validate(source: String) throws(ModelError) {

@@ -23,7 +23,7 @@ import Testing
     @Test func roundTripsThroughJSON() throws {
         let decoded = try ModelMetadata.decode(Self.sample.encoded())
         #expect(decoded == Self.sample)
-        let text = String(decoding: Self.sample.encoded(), as: UTF8.self)
+        let text = String(decoding: try Self.sample.encoded(), as: UTF8.self)
         #expect(text.contains(#""trainedAt" : "2025-01-27T08:00:00Z""#))
         #expect(text.contains(#""dataTo" : "2025-01-26T23:59:00.250Z""#))
     }
