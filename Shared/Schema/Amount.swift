@@ -3,7 +3,9 @@ import Foundation
 /// An exact decimal: a price, a size or a sum of money.
 ///
 /// On the wire it is a JSON string ("105055.5"), never a binary float, so that no
-/// peer ever rounds a price. Arithmetic is Foundation's `Decimal` (38 digits).
+/// peer ever rounds a price. Arithmetic is Foundation's `Decimal` (38 digits), with its results
+/// computed in fixed-width integers where the operands allow (`ExactDecimal`): the same values,
+/// without Foundation's long arithmetic on the heap.
 public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var decimal: Decimal
 
@@ -81,7 +83,9 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     public static let zero = Amount(Decimal.zero)
 
-    public var doubleValue: Double { NSDecimalNumber(decimal: decimal).doubleValue }
+    public var doubleValue: Double {
+        ExactDecimal.doubleValue(decimal) ?? NSDecimalNumber(decimal: decimal).doubleValue
+    }
     public var isZero: Bool { decimal.isZero }
     // The sign is read, not compared against zero: a comparison of a 38-digit value costs microseconds.
     // A NaN keeps the comparison's answer.
@@ -92,6 +96,7 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
 
     /// Rounds to `scale` decimal places.
     public func rounded(scale: Int, _ mode: NSDecimalNumber.RoundingMode = .plain) -> Amount {
+        if let result = ExactDecimal.rounded(decimal, scale: scale, mode: mode) { return Amount(result) }
         var source = decimal
         var result = Decimal()
         NSDecimalRound(&result, &source, scale, mode)
@@ -103,10 +108,21 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
         decimal.isZero ? "0" : decimal.description
     }
 
-    public static func < (lhs: Amount, rhs: Amount) -> Bool { lhs.decimal < rhs.decimal }
-    public static func + (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal + rhs.decimal) }
-    public static func - (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal - rhs.decimal) }
-    public static func * (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal * rhs.decimal) }
+    public static func == (lhs: Amount, rhs: Amount) -> Bool {
+        ExactDecimal.compare(lhs.decimal, rhs.decimal).map { $0 == 0 } ?? (lhs.decimal == rhs.decimal)
+    }
+    public static func < (lhs: Amount, rhs: Amount) -> Bool {
+        ExactDecimal.compare(lhs.decimal, rhs.decimal).map { $0 < 0 } ?? (lhs.decimal < rhs.decimal)
+    }
+    public static func + (lhs: Amount, rhs: Amount) -> Amount {
+        Amount(ExactDecimal.sum(lhs.decimal, rhs.decimal) ?? lhs.decimal + rhs.decimal)
+    }
+    public static func - (lhs: Amount, rhs: Amount) -> Amount {
+        Amount(ExactDecimal.sum(lhs.decimal, rhs.decimal, subtracting: true) ?? lhs.decimal - rhs.decimal)
+    }
+    public static func * (lhs: Amount, rhs: Amount) -> Amount {
+        Amount(ExactDecimal.product(lhs.decimal, rhs.decimal) ?? lhs.decimal * rhs.decimal)
+    }
     public static func / (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal / rhs.decimal) }
     public static prefix func - (value: Amount) -> Amount { Amount(-value.decimal) }
     public static func += (lhs: inout Amount, rhs: Amount) { lhs = lhs + rhs }
