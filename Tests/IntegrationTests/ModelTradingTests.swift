@@ -67,13 +67,16 @@ extension SystemTests {
             #expect(!approved.isEmpty)
             #expect(approved.allSatisfy { $0.reasons.first?.detail.contains("model \(handVersion)") == true })
             #expect(approved.allSatisfy { $0.indicators["p_buy"] != nil })
-            // Recall's set-up features warm up with the model's: from then on every view was asked about.
-            #expect(approved.contains { $0.recall != nil })
 
             // 3. Recall stalled: at most one timeout before its breaker opens; decisions go on.
             try await system.waitUntil("recall answered by ChromaDB", timeout: .seconds(60)) {
                 try system.trace().messages(Signal.self).filter { $0.body.recall?.source == .chroma }.count >= 5
             }
+            // Once recall's set-up features are warm (61 bars), every view with a side is asked about before its decision.
+            let views = try system.trace().messages(Signal.self).map(\.body).filter { $0.strategy == "model" }
+            let firstAsked = try #require(views.first { $0.recall != nil }?.barTime)
+            let unasked = views.filter { $0.barTime > firstAsked && $0.direction != .flat && $0.recall == nil }
+            #expect(unasked.isEmpty, "\(unasked.count) model views decided without recall")
             let chroma = try #require(await system.entry("chromadb"))
             let chromaPid = Int32(try #require(chroma["pid"] as? Int))
             kill(chromaPid, SIGSTOP)
