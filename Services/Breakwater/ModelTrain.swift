@@ -124,7 +124,7 @@ struct Train: AsyncParsableCommand {
         try FileManager.default.moveItem(atPath: staging, toPath: final)
         let pruned = try ModelStore.prune(symbolDirectory: symbolDirectory, keep: config.keep)
         return [
-            "status": "trained", "symbol": symbol, "version": version, "directory": final, "bars": bars.count,
+            "status": "trained", "symbol": symbol, "version": version, "directory": URL(fileURLWithPath: final).path, "bars": bars.count,
             "rows": set.rows.count, "rowsSkippedForGaps": set.rowsSkippedForGaps, "holdoutAccuracy": accuracy,
             "holdoutLogLoss": result["holdoutLogLoss"] as? Double ?? .nan, "classShares": shares,
             "predictedShares": Dictionary(uniqueKeysWithValues: zip(TradeClass.names, predicted)),

@@ -122,9 +122,21 @@ extension SystemTests {
                 }
             }
 
-            // 5. A model past model.maxAgeHours (72 h) deployed: no entries, `model_expired`.
+            // 5. A broken newer version is refused with its reason; the retrained model stays served.
             let folder = system.varDirectory.appendingPathComponent("models/BTC")
-            let expiredVersion = retrainedVersion + "x"
+            let brokenVersion = retrainedVersion + "b"
+            try FileManager.default.copyItem(
+                at: folder.appendingPathComponent(retrainedVersion), to: folder.appendingPathComponent(brokenVersion))
+            try Data("{\"learner\": 1}".utf8).write(to: folder.appendingPathComponent("\(brokenVersion)/model.json"))
+            try await system.waitUntil("the broken version refused", timeout: .seconds(30)) {
+                try ModelTraining.alerts(system).contains {
+                    $0.body.code == "model_refused" && $0.body.message.contains(brokenVersion)
+                        && $0.body.message.contains("still serving \(retrainedVersion)")
+                }
+            }
+
+            // 6. A model past model.maxAgeHours (72 h) deployed: no entries, `model_expired`.
+            let expiredVersion = retrainedVersion + "x"  // sorts after the broken one
             try FileManager.default.copyItem(
                 at: folder.appendingPathComponent(retrainedVersion), to: folder.appendingPathComponent(expiredVersion))
             let metadataURL = folder.appendingPathComponent("\(expiredVersion)/metadata.json")
