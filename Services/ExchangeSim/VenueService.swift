@@ -75,6 +75,7 @@ actor VenueService {
                 "rateLimitRefusals",
                 .object([("ip", .integer(ipLimitRefusals)), ("address", .integer(core.addressLimitRefusals))])
             ),
+            ("liquidations", .integer(core.liquidations)),
             ("market", .object([("source", .string(sourceDescription)), ("mids", core.allMids())])),
         ])
     }

@@ -6,7 +6,7 @@ func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
 /// Status names as Hyperliquid reports them (orderStatus, orderUpdates).
 enum SimOrderStatus: String, Sendable {
     case open, filled, canceled, triggered, rejected, marginCanceled, reduceOnlyCanceled, selfTradeCanceled
-    case scheduledCancel, siblingFilledCanceled
+    case scheduledCancel, siblingFilledCanceled, liquidatedCanceled
     // Orders refused at placement are kept with the reason, as orderStatus and historicalOrders show them.
     case tickRejected, minTradeNtlRejected, perpMarginRejected, reduceOnlyRejected, badAloPxRejected
     case iocCancelRejected, badTriggerPxRejected, marketOrderNoLiquidityRejected
@@ -103,6 +103,7 @@ struct SimFill: Sendable {
     var fee: Amount
     var tid: UInt64
     var cloid: Cloid?
+    var liquidation: SimLiquidation? = nil
 
     var wire: WireValue {
         var entries: [(String, WireValue)] = [
@@ -112,6 +113,7 @@ struct SimFill: Sendable {
             ("fee", .usd(fee)), ("tid", .integer(tid)), ("feeToken", .string("USDC")),
         ]
         if let cloid { entries.append(("cloid", .string(cloid.rawValue))) }
+        if let liquidation { entries.append(("liquidation", liquidation.wire)) }
         return .object(entries)
     }
 }

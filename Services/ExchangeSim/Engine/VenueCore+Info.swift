@@ -311,7 +311,8 @@ extension VenueCore {
                             ("coin", .string(spec.name)), ("szi", .decimal(p.szi)), ("leverage", .object(leverageEntries)),
                             ("entryPx", .decimal(p.entryPx.rounded(scale: 8, .plain))), ("positionValue", .usd(value)),
                             ("unrealizedPnl", .usd(pnl)), ("returnOnEquity", .decimal(roe.rounded(scale: 8, .plain))),
-                            ("liquidationPx", .null), ("marginUsed", .usd(margin)), ("maxLeverage", .integer(spec.maxLeverage)),
+                            ("liquidationPx", liquidationPrice(account, asset: asset).map { .decimal(roundedMark($0, asset)) } ?? .null),
+                            ("marginUsed", .usd(margin)), ("maxLeverage", .integer(spec.maxLeverage)),
                             (
                                 "cumFunding",
                                 .object([

@@ -37,6 +37,7 @@ extension VenueCore {
         }
         emit(.bookChanged(coin: event.coin))
         checkTriggers(asset: asset, now: now)
+        liquidateUnderwater(asset: asset, now: now)
     }
 
     /// A print at `px` fills resting buys priced above it and sells priced below it, best price then
@@ -194,6 +195,7 @@ extension VenueCore {
             if hour > last {
                 payFunding(now: hour * 3_600_000)
                 lastFundingHour = hour
+                liquidateUnderwater(asset: nil, now: now)
             }
         } else {
             lastFundingHour = hour

@@ -421,7 +421,7 @@ extension VenueCore {
     /// Books a fill on an account: position, entry, realised P&L, fee, volume, history.
     mutating func applyFill(
         user: Address, asset: Int, isBuy: Bool, px: Amount, sz: Amount, crossed: Bool, oid: UInt64, cloid: Cloid?,
-        tid: UInt64, hash: String, now: UInt64
+        tid: UInt64, hash: String, now: UInt64, liquidation: SimLiquidation? = nil
     ) {
         guard var account = accounts[user] else { return }
         var position = account.positions[asset] ?? SimPosition()
@@ -453,7 +453,7 @@ extension VenueCore {
         let fill = SimFill(
             coin: assets[asset].name, px: px, sz: sz, isBuy: isBuy, time: now, startPosition: start,
             dir: Self.direction(start: start, isBuy: isBuy, end: position.szi), closedPnl: closedPnl, hash: hash, oid: oid,
-            crossed: crossed, fee: fee, tid: tid, cloid: cloid)
+            crossed: crossed, fee: fee, tid: tid, cloid: cloid, liquidation: liquidation)
         account.fills.append(fill)
         if account.fills.count > 10_000 { account.fills.removeFirst(account.fills.count - 10_000) }
         accounts[user] = account

@@ -44,6 +44,8 @@ struct VenueCore: Sendable {
     var liveOrders: [Address: Set<UInt64>] = [:]
     /// Actions refused for the address-based request budget (shown by `/admin/status`).
     var addressLimitRefusals = 0
+    /// Accounts liquidated (shown by `/admin/status`).
+    var liquidations = 0
 
     private(set) var events: [VenueEvent] = []
 
@@ -93,6 +95,7 @@ struct VenueCore: Sendable {
     mutating func setMark(asset: Int, px: Amount?, now: UInt64) {
         markOverrides[asset] = px
         checkTriggers(asset: asset, now: now)
+        liquidateUnderwater(asset: asset, now: now)
     }
 
     func leverage(_ user: Address, _ asset: Int) -> LeverageSetting {
