@@ -430,6 +430,10 @@ final class ExchangeSession: Sendable {
     func recordExchangeFills(_ fills: [UserFill]) {
         let inFlight = desk.withLock { $0.inFlight }
         for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where trades(fill.coin) {
+            if fill.liquidation != nil {
+                recordLiquidation(fill)
+                continue
+            }
             guard let id = fill.cloid?.rawValue else { continue }
             guard !inFlight.contains(id) else {
                 // Held back until the order's answer is in: a sync is owed, whatever the spacing.
@@ -445,6 +449,27 @@ final class ExchangeSession: Sendable {
             guard let order else { continue }
             record(FillMapping.fill(fill, order: order.command), traceId: trace(of: order))
         }
+    }
+
+    /// The venue closed a position because the account fell below maintenance margin: its order goes
+    /// into the ledger as an exit by "liquidation", then its fill, as for any order; the first time,
+    /// a critical alert says what happened.
+    func recordLiquidation(_ fill: UserFill) {
+        let command = FillMapping.liquidationOrder(fill, at: runtime.clock.now())
+        let traceId = runtime.newIdentifier()
+        let fresh: Bool
+        do { fresh = try store.recordOrders([(command, traceId)], at: runtime.clock.now())[0] == nil } catch {
+            ledgerUnreadable(error, while: "recording a liquidation")
+            return
+        }
+        record(FillMapping.fill(fill, order: command), traceId: traceId)
+        guard fresh else { return }
+        let mark = fill.liquidation.map { " (mark \($0.markPx), \($0.method))" } ?? ""
+        let message = "liquidated: \(fill.dir) \(fill.sz) \(fill.coin) at \(fill.px)\(mark), closed P&L \(fill.closedPnl)"
+        runtime.logger.critical("liquidated", metadata: ["detail": "\(message)"])
+        runtime.publish(
+            Alert(severity: .critical, code: "liquidated", message: message, service: runtime.name.rawValue, symbol: fill.coin),
+            traceId: traceId)
     }
 
     /// The trace an order's messages belong to: the cycle from the bar that caused it.
@@ -680,6 +705,7 @@ final class ExchangeSession: Sendable {
         for fill in plan.missingFills {
             record(fill, traceId: trace(of: (try? store.order(fill.clientOrderId)) ?? nil))
         }
+        for fill in plan.liquidationFills { recordLiquidation(fill) }
         // Open on the exchange but still `new` here: the answer was lost; the exchange's word acks it.
         for (id, oid) in plan.open {
             guard let order = known[id] else { continue }
@@ -723,7 +749,9 @@ final class ExchangeSession: Sendable {
 
     /// The ledger's positions against the exchange's, symbol by symbol: a difference is an alert, never
     /// papered over.
-    private func checkPosition() async {
+    /// A difference is first looked for in the fills (a liquidation closes positions with no order
+    /// of ours live); only one that remains is an alert.
+    private func checkPosition(lookingForFills: Bool = true) async {
         guard let state = try? await client.clearinghouseState(user: account) else { return }
         let ours = desk.withLock { ledger in symbols.map { ($0, ledger.ledger.positionSize($0)) } }
         var mismatches: [String] = []
@@ -737,6 +765,10 @@ final class ExchangeSession: Sendable {
         guard !mismatches.isEmpty else {
             runtime.status.setDegraded("position", nil)
             return
+        }
+        if lookingForFills {
+            await syncFills(reason: "positions differ")
+            return await checkPosition(lookingForFills: false)
         }
         let message = "positions differ: " + mismatches.joined(separator: "; ")
         if runtime.status.degradedReasons["position"] != message {

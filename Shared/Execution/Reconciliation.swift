@@ -31,17 +31,19 @@ public struct Reconciliation: Sendable, Equatable {
     public var orphans: [OpenOrderInfo] = []
     /// Fills of orders the ledger does not know: someone else trades this account.
     public var foreignFills: [UserFill] = []
+    /// The venue's liquidation fills the ledger lacks: not foreign, booked as exits by "liquidation".
+    public var liquidationFills: [UserFill] = []
 
     public init() {}
 
     public static func == (a: Reconciliation, b: Reconciliation) -> Bool {
         a.missingFills == b.missingFills && a.open.map(\.clientOrderId) == b.open.map(\.clientOrderId)
             && a.open.map(\.oid) == b.open.map(\.oid) && a.ended == b.ended && a.orphans == b.orphans
-            && a.foreignFills == b.foreignFills
+            && a.foreignFills == b.foreignFills && a.liquidationFills == b.liquidationFills
     }
 
     public var isClean: Bool {
-        missingFills.isEmpty && ended.isEmpty && orphans.isEmpty && foreignFills.isEmpty
+        missingFills.isEmpty && ended.isEmpty && orphans.isEmpty && foreignFills.isEmpty && liquidationFills.isEmpty
     }
 
     /// - Parameters:
@@ -57,6 +59,10 @@ public struct Reconciliation: Sendable, Equatable {
         var plan = Reconciliation()
         var filled: [String: Amount] = known.mapValues(\.filledSize)
         for fill in fills.sorted(by: { ($0.time, $0.tid) < ($1.time, $1.tid) }) where symbols.contains(fill.coin) {
+            if fill.liquidation != nil {
+                if !recordedFillIds.contains(FillMapping.fillId(fill)) { plan.liquidationFills.append(fill) }
+                continue
+            }
             guard let id = fill.cloid?.rawValue, let order = known[id] else {
                 plan.foreignFills.append(fill)
                 continue

@@ -307,12 +307,28 @@ public struct UserFill: Sendable, Hashable {
     public var feeToken: String?
     public var cloid: Cloid?
     public var builderFee: Amount?
+    /// Present when the venue closed the position because the account fell below maintenance margin.
+    public var liquidation: Liquidation?
+
+    /// `liquidation` of a fill: whose account, at what mark, by which method ("market" or "backstop").
+    public struct Liquidation: Sendable, Hashable {
+        public var liquidatedUser: Address?
+        public var markPx: Amount
+        public var method: String
+
+        public init(liquidatedUser: Address?, markPx: Amount, method: String) {
+            self.liquidatedUser = liquidatedUser
+            self.markPx = markPx
+            self.method = method
+        }
+    }
 
     public init(
         coin: String, px: Amount, sz: Amount, side: Side, time: UInt64, startPosition: Amount, dir: String,
         closedPnl: Amount, hash: String, oid: UInt64, crossed: Bool, fee: Amount, tid: UInt64, feeToken: String? = nil,
-        cloid: Cloid? = nil, builderFee: Amount? = nil
+        cloid: Cloid? = nil, builderFee: Amount? = nil, liquidation: Liquidation? = nil
     ) {
+        self.liquidation = liquidation
         self.coin = coin
         self.px = px
         self.sz = sz
@@ -614,7 +630,12 @@ public enum InfoDecoding {
                     closedPnl: try f.amount("closedPnl"), hash: try f.string("hash"), oid: try f.uint64("oid"),
                     crossed: try f.bool("crossed"), fee: try f.amount("fee"), tid: try f.uint64("tid"),
                     feeToken: try f.optionalString("feeToken"), cloid: try f.optionalCloid("cloid"),
-                    builderFee: try f.optionalAmount("builderFee")))
+                    builderFee: try f.optionalAmount("builderFee"),
+                    liquidation: try f.optionalField("liquidation").map { l throws(HyperliquidClientError) in
+                        UserFill.Liquidation(
+                            liquidatedUser: try l.optionalField("liquidatedUser")?.address(),
+                            markPx: try l.amount("markPx"), method: try l.string("method"))
+                    }))
         }
         return out
     }

@@ -155,6 +155,27 @@ struct ReconciliationTests {
         #expect(!plan.isClean)
     }
 
+    @Test("the venue's liquidation fills are booked as exits by liquidation, not reported as foreign")
+    func liquidation() throws {
+        var fill = userFill(nil, tid: 11, size: "0.2", oid: 99)
+        fill.side = .sell
+        fill.dir = "Close Long"
+        fill.liquidation = .init(liquidatedUser: nil, markPx: "45000", method: "market")
+        let plan = Reconciliation.plan(known: [:], recordedFillIds: [], openOrders: [], fills: [fill], symbols: ["BTC"])
+        #expect(plan.liquidationFills.map(\.tid) == [11])
+        #expect(plan.foreignFills.isEmpty && !plan.isClean)
+        let booked = Reconciliation.plan(
+            known: [:], recordedFillIds: [FillMapping.fillId(fill)], openOrders: [], fills: [fill], symbols: ["BTC"])
+        #expect(booked.isClean)
+
+        let order = FillMapping.liquidationOrder(fill, at: 5)
+        #expect(order.purpose == .exit && order.reduceOnly && order.strategy == "liquidation")
+        #expect(order.side == .sell && order.size == Amount("0.2") && order.symbol == "BTC")
+        let mapped = FillMapping.fill(fill, order: order)
+        #expect(mapped.clientOrderId == "liquidation-99-11")
+        #expect(mapped.purpose == .exit && mapped.liquidity == .taker)
+    }
+
     @Test("a fill maps to the bus fill with the order's purpose, taker when it crossed, ns time")
     func mapping() {
         let order = command("m", side: .sell)

@@ -163,6 +163,26 @@ struct ClientDecodingTests {
         #expect(fills[1].px == "18.62041381")
     }
 
+    @Test func aLiquidationFillSaysWhoseAccountAndAtWhatMark() throws {
+        let fills = try InfoDecoding.userFills(
+            Self.bytes(
+                #"""
+                [{"coin":"BTC","px":"91100","sz":"0.1","side":"A","time":1737900000000,"startPosition":"0.1",
+                  "dir":"Close Long","closedPnl":"-890.0","hash":"0x01","oid":1000000007,"crossed":true,"fee":"4.0995",
+                  "tid":42,"feeToken":"USDC",
+                  "liquidation":{"liquidatedUser":"0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a","markPx":"91104.3","method":"market"}}]
+                """#))
+        let liquidation = try #require(fills.first?.liquidation)
+        #expect(liquidation.markPx == "91104.3" && liquidation.method == "market")
+        #expect(liquidation.liquidatedUser?.lowercased == "0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a")
+        #expect(throws: HyperliquidClientError.self) {
+            try InfoDecoding.userFills(
+                Self.bytes(
+                    #"[{"coin":"BTC","px":"1","sz":"1","side":"A","time":1,"startPosition":"1","dir":"Close Long","closedPnl":"0","hash":"0x","oid":1,"crossed":true,"fee":"0","tid":1,"liquidation":{"method":"market"}}]"#
+                ))
+        }
+    }
+
     @Test func orderStatusFromDocs() throws {
         let found = try InfoDecoding.orderStatus(
             Self.bytes(

@@ -141,7 +141,7 @@ import Testing
 extension RunningSystem {
     /// POST to one of exchange-sim's admin routes with its token; the answer's body.
     @discardableResult
-    fileprivate func simAdminPost(_ path: String, body: String) async throws -> String {
+    func simAdminPost(_ path: String, body: String) async throws -> String {
         var request = URLRequest(url: URL(string: exchangeURL + path)!)
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
