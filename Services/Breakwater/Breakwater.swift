@@ -359,7 +359,9 @@ struct Down: AsyncParsableCommand {
 
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the performance table per strategy: trades, win rate, profit factor, max drawdown.")
+        abstract:
+            "Print the trading statistics per strategy, per symbol and overall: win rate, reward to risk, expectancy, "
+            + "profit factor, holding time, exposure, max drawdown, Sharpe, Sortino, fees, funding.")
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
         /// The fills and funding payments the trace recorder saw on the bus.
@@ -413,19 +415,7 @@ struct Report: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            struct Document: Encodable {
-                var rows: [PerformanceReport.Row]
-                var total: PerformanceReport.Row
-                var fills: Int
-                var startingCapital: Amount
-                var fundingPayments: Int
-                var funding: Amount
-                var realizedEquity: Amount
-            }
-            let document = Document(
-                rows: report.rows, total: report.total, fills: report.fills, startingCapital: report.startingCapital,
-                fundingPayments: report.fundingPayments, funding: report.funding, realizedEquity: report.realizedEquity)
-            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.table())
         }

@@ -25,6 +25,7 @@ final class ExchangeSession: Sendable {
     private let actions: Counter
     private let ordersSent: Counter
     private let fundingCounter: Counter
+    private let statsGauges: TradeStatsGauges
     /// Told of every fill and funding payment once it is in the ledger (the quote driver).
     let fillObserver = Mutex<(@Sendable (Fill) -> Void)?>(nil)
     let fundingObserver = Mutex<(@Sendable (FundingSettlement) -> Void)?>(nil)
@@ -75,6 +76,14 @@ final class ExchangeSession: Sendable {
         actions = Counter(label: "breakwater_order_actions_total", factory: runtime.metrics)
         ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
         fundingCounter = Counter(label: "breakwater_funding_payments_total", factory: runtime.metrics)
+        statsGauges = TradeStatsGauges(factory: runtime.metrics)
+        recordStatistics()
+    }
+
+    /// The headline statistics gauges, from the ledger's closed trades: at start and whenever a trade closes.
+    private func recordStatistics() {
+        let (trades, capital) = desk.withLock { ($0.ledger.closedTrades, $0.ledger.startingCapital) }
+        statsGauges.record(trades: trades, startingCapital: capital, now: runtime.clock.now())
     }
 
     var account: Address { config.account }
@@ -573,8 +582,9 @@ final class ExchangeSession: Sendable {
             return
         }
         runtime.status.setDegraded("ledger", nil)
-        desk.withLock { _ = try? $0.ledger.apply(fill) }
+        let closed = desk.withLock { (try? $0.ledger.apply(fill))?.report?.closedTrades.isEmpty == false }
         runtime.publish(fill, traceId: traceId)
+        if closed { recordStatistics() }
         fillsCounter.increment()
         fillObserver.withLock { $0 }?(fill)
         publishSnapshot()

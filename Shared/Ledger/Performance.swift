@@ -16,24 +16,41 @@ public struct TradeStatistics: Sendable, Hashable {
     /// Σ net P&L of every trade.
     public var totalNetPnl: Amount
     public var totalFees: Amount
+    /// Received positive, paid negative (the ledger's convention).
     public var totalFunding: Amount
+    /// The best trade's net P&L (> 0); nil with no wins.
+    public var largestWin: Amount?
+    /// The worst trade's net P&L (< 0, signed); nil with no losses.
+    public var largestLoss: Amount?
+    /// Σ (exit time − entry time) over the trades, in seconds (a Double: nanoseconds summed over
+    /// many long trades would overflow Int64).
+    public var totalHoldingSeconds: Double
 
     public init(trades: some Sequence<ClosedTrade>) {
         var count = 0, wins = 0, losses = 0
         var profit = Amount.zero, loss = Amount.zero, fees = Amount.zero, funding = Amount.zero
+        var largestWin: Amount?, largestLoss: Amount?
+        var holding = 0.0
         for trade in trades {
             count += 1
             let net = trade.netPnl
             if net.isPositive {
                 wins += 1
                 profit += net
+                largestWin = max(largestWin ?? net, net)
             } else if net.isNegative {
                 losses += 1
                 loss += net
+                largestLoss = min(largestLoss ?? net, net)
             }
             fees += trade.fees
             funding += trade.funding
+            // In Double: a subtraction of absurd times must not trap.
+            holding += max(Double(trade.exitTime) - Double(trade.entryTime), 0) / 1e9
         }
+        self.largestWin = largestWin
+        self.largestLoss = largestLoss
+        totalHoldingSeconds = holding
         tradeCount = count
         self.wins = wins
         self.losses = losses
@@ -66,8 +83,11 @@ public struct TradeStatistics: Sendable, Hashable {
         return (win / loss.magnitude).doubleValue
     }
 
-    /// Mean net P&L per trade; 0 with no trades.
+    /// Mean net P&L per trade; 0 with no trades. Equals winRate × averageWin + lossRate × averageLoss.
     public var expectancy: Amount { tradeCount == 0 ? .zero : totalNetPnl / Amount(tradeCount) }
+
+    /// Mean of (exit time − entry time), in seconds; nil with no trades.
+    public var averageHoldingSeconds: Double? { tradeCount == 0 ? nil : totalHoldingSeconds / Double(tradeCount) }
 }
 
 /// Equity at one moment.

@@ -1,27 +1,123 @@
 import Foundation
 import Schema
 
-/// The performance table per strategy, from fills: what `breakwater report` prints, and
-/// what a test recomputes offline to prove the running system recorded the same thing.
-public struct PerformanceReport: Sendable, Equatable {
+/// The statistics traders read, per strategy, per symbol and overall, from fills: what
+/// `breakwater report` prints (live and backtest alike), and what a test recomputes offline to
+/// prove the running system recorded the same thing. Definitions: `PerformanceFigures` and the README.
+public struct PerformanceReport: Sendable, Equatable, Encodable {
+    /// One group's figures. Ratios that would divide by zero are nil (JSON null, "—" in the table).
     public struct Row: Sendable, Equatable, Codable {
-        public var strategy: String
+        /// The strategy, the symbol, or "all".
+        public var name: String
         public var trades: Int
+        public var wins: Int
+        public var losses: Int
+        public var breakevens: Int
+        /// wins / trades, 0…1.
         public var winRate: Double
-        /// nil when there was no losing trade.
+        public var averageWin: Amount?
+        /// ≤ 0, signed as booked.
+        public var averageLoss: Amount?
+        /// averageWin / |averageLoss|.
+        public var rewardToRisk: Double?
+        /// Mean net P&L per trade.
+        public var expectancy: Amount
+        /// grossProfit / |grossLoss|; nil when there was no losing trade.
         public var profitFactor: Double?
-        /// Of this strategy's own equity curve from the starting capital, 0…1.
+        public var largestWin: Amount?
+        /// ≤ 0, signed as booked.
+        public var largestLoss: Amount?
+        public var averageHoldingSeconds: Double?
+        /// Time with at least one of the group's positions open (closed trades), and its share of the span.
+        public var exposureSeconds: Double
+        public var exposureShare: Double?
+        /// Of this group's own equity curve from the starting capital, 0…1.
         public var maxDrawdown: Double
+        /// On daily returns, annualised by √365.
+        public var sharpe: Double?
+        public var sortino: Double?
+        /// UTC days with a daily return.
+        public var days: Int
+        public var grossProfit: Amount
+        public var grossLoss: Amount
         public var netPnl: Amount
+        /// Paid, positive.
         public var fees: Amount
-        /// Funding the closed trades carried (received positive), within `netPnl`.
+        /// Funding the closed trades carried (received positive, paid negative), within `netPnl`.
         public var funding: Amount
+
+        public init(name: String, figures: PerformanceFigures) {
+            let statistics = figures.trades
+            self.name = name
+            trades = statistics.tradeCount
+            wins = statistics.wins
+            losses = statistics.losses
+            breakevens = statistics.breakevens
+            winRate = statistics.winRate
+            averageWin = statistics.averageWin
+            averageLoss = statistics.averageLoss
+            rewardToRisk = statistics.payoffRatio
+            expectancy = statistics.expectancy
+            profitFactor = statistics.profitFactor
+            largestWin = statistics.largestWin
+            largestLoss = statistics.largestLoss
+            averageHoldingSeconds = statistics.averageHoldingSeconds
+            exposureSeconds = figures.exposure.openSeconds
+            exposureShare = figures.exposure.share
+            maxDrawdown = figures.maxDrawdown
+            sharpe = figures.sharpe
+            sortino = figures.sortino
+            days = figures.dailyReturns.returns.count
+            grossProfit = statistics.grossProfit
+            grossLoss = statistics.grossLoss
+            netPnl = statistics.totalNetPnl
+            fees = statistics.totalFees
+            funding = statistics.totalFunding
+        }
+
+        /// Every key, nil ones as null, so a reader of the JSON sees the field exists.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(trades, forKey: .trades)
+            try container.encode(wins, forKey: .wins)
+            try container.encode(losses, forKey: .losses)
+            try container.encode(breakevens, forKey: .breakevens)
+            try container.encode(winRate, forKey: .winRate)
+            try container.encode(averageWin, forKey: .averageWin)
+            try container.encode(averageLoss, forKey: .averageLoss)
+            try container.encode(rewardToRisk, forKey: .rewardToRisk)
+            try container.encode(expectancy, forKey: .expectancy)
+            try container.encode(profitFactor, forKey: .profitFactor)
+            try container.encode(largestWin, forKey: .largestWin)
+            try container.encode(largestLoss, forKey: .largestLoss)
+            try container.encode(averageHoldingSeconds, forKey: .averageHoldingSeconds)
+            try container.encode(exposureSeconds, forKey: .exposureSeconds)
+            try container.encode(exposureShare, forKey: .exposureShare)
+            try container.encode(maxDrawdown, forKey: .maxDrawdown)
+            try container.encode(sharpe, forKey: .sharpe)
+            try container.encode(sortino, forKey: .sortino)
+            try container.encode(days, forKey: .days)
+            try container.encode(grossProfit, forKey: .grossProfit)
+            try container.encode(grossLoss, forKey: .grossLoss)
+            try container.encode(netPnl, forKey: .netPnl)
+            try container.encode(fees, forKey: .fees)
+            try container.encode(funding, forKey: .funding)
+        }
     }
 
+    /// Per strategy (the strategy that opened the lots), by name.
     public var rows: [Row]
+    /// Per symbol, by name.
+    public var symbols: [Row]
+    /// Every trade.
     public var total: Row
     public var fills: Int
     public var startingCapital: Amount
+    /// The period reported on: the first fill to the last; nil with no fills. Exposure shares and
+    /// daily returns of every group are measured over it.
+    public var spanStart: EpochNanos?
+    public var spanEnd: EpochNanos?
     /// How many funding payments were booked, and their sum (received positive), open trades and
     /// flat periods included: what equity counts, which `total.funding` (closed trades only) may not.
     public var fundingPayments: Int
@@ -34,43 +130,99 @@ public struct PerformanceReport: Sendable, Equatable {
     public init(fills: [Fill], funding: [FundingSettlement] = [], startingCapital: Amount) throws(LedgerError) {
         let ledger = try FifoLedger.replaying(fills: fills, funding: funding, startingCapital: startingCapital)
         let trades = ledger.closedTrades
+        let span: ClosedRange<EpochNanos>? =
+            if let first = fills.map(\.time).min(), let last = fills.map(\.time).max() { first...last } else { nil }
         func row(_ name: String, _ selected: [ClosedTrade]) -> Row {
-            let statistics = TradeStatistics(trades: selected)
-            return Row(
-                strategy: name, trades: statistics.tradeCount, winRate: statistics.winRate,
-                profitFactor: statistics.profitFactor,
-                maxDrawdown: EquityCurve(startingCapital: startingCapital, trades: selected).maxDrawdown,
-                netPnl: statistics.totalNetPnl, fees: statistics.totalFees, funding: statistics.totalFunding)
+            Row(name: name, figures: PerformanceFigures(trades: selected, startingCapital: startingCapital, span: span))
         }
-        let strategies = Set(trades.map(\.strategy)).sorted()
-        rows = strategies.map { name in row(name, trades.filter { $0.strategy == name }) }
+        rows = Dictionary(grouping: trades, by: \.strategy).sorted { $0.key < $1.key }.map { row($0.key, $0.value) }
+        symbols = Dictionary(grouping: trades, by: \.symbol).sorted { $0.key < $1.key }.map { row($0.key, $0.value) }
         total = row("all", trades)
         self.fills = fills.count
         self.startingCapital = startingCapital
+        spanStart = span?.lowerBound
+        spanEnd = span?.upperBound
         fundingPayments = funding.count
         self.funding = ledger.funding
         realizedEquity = ledger.account.realizedEquity
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case rows, symbols, total, fills, startingCapital, spanStart, spanEnd, fundingPayments, funding, realizedEquity
+    }
+
+    /// The JSON of `breakwater report --json`: every field, nil ones as null.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(symbols, forKey: .symbols)
+        try container.encode(total, forKey: .total)
+        try container.encode(fills, forKey: .fills)
+        try container.encode(startingCapital, forKey: .startingCapital)
+        try container.encode(spanStart, forKey: .spanStart)
+        try container.encode(spanEnd, forKey: .spanEnd)
+        try container.encode(fundingPayments, forKey: .fundingPayments)
+        try container.encode(funding, forKey: .funding)
+        try container.encode(realizedEquity, forKey: .realizedEquity)
+    }
+
+    /// Two tables per grouping (per strategy, then per symbol, each ending with "all"): trade figures,
+    /// then time and risk figures; then the account line. "—" marks a ratio that does not exist.
     public func table() -> String {
-        func cell(_ text: String, _ width: Int) -> String {
-            text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
-        }
-        func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
-        var lines = [
-            cell("STRATEGY", 24) + cell("TRADES", 8) + cell("WIN RATE", 10) + cell("PROFIT F.", 11)
-                + cell("MAX DD", 10) + cell("NET P&L", 14) + "FEES"
-        ]
-        for row in rows + [total] {
-            lines.append(
-                cell(row.strategy, 24) + cell("\(row.trades)", 8) + cell(percent(row.winRate), 10)
-                    + cell(row.profitFactor.map { String(format: "%.3f", $0) } ?? "n/a", 11)
-                    + cell(percent(row.maxDrawdown), 10) + cell(row.netPnl.rounded(scale: 2).description, 14)
-                    + row.fees.rounded(scale: 2).description)
+        var lines: [String] = []
+        for (title, rows) in [("STRATEGY", rows), ("SYMBOL", symbols)] {
+            lines += Self.render(
+                [title, "TRADES", "WIN RATE", "AVG WIN", "AVG LOSS", "REWARD:RISK", "EXPECTANCY", "PROFIT F.",
+                    "LARGEST WIN", "LARGEST LOSS"],
+                (rows + [total]).map { row in
+                    [row.name, "\(row.trades)", Self.percent(row.winRate), Self.money(row.averageWin),
+                        Self.money(row.averageLoss), Self.ratio(row.rewardToRisk), Self.money(row.expectancy),
+                        Self.ratio(row.profitFactor), Self.money(row.largestWin), Self.money(row.largestLoss)]
+                })
+            lines.append("")
+            lines += Self.render(
+                [title, "AVG HOLD", "EXPOSURE", "EXPOSURE %", "MAX DD", "SHARPE", "SORTINO", "DAYS", "NET P&L", "FEES",
+                    "FUNDING"],
+                (rows + [total]).map { row in
+                    [row.name, Self.duration(row.averageHoldingSeconds), Self.duration(row.exposureSeconds),
+                        row.exposureShare.map(Self.percent) ?? "—", Self.percent(row.maxDrawdown),
+                        Self.ratio(row.sharpe), Self.ratio(row.sortino), "\(row.days)", Self.money(row.netPnl),
+                        Self.money(row.fees), Self.money(row.funding)]
+                })
+            lines.append("")
         }
         lines.append(
             "\(fills) fills; \(fundingPayments) funding payments (\(funding)); starting capital \(startingCapital); "
                 + "realised equity \(realizedEquity.rounded(scale: 2))")
+        lines.append(
+            "Sharpe and Sortino: daily (UTC) equity returns × √365, risk-free 0; funding received is positive. "
+                + "Definitions: README, `breakwater report`.")
         return lines.joined(separator: "\n")
+    }
+
+    /// Left-aligned columns, each as wide as its widest cell plus two spaces.
+    private static func render(_ header: [String], _ rows: [[String]]) -> [String] {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { cells in
+            cells.enumerated().map { column, text in
+                column == cells.count - 1 ? text : text.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }
+    }
+
+    static func percent(_ value: Double) -> String { String(format: "%.2f %%", value * 100) }
+    static func ratio(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "—" }
+    static func money(_ value: Amount?) -> String { value.map { $0.rounded(scale: 2).description } ?? "—" }
+
+    /// "45s", "12m 5s", "3h 20m", "2d 4h"; "—" for nil.
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite else { return "—" }
+        let total = Int(min(max(seconds.rounded(), 0), 1e15))
+        let (days, hours, minutes, secs) = (total / 86_400, total % 86_400 / 3_600, total % 3_600 / 60, total % 60)
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        if minutes > 0 { return "\(minutes)m \(secs)s" }
+        return "\(secs)s"
     }
 }
