@@ -22,7 +22,9 @@ public struct PerpAssetInfo: Sendable, Hashable {
     }
 
     /// The venue's price and size rules for this asset.
-    public var instrument: Instrument { Instrument(symbol: name, szDecimals: szDecimals, isPerp: true) }
+    public var instrument: Instrument {
+        Instrument(symbol: name, szDecimals: szDecimals, isPerp: true, maxLeverage: maxLeverage)
+    }
 }
 
 /// `meta`: the perpetuals universe.

@@ -4,6 +4,10 @@ import Schema
 extension ReasonCode {
     // Pre-trade limits
     public static let maxSymbolNotional: ReasonCode = "max_symbol_notional"
+    /// The entry would bring the margin used above `risk.margin.maxUsage` of equity.
+    public static let marginUsage: ReasonCode = "margin_usage"
+    /// The entry would leave its liquidation price closer than `risk.margin.minLiquidationDistance`.
+    public static let liquidationDistance: ReasonCode = "liquidation_distance"
     public static let maxGrossExposure: ReasonCode = "max_gross_exposure"
     public static let maxDirectionShare: ReasonCode = "max_direction_share"
     public static let orderRate: ReasonCode = "order_rate"

@@ -10,8 +10,12 @@ public struct Instrument: Codable, Sendable, Hashable {
     public var isPerp: Bool
     /// The smallest order value the venue accepts, in quote currency.
     public var minOrderValue: Amount
+    /// The venue's maximum leverage (its maintenance margin is half the initial margin at it); nil
+    /// when the venue did not say.
+    public var maxLeverage: Int?
 
-    public init(symbol: String, szDecimals: Int, isPerp: Bool = true, minOrderValue: Amount = 10) {
+    public init(symbol: String, szDecimals: Int, isPerp: Bool = true, minOrderValue: Amount = 10, maxLeverage: Int? = nil) {
+        self.maxLeverage = maxLeverage
         self.symbol = symbol
         self.szDecimals = szDecimals
         self.isPerp = isPerp
