@@ -154,7 +154,9 @@ let package = Package(
         .testTarget(
             name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),
-        .testTarget(name: "RiskTests", dependencies: ["Risk", "Schema", "Ledger"], path: "Tests/RiskTests"),
+        .testTarget(
+            name: "RiskTests", dependencies: ["Risk", "Schema", "Ledger", "Market"], path: "Tests/RiskTests",
+            exclude: ["reference"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Schema", metrics], path: "Tests/ResilienceTests"),
         .testTarget(
             name: "RecallTests",
