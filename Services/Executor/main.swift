@@ -30,6 +30,7 @@ struct ExecutorConfig: Sendable {
     var joinGraceMs: Int
     var reconcileSeconds: Int
     var quotes: QuoteDriver.Configuration
+    var margin: MarginConfig
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: true)
@@ -52,6 +53,7 @@ struct ExecutorConfig: Sendable {
             openFor: .milliseconds(settings.int("exchange.breaker.openMs", default: 5_000, in: 100...600_000)),
             trialCalls: settings.int("exchange.breaker.trialCalls", default: 2, in: 1...100))
         let deadline = Duration.milliseconds(settings.int("exchange.deadlineMs", default: 3_000, in: 50...60_000))
+        let symbols = Symbols.read(&settings)
         let client = HyperliquidClient<ContinuousClock>.Configuration(
             endpoint: endpoint, readTimeout: deadline + .seconds(1), requestTimeout: deadline + .seconds(2),
             infoPolicy: .hyperliquidInfo(deadline: deadline, breaker: breaker, attempts: 2),
@@ -60,7 +62,7 @@ struct ExecutorConfig: Sendable {
         return ExecutorConfig(
             ledgerPath: settings.dataPath("executor.ledger", file: "ledger.db"),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
-            symbols: Symbols.read(&settings),
+            symbols: symbols,
             exchange: exchange, endpoint: endpoint, wallet: wallet, account: account,
             routing: OrderRouting(
                 marketSlippage: settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000),
@@ -72,7 +74,7 @@ struct ExecutorConfig: Sendable {
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400),
-            quotes: QuoteDriver.Configuration.read(&settings))
+            quotes: QuoteDriver.Configuration.read(&settings), margin: MarginConfig.read(&settings, symbols: symbols))
     }
 }
 
@@ -146,14 +148,31 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
         do {
             let assets = try await client.assets(refresh: true)
-            do { _ = try assets.instruments(for: config.symbols) } catch {
+            let instruments: [String: Instrument]
+            do { instruments = try assets.instruments(for: config.symbols) } catch {
                 // A symbol the exchange does not list is a configuration error, not an outage.
                 runtime.logger.critical("cannot trade the configured symbols", metadata: ["error": "\(error)"])
                 throw error
             }
+            // The leverage the risk gate's margin checks assume, set on the exchange; a refusal stops the start.
+            for symbol in config.symbols {
+                let leverage = config.margin.leverage(symbol, maxLeverage: instruments[symbol]?.maxLeverage)
+                do {
+                    try await client.updateLeverage(coin: symbol, leverage: leverage, isCross: config.margin.isCross)
+                } catch HyperliquidClientError.exchangeRejected(let message) {
+                    runtime.logger.critical(
+                        "the exchange refused the leverage", metadata: ["symbol": "\(symbol)", "leverage": "\(leverage)", "error": "\(message)"])
+                    throw LeverageRefused(symbol: symbol, leverage: leverage, message: message)
+                }
+            }
+            runtime.status.setFact(
+                "leverage", config.symbols.map { "\($0) \(config.margin.leverage($0, maxLeverage: instruments[$0]?.maxLeverage))×" }
+                    .joined(separator: ", ") + (config.margin.isCross ? " cross" : " isolated"))
             try await session.reconcile(why: "start")
             break
         } catch let error as InstrumentError {
+            throw error
+        } catch let error as LeverageRefused {
             throw error
         } catch {
             runtime.logger.warning("cannot reconcile with the exchange yet", metadata: ["error": "\(error)"])
@@ -295,4 +314,12 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         }
     }
     try? await client.shutdown()
+}
+
+/// The exchange refused a symbol's leverage at start: a configuration the venue will not run.
+struct LeverageRefused: Error, CustomStringConvertible {
+    var symbol: String
+    var leverage: Int
+    var message: String
+    var description: String { "the exchange refused \(leverage)× on \(symbol): \(message)" }
 }

@@ -25,6 +25,10 @@ struct RiskConfig: Sendable {
     /// nil when `risk.protection.enabled` is false: no stop rests on the exchange.
     var protection: PositionProtection.Settings?
     var takeProfitOnExchange = false
+    /// The leverage the executor sets on the exchange, and the margin limits entries face.
+    var margin: MarginConfig
+    /// VaR, expected shortfall and stress limits; nil unless `risk.portfolio.enabled`.
+    var portfolio: PortfolioRiskLimits?
 
     static func read(_ settings: inout Settings) -> RiskConfig {
         let defaults = RiskLimits()
@@ -114,13 +118,34 @@ struct RiskConfig: Sendable {
                 minMove: settings.double("risk.protection.minMove", default: standard.minMove, in: 0...0.1))
         }
         let takeProfitOnExchange = settings.bool("risk.protection.takeProfitOnExchange", default: false)
+        let symbols = Symbols.read(&settings)
         return RiskConfig(
             limits: limits, exits: exits,
-            symbols: Symbols.read(&settings),
+            symbols: symbols,
             endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
-            protection: protection, takeProfitOnExchange: takeProfitOnExchange)
+            protection: protection, takeProfitOnExchange: takeProfitOnExchange,
+            margin: MarginConfig.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings))
+    }
+
+    static func readPortfolio(_ settings: inout Settings) -> PortfolioRiskLimits? {
+        guard settings.bool("risk.portfolio.enabled", default: false) else { return nil }
+        let d = PortfolioRiskLimits()
+        let limits = PortfolioRiskLimits(
+            maxValueAtRisk: settings.amount("risk.portfolio.maxValueAtRisk", default: d.maxValueAtRisk, minimum: 0),
+            maxExpectedShortfall: settings.amount(
+                "risk.portfolio.maxExpectedShortfall", default: d.maxExpectedShortfall, minimum: 0),
+            maxStressLoss: settings.amount("risk.portfolio.maxStressLoss", default: d.maxStressLoss, minimum: 0),
+            confidence: settings.double("risk.portfolio.confidence", default: d.confidence, in: 0.5...0.9999),
+            horizonBars: settings.int("risk.portfolio.horizonBars", default: d.horizonBars, in: 1...1_000_000),
+            stepBars: settings.int("risk.portfolio.stepBars", default: d.stepBars, in: 1...1_000_000),
+            historyWindow: settings.int("risk.portfolio.historyWindow", default: d.historyWindow, in: 1...100_000),
+            minimumScenarios: settings.int("risk.portfolio.minimumScenarios", default: d.minimumScenarios, in: 1...100_000),
+            fallbackLossFraction: settings.double(
+                "risk.portfolio.fallbackLossFraction", default: d.fallbackLossFraction, in: 0...1))
+        for problem in limits.validationErrors() { settings.problem("risk.portfolio: \(problem)") }
+        return limits
     }
 }
 
@@ -139,6 +164,7 @@ final class Gate: Sendable {
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
+    private let lastPortfolioFigures = Mutex<EpochNanos>(0)
     private let saves: Metrics.Counter
     private let quoteApprovals: Metrics.Counter
     private let quoteClips: Metrics.Counter
@@ -460,14 +486,34 @@ final class Gate: Sendable {
 
     /// Marks the bar's close and lets the exit engine look at the position.
     func onBar(_ bar: Bar, traceId: String, now: EpochNanos) {
-        let (changes, equity) = withBook { ($0.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now), $0.equity) }
+        let (changes, equity) = withBook { book in
+            book.recordBar(bar)
+            return (book.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now), book.equity)
+        }
         commit(changes)
+        recordPortfolioFigures(now: now)
         defer { keepStops(now: now) }
         guard let exit = withExits({ $0?.onBar(bar, equity: equity, now: now) }) else { return }
         runtime.logger.notice(
             "exit fired", metadata: ["path": "\(exit.path.rawValue)", "detail": "\(exit.detail)", "symbol": "\(bar.symbol ?? "")"])
         runtime.publish(exit.intent, traceId: traceId)
         evaluate(exit.intent, traceId: traceId)
+    }
+
+    /// VaR, expected shortfall and the worst stress loss of the positions, in `/metrics` (at most once a second).
+    private func recordPortfolioFigures(now: EpochNanos) {
+        let due = lastPortfolioFigures.withLock { last in
+            guard now - last >= 1_000_000_000 else { return false }
+            last = now
+            return true
+        }
+        guard due, let assessment = withBook({ $0.portfolioAssessment() }) else { return }
+        let factory = runtime.metrics
+        Gauge(label: "breakwater_risk_var", factory: factory).record(assessment.valueAtRisk.valueAtRisk)
+        Gauge(label: "breakwater_risk_expected_shortfall", factory: factory).record(assessment.valueAtRisk.expectedShortfall)
+        Gauge(label: "breakwater_risk_stress_worst_loss", factory: factory).record(assessment.stress.worstLoss)
+        Gauge(label: "breakwater_risk_var_insufficient_history", factory: factory)
+            .record(assessment.valueAtRisk.basis == .insufficientHistory ? 1 : 0)
     }
 
     /// The current state, restated for subscribers that started after the last transition, with
@@ -652,9 +698,13 @@ await ServiceMain.run(
         ) { error in
             runtime.logger.warning("waiting for the exchange's meta", metadata: ["error": "\(error)"])
         }
-        let book = RiskBook(
+        var book = RiskBook(
             limits: config.limits, instruments: instruments,
             startingCapital: config.startingCapital, now: runtime.clock.now())
+        book.portfolioLimits = config.portfolio
+        book.margin = MarginRules(
+            defaultLeverage: config.margin.defaultLeverage, leverage: config.margin.leverage, isCross: config.margin.isCross,
+            maxMarginUsage: config.margin.maxUsage, minLiquidationDistance: config.margin.minLiquidationDistance)
         if config.adminToken == nil {
             runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
         }

@@ -5,6 +5,14 @@ import Schema
 /// owned by the risk gate's loop, so a check and its reservation are one atomic step.
 public struct RiskBook: Sendable {
     public let limits: RiskLimits
+    /// Leverage and the margin limits; by default Hyperliquid's 20× cross with no limit but equity.
+    public var margin = MarginRules(defaultLeverage: 20)
+    /// VaR, expected shortfall and stress limits; nil: not checked.
+    public var portfolioLimits: PortfolioRiskLimits?
+    /// The symbols' closes for those figures (`recordBar`).
+    public internal(set) var returnHistory: ReturnHistory?
+    /// Bars the history could not take (another interval, out of order).
+    public internal(set) var barsRefused = 0
     public let instruments: [String: Instrument]
     public let startingCapital: Amount
 
@@ -120,7 +128,8 @@ public struct RiskBook: Sendable {
     /// Rules in order: expiry, duplicate, validity (and the instrument's rounding), SYNCING,
     /// a reduce-only intent with nothing to reduce, HALTED, REDUCING, kill switch; then for
     /// entries: open positions, order notional, symbol notional, gross exposure, direction
-    /// share, order rate, minimum order value.
+    /// share, margin used and liquidation distance (`margin`), VaR, expected shortfall and stress
+    /// loss (`portfolioLimits`), order rate, minimum order value.
     ///
     /// An intent that only shrinks a position passes in every state but SYNCING, so positions
     /// can always be closed: it skips the exposure limits, is clipped to the part of the
@@ -308,6 +317,9 @@ public struct RiskBook: Sendable {
             detail: {
                 "\(direction) exposure \(Format.money(directionOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > \(Format.percent(self.limits.maxDirectionShare)) of gross limit \(Format.money(self.limits.maxGrossExposure)) = \(Format.money(directionCap))"
             }) { return failure }
+
+        if let failure = checkMargin(sizing, symbol: symbol, side: side) { return failure }
+        if let failure = checkPortfolio(&sizing, symbol: symbol, side: side) { return failure }
 
         let recent = entriesInLastMinute(now: now)
         if recent >= limits.maxOrdersPerMinute {

@@ -101,7 +101,14 @@ extension ConfigCatalog {
             "recall.breaker.failureRateThreshold", "recall.breaker.slowCallRateThreshold", "recall.breaker.slowCallMs",
             "recall.breaker.window", "recall.breaker.minimumCalls", "recall.breaker.halfOpenCalls",
             "recall.breaker.waitOpenMs", "recall.breaker.waitOpenMaxMs",
+            // leverage and margin (MarginConfig; executor and risk gate)
+            "margin.defaultLeverage", "margin.leverage.*", "margin.mode", "margin.maxUsage",
+            "margin.minLiquidationDistance",
             // risk-gate
+            "risk.portfolio.enabled", "risk.portfolio.maxValueAtRisk", "risk.portfolio.maxExpectedShortfall",
+            "risk.portfolio.maxStressLoss", "risk.portfolio.confidence", "risk.portfolio.horizonBars",
+            "risk.portfolio.stepBars", "risk.portfolio.historyWindow", "risk.portfolio.minimumScenarios",
+            "risk.portfolio.fallbackLossFraction",
             "risk.maxOpenPositions", "risk.maxOrderNotional", "risk.maxSymbolNotional", "risk.maxGrossExposure",
             "risk.maxDirectionShare", "risk.dailyLossLimit", "risk.drawdownLock", "risk.reduceAtDrawdown",
             "risk.maxOrdersPerMinute", "risk.maxQuoteInventory", "risk.ackTimeoutMs", "risk.adminToken", "risk.stateFile",

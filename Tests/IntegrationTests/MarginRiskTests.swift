@@ -67,3 +67,55 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests {
+    @Test("an entry whose liquidation price would sit too close to the mark is refused with the figures; the executor set the leverage")
+    func liquidationDistanceRefusal() async throws {
+        try await withSystem([
+            // 15× the capital: liquidation some 6 % away, inside a 10 % floor.
+            "signal": ["tradeNotional": "150000", "rsi": ["oversold": 45, "overbought": 55]],
+            "risk": looseRisk,
+            "margin": ["defaultLeverage": 20, "minLiquidationDistance": 0.1],
+        ]) { system in
+            try await system.waitHealthy()
+            try await system.waitUntil("an entry refused for its liquidation distance", timeout: .seconds(120)) {
+                try system.trace().messages(RiskDecision.self).contains {
+                    $0.body.reasons.contains { $0.code.rawValue == "liquidation_distance" }
+                }
+            }
+            let refusal = try #require(
+                try system.trace().messages(RiskDecision.self).first { $0.body.reasons.contains { $0.code.rawValue == "liquidation_distance" } })
+            let detail = refusal.body.reasons.first { $0.code.rawValue == "liquidation_distance" }?.detail ?? ""
+            #expect(detail.contains("post-trade liquidation price") && detail.contains("limit 10 %") && detail.contains("20×"), "\(detail)")
+            #expect(try system.trace().messages(OrderCommand.self).isEmpty, "no entry may pass")
+            #expect(try await system.exchangePositions().isEmpty)
+            let executor = try await system.adminGet("executor", "/status")
+            #expect(executor.contains("BTC 20× cross"), "\(executor.prefix(600))")
+        }
+    }
+}
+
+extension SystemTests {
+    @Test("an entry whose post-trade VaR would exceed its limit is refused with the figures (too little history: the stated fallback)")
+    func valueAtRiskRefusal() async throws {
+        try await withSystem([
+            "signal": busySignals, "risk": RunningSystem.merge(looseRisk, ["portfolio": ["enabled": true, "maxValueAtRisk": "100"]]),
+        ]) { system in
+            try await system.waitHealthy()
+            try await system.waitUntil("an entry refused for VaR", timeout: .seconds(120)) {
+                try system.trace().messages(RiskDecision.self).contains {
+                    $0.body.reasons.contains { $0.code.rawValue == "portfolio_var" }
+                }
+            }
+            let refusal = try #require(
+                try system.trace().messages(RiskDecision.self).first { $0.body.reasons.contains { $0.code.rawValue == "portfolio_var" } })
+            let detail = refusal.body.reasons.first { $0.code.rawValue == "portfolio_var" }?.detail ?? ""
+            // About 1,000 of notional with no history: 30 % of gross, stated as the fallback, against 100.
+            #expect(detail.contains("post-trade VaR") && detail.contains("limit 100") && detail.contains("insufficient_history"), "\(detail)")
+            #expect(try system.trace().messages(OrderCommand.self).isEmpty)
+            let metrics = try await system.adminGet("risk-gate", "/metrics")
+            // Flat (every entry refused): a VaR of exactly 0, exported.
+            #expect(metrics.contains("breakwater_risk_var 0"), "\(metrics.split(separator: "\n").filter { $0.contains("breakwater_risk_var") })")
+        }
+    }
+}
