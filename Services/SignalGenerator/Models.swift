@@ -46,40 +46,52 @@ final class ModelKeeper: Sendable {
             }))
     }
 
-    /// Serves each symbol's newest loadable version when it is not the one served already.
+    /// Serves each symbol's newest loadable version when it is not the one served already. Only
+    /// versions newer than the served one (or all, once the served one is gone) are read, and a
+    /// refused version is not read again: the directory is looked at every two seconds.
     func refresh() {
         for symbol in symbols {
-            let served = state.withLock { $0[symbol]?.version }
-            let found: (model: ServedModel?, refused: [(version: String, reason: String)])
-            do { found = try store.newestServable(symbol: symbol) } catch {
+            let (served, refused) = state.withLock { ($0[symbol]?.version, $0[symbol]?.refused ?? [:]) }
+            let versions: [String]
+            do { versions = try store.versions(of: symbol) } catch {
                 report(symbol, .warning, "model_refused", "cannot read \(store.directory(for: symbol)): \(error)")
                 continue
             }
-            for (version, reason) in found.refused {
-                let isNew = state.withLock { $0[symbol]!.refused.updateValue(reason, forKey: version) == nil }
-                guard isNew else { continue }
-                Counter(label: "breakwater_model_refused_total", dimensions: [("symbol", symbol)], factory: runtime.metrics)
-                    .increment()
-                let keeping = served.map { "; still serving \($0)" } ?? ""
-                report(symbol, .warning, "model_refused", "model \(version) refused: \(reason)\(keeping)")
+            let servedIsThere = served.map { versions.contains($0) } ?? false
+            for version in versions.reversed() where refused[version] == nil {
+                if servedIsThere, version == served { break }
+                let model: ServedModel
+                do {
+                    model = try ServedModel.load(directory: "\(store.directory(for: symbol))/\(version)", version: version)
+                } catch {
+                    state.withLock { $0[symbol]!.refused[version] = "\(error)" }
+                    Counter(label: "breakwater_model_refused_total", dimensions: [("symbol", symbol)], factory: runtime.metrics)
+                        .increment()
+                    let keeping = served.map { "; still serving \($0)" } ?? ""
+                    report(symbol, .warning, "model_refused", "model \(version) refused: \(error)\(keeping)")
+                    continue
+                }
+                if let served, !servedIsThere {
+                    report(symbol, .warning, "model_refused", "served model \(served) is gone; serving \(model.version)")
+                }
+                install(model, for: symbol)
+                break
             }
-            guard let model = found.model, model.version != served else { continue }
-            // A version older than the one served (the newer one was deleted by hand) is not a downgrade to make silently.
-            if let served, model.version < served {
-                report(symbol, .warning, "model_refused", "served model \(served) is gone; serving \(model.version)")
-            }
-            portfolio.withLock { $0.updateStrategies(of: ModelStrategy.self, symbol: symbol) { $0.install(model) } }
-            state.withLock {
-                $0[symbol]!.version = model.version
-                $0[symbol]!.trainedAt = model.trainedAt
-            }
-            let accuracy = (model.metadata.holdoutAccuracy * 1000).rounded() / 10
-            report(
-                symbol, .info, "model_loaded",
-                "serving model \(model.version) (trained \(ModelStore.timestamp(Date(timeIntervalSince1970: Double(model.trainedAt) / 1e9))), holdout accuracy \(accuracy) %)"
-            )
         }
         recordMetrics()
+    }
+
+    private func install(_ model: ServedModel, for symbol: String) {
+        portfolio.withLock { $0.updateStrategies(of: ModelStrategy.self, symbol: symbol) { $0.install(model) } }
+        state.withLock {
+            $0[symbol]!.version = model.version
+            $0[symbol]!.trainedAt = model.trainedAt
+        }
+        let accuracy = (model.metadata.holdoutAccuracy * 1000).rounded() / 10
+        report(
+            symbol, .info, "model_loaded",
+            "serving model \(model.version) (trained \(ModelStore.timestamp(Date(timeIntervalSince1970: Double(model.trainedAt) / 1e9))), holdout accuracy \(accuracy) %)"
+        )
     }
 
     /// Watches the directory and runs the retraining schedule until cancelled.

@@ -28,7 +28,7 @@ struct ClientDecodingTests {
         #expect(assets.coin(at: 2) == "HPOS")
         #expect(assets.index(of: "DOGE") == nil)
         #expect(assets.coin(at: 9) == nil)
-        #expect(assets.instrument("BTC") == Instrument(symbol: "BTC", szDecimals: 5))
+        #expect(assets.instrument("BTC") == Instrument(symbol: "BTC", szDecimals: 5, maxLeverage: 50))
         #expect(assets.instrument("BTC")?.maxPriceDecimals == 1)
     }
 

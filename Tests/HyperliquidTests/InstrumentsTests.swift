@@ -18,9 +18,9 @@ struct InstrumentsTests {
         let rules = try directory.instruments(for: ["SOL", "BTC", "DOGE"])
         #expect(
             rules == [
-                "SOL": Instrument(symbol: "SOL", szDecimals: 2, isPerp: true),
-                "BTC": Instrument(symbol: "BTC", szDecimals: 5, isPerp: true),
-                "DOGE": Instrument(symbol: "DOGE", szDecimals: 0, isPerp: true),
+                "SOL": Instrument(symbol: "SOL", szDecimals: 2, isPerp: true, maxLeverage: 20),
+                "BTC": Instrument(symbol: "BTC", szDecimals: 5, isPerp: true, maxLeverage: 40),
+                "DOGE": Instrument(symbol: "DOGE", szDecimals: 0, isPerp: true, maxLeverage: 20),
             ])
         #expect(rules["BTC"]?.maxPriceDecimals == 1 && rules["DOGE"]?.maxPriceDecimals == 6)
         #expect(try directory.instruments(for: []).isEmpty)

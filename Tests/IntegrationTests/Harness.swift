@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import Schema
 import Storage
@@ -21,11 +22,15 @@ enum Repository {
     static var hasData: Bool { FileManager.default.fileExists(atPath: candles.path) }
 }
 
-/// Free loopback ports: bound to port 0 by the kernel, then released.
+/// Ports this test process has handed out: the kernel may offer a released port again, and two
+/// calls (a proxy's port, then a system's) must never share one.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// Free loopback ports: bound to port 0 by the kernel, then released; never one handed out before.
 func freePorts(_ count: Int) -> [Int] {
     var sockets: [Int32] = []
     var ports: [Int] = []
-    for _ in 0..<count {
+    while ports.count < count {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -37,8 +42,10 @@ func freePorts(_ count: Int) -> [Int] {
                 _ = getsockname(fd, $0, &length)
             }
         }
-        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        // Held open until all are chosen, so the kernel offers a different one each time.
         sockets.append(fd)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { ports.append(port) }
     }
     for fd in sockets { close(fd) }
     return ports
