@@ -63,6 +63,10 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
         .target(name: "Model", dependencies: ["Schema", "Market"], path: "Shared/Model"),
+        // What the benchmarks share: percentiles and the monotonic clock.
+        .target(
+            name: "BenchKit", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Shared/BenchKit"),
 
         // Edges: sockets, files, HTTP
         .target(
@@ -114,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "BusBench",
             dependencies: [
-                "Bus", "Schema", "CZeroMQ", argumentParser, log, metrics,
+                "Bus", "Schema", "CZeroMQ", "BenchKit", argumentParser, log, metrics,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/BusBench"),
@@ -122,13 +126,13 @@ let package = Package(
         .executableTarget(
             name: "QuoteBench",
             dependencies: [
-                "Strategy", "Risk", "Execution", "Hyperliquid", "Market", "Schema", argumentParser,
+                "Strategy", "Risk", "Execution", "Hyperliquid", "Market", "Schema", "BenchKit", argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/QuoteBench"),
         .executableTarget(
             name: "ModelBench",
-            dependencies: ["Model", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift")],
+            dependencies: ["Model", "Schema", "BenchKit", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/ModelBench"),
         .executableTarget(
             name: "RecallBench",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bus
 import CZeroMQ
+import BenchKit
 import Foundation
 import Histogram
 import Logging
@@ -67,22 +68,6 @@ struct BusBench: ParsableCommand {
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
     }
-}
-
-struct Percentiles {
-    var p50: Double
-    var p99: Double
-
-    init(_ histogram: Histogram<UInt64>) {
-        p50 = Double(histogram.valueAtPercentile(50)) / 1_000
-        p99 = Double(histogram.valueAtPercentile(99)) / 1_000
-    }
-}
-
-func monotonicNanos() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
 
 func freeEndpoint() -> String {

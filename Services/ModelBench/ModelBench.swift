@@ -1,7 +1,9 @@
 import ArgumentParser
+import BenchKit
 import Foundation
 import Histogram
 import Model
+import Schema
 
 /// One-row XGBoost predictions, timed call by call: the Model library's evaluator against a baseline measured
 /// in the same run, a straightforward evaluator (one array of node structs per tree, Double comparisons, a
@@ -53,7 +55,7 @@ struct ModelBench: ParsableCommand {
             json = try Data(contentsOf: URL(fileURLWithPath: file))
             label = file
         } else {
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             json = SyntheticForest.json(
                 trees: trees, depth: depth, classes: classes, features: features, random: &random)
             label = "synthetic: \(trees) trees of depth \(depth), \(classes) classes, \(features) features, seed \(seed)"
@@ -69,9 +71,9 @@ struct ModelBench: ParsableCommand {
         let baseline = try NaiveForest(json: json)
 
         // A pool of rows, 5 % missing, cycled so that the walks do not all take the same path.
-        var random = SplitMix(seed: seed ^ 0x5eed)
+        var random = SplitMix64(seed: seed ^ 0x5eed)
         let rows: [[Double]] = (0..<1024).map { _ in
-            (0..<evaluator.featureCount).map { _ in random.unit() < 0.05 ? .nan : random.unit() * 4 - 2 }
+            (0..<evaluator.featureCount).map { _ in random.nextUnit() < 0.05 ? .nan : random.nextUnit() * 4 - 2 }
         }
         var worst = 0.0
         for row in rows {
@@ -137,7 +139,7 @@ struct ModelBench: ParsableCommand {
 
 /// A seeded forest in XGBoost 3's JSON layout: complete trees, node ids breadth first as XGBoost numbers them.
 enum SyntheticForest {
-    static func json(trees: Int, depth: Int, classes: Int, features: Int, random: inout SplitMix) -> Data {
+    static func json(trees: Int, depth: Int, classes: Int, features: Int, random: inout SplitMix64) -> Data {
         let nodes = (1 << (depth + 1)) - 1
         let inner = (1 << depth) - 1
         var text = #"{"learner":{"attributes":{},"feature_names":["#
@@ -156,13 +158,13 @@ enum SyntheticForest {
                     left.append(2 * node + 1)
                     right.append(2 * node + 2)
                     feature.append(Int(random.next() % UInt64(features)))
-                    condition.append(Float(random.unit() * 4 - 2))
+                    condition.append(Float(random.nextUnit() * 4 - 2))
                     defaultLeft.append(Int(random.next() & 1))
                 } else {
                     left.append(-1)
                     right.append(-1)
                     feature.append(0)
-                    condition.append(Float(random.unit() * 0.2 - 0.1))
+                    condition.append(Float(random.nextUnit() * 0.2 - 0.1))
                     defaultLeft.append(0)
                 }
             }
@@ -252,35 +254,4 @@ struct NaiveForest {
         let sum = exps.reduce(0, +)
         return exps.map { $0 / sum }
     }
-}
-
-/// SplitMix64: small, seeded, the same sequence on every platform.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
-
-struct Percentiles {
-    var p50: Double
-    var p99: Double
-
-    init(_ histogram: Histogram<UInt64>) {
-        p50 = Double(histogram.valueAtPercentile(50)) / 1_000
-        p99 = Double(histogram.valueAtPercentile(99)) / 1_000
-    }
-}
-
-func monotonicNanos() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Execution
+import BenchKit
 import Foundation
 import Histogram
 import Hyperliquid
@@ -100,22 +101,6 @@ struct QuoteBench: ParsableCommand {
         let fill = String(repeating: " ", count: max(0, width - text.count))
         return left ? fill + text : text + fill
     }
-}
-
-struct Percentiles {
-    var p50: Double
-    var p99: Double
-
-    init(_ histogram: Histogram<UInt64>) {
-        p50 = Double(histogram.valueAtPercentile(50)) / 1_000
-        p99 = Double(histogram.valueAtPercentile(99)) / 1_000
-    }
-}
-
-func monotonicNanos() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
 
 // MARK: The market
