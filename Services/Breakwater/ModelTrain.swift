@@ -181,19 +181,17 @@ struct Train: AsyncParsableCommand {
         process.arguments = [
             "-c", modelTrainingScript, String(decoding: try JSONSerialization.data(withJSONObject: job), as: UTF8.self),
         ]
+        // The trainer's warnings go to a file in the staging folder: a pipe nobody reads could fill and stall it.
+        let errorPath = (dataPath as NSString).deletingLastPathComponent + "/trainer.stderr"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         let output = Pipe()
-        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = errors
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
         try process.run()
-        // Read both pipes to the end before waiting, so neither can fill and stall the trainer.
-        let errorData = Locked(Data())
-        let reader = Thread { errorData.withLock { $0 = errors.fileHandleForReading.readDataToEndOfFile() } }
-        reader.start()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        let stderr = String(decoding: errorData.withLock { $0 }, as: UTF8.self)
+        let stderr = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: errorPath)  // not part of the version
         let stdout = String(decoding: data, as: UTF8.self)
         let answer = stdout.split(separator: "\n").last.flatMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

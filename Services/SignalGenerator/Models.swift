@@ -90,11 +90,12 @@ final class ModelKeeper: Sendable {
         let accuracy = (model.metadata.holdoutAccuracy * 1000).rounded() / 10
         report(
             symbol, .info, "model_loaded",
-            "serving model \(model.version) (trained \(ModelStore.timestamp(Date(timeIntervalSince1970: Double(model.trainedAt) / 1e9))), holdout accuracy \(accuracy) %)"
+            "serving model \(model.version) (trained \(ModelStore.timestamp(model.metadata.trainedAt)), holdout accuracy \(accuracy) %)"
         )
     }
 
-    /// Watches the directory and runs the retraining schedule until cancelled.
+    /// Watches the directory and runs the retraining schedule until cancelled; each look also
+    /// records the figures (`refresh`), so no bar pays for them.
     func run(pollEvery interval: Duration) async {
         while !Task.isCancelled {
             refresh()
@@ -286,7 +287,7 @@ final class ModelKeeper: Sendable {
                     "lastRetrain": entry.lastRetrainOutcome ?? NSNull(),
                 ]
                 if let model = strategy.model {
-                    item["trainedAt"] = ModelStore.timestamp(Date(timeIntervalSince1970: Double(model.trainedAt) / 1e9))
+                    item["trainedAt"] = ModelStore.timestamp(model.metadata.trainedAt)
                     item["ageHours"] = Double(model.ageNanos(at: now)) / 3.6e12
                     item["holdoutAccuracy"] = model.metadata.holdoutAccuracy
                 }

@@ -310,7 +310,6 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
                     $0.signals += output.evaluations.count
                     $0.approved += output.intents.count
                 }
-                models?.recordMetrics()
             case .riskDecision:
                 let decision = try raw.decode(RiskDecision.self)
                 desk.withLock { $0.onDecision(decision) }
