@@ -57,42 +57,43 @@ import FoundationNetworking
         }
 
         // The official SDK sees the ladders: post-only, sizes decaying by the factor, bids below the mid.
-        // A fill takes a tier away for the filled-order delay: look until a moment shows both ladders whole.
-        var seen: [String: Any] = [:]
-        for _ in 0..<10 {
-            seen = try sdkView(system, python: python, address: account.lowercased)
-            let all = seen["orders"] as? [[String: Any]] ?? []
-            let whole = symbols.allSatisfy { coin in
-                ["B", "A"].allSatisfy { side in
-                    all.count { $0["coin"] as? String == coin && $0["side"] as? String == side } == 12
-                }
-            }
-            if whole { break }
-            try await Task.sleep(for: .seconds(2))
-        }
-        let mids = try #require(seen["mids"] as? [String: String])
-        let orders = try #require(seen["orders"] as? [[String: Any]])
+        // A fill withdraws its side for the filled-order delay and a trend can hold one side at its
+        // inventory limit, so each side is judged on a moment the SDK shows it whole.
         let assets = try await client.assets()
-        for coin in symbols {
-            let instrument = try #require(assets.instrument(coin))
-            let mid = try #require(mids[coin].flatMap { Amount($0) })
-            let ours = orders.filter { $0["coin"] as? String == coin }
-            #expect(ours.allSatisfy { $0["tif"] as? String == "Alo" }, "\(coin): every quote is post-only")
-            #expect(ours.allSatisfy { $0["reduceOnly"] as? Bool == false })
-            let bids = ours.filter { $0["side"] as? String == "B" }.compactMap(level).sorted { $0.price > $1.price }
-            let asks = ours.filter { $0["side"] as? String == "A" }.compactMap(level).sorted { $0.price < $1.price }
-            #expect(bids.count >= 12 && asks.count >= 12, "\(coin): \(bids.count) bids, \(asks.count) asks")
-            #expect(bids.allSatisfy { $0.price < mid } && asks.allSatisfy { $0.price > mid }, "\(coin) around \(mid)")
-            // Consecutive tiers shrink by the decay, to the size grid.
-            let step = Amount(Decimal(sign: .plus, exponent: -instrument.szDecimals, significand: 1))
-            for side in [bids, asks] {
-                for (outer, inner) in zip(side.dropFirst(), side) where inner.size > step * 10 {
-                    let wanted = inner.size * decay
-                    #expect(
-                        (outer.size - wanted).magnitude <= step * 2 || outer.size == inner.size,
-                        "\(coin): \(inner.size) then \(outer.size), wanted ≈ \(wanted)")
+        var judged: Set<String> = []
+        var lastFlaw: [String: String] = [:]
+        for _ in 0..<30 where judged.count < symbols.count * 2 {
+            let seen = try sdkView(system, python: python, address: account.lowercased)
+            let mids = try #require(seen["mids"] as? [String: String])
+            let orders = try #require(seen["orders"] as? [[String: Any]])
+            for coin in symbols {
+                let instrument = try #require(assets.instrument(coin))
+                let mid = try #require(mids[coin].flatMap { Amount($0) })
+                let ours = orders.filter { $0["coin"] as? String == coin }
+                #expect(ours.allSatisfy { $0["tif"] as? String == "Alo" }, "\(coin): every quote is post-only")
+                #expect(ours.allSatisfy { $0["reduceOnly"] as? Bool == false })
+                for side in ["B", "A"] where !judged.contains(coin + side) {
+                    let levels = ours.filter { $0["side"] as? String == side }.compactMap(level)
+                        .sorted { side == "B" ? $0.price > $1.price : $0.price < $1.price }
+                    if let flaw = ladderFlaw(levels, side: side, mid: mid, szDecimals: instrument.szDecimals) {
+                        lastFlaw[coin + side] = flaw
+                    } else {
+                        judged.insert(coin + side)
+                    }
                 }
             }
+            if judged.count < symbols.count * 2 { try await Task.sleep(for: .seconds(2)) }
+        }
+        if judged.count < symbols.count * 2 {
+            let targets = try system.trace().messages(QuoteTarget.self).map(\.body)
+            let last = symbols.map { coin in
+                targets.last { $0.symbol == coin }.map {
+                    "\(coin): inventory \($0.inventory) of \($0.maxInventory), \($0.quotes.count) levels, "
+                        + $0.reasons.map(\.code.rawValue).joined(separator: ",")
+                } ?? "\(coin): no target"
+            }
+            let targetsText = last.joined(separator: "; ")
+            Issue.record("whole ladders seen only for \(judged.sorted()); otherwise \(lastFlaw); \(targetsText)")
         }
 
         // Several minutes of quoting; the inventory is sampled all along.
@@ -167,6 +168,25 @@ import FoundationNetworking
         let ours = try #require(accounts.first { $0["address"] as? String == account.lowercased })
         let value = try #require((ours["accountValue"] as? String).flatMap { Amount($0) })
         #expect((equity - value).magnitude <= Amount("0.01"), "ledger equity \(equity) vs exchange account value \(value)")
+    }
+
+    /// Why a side the SDK shows is not a whole ladder (nil when it is): 12 tiers on the right side of
+    /// the mid, consecutive tiers shrinking by the decay to the size grid.
+    static func ladderFlaw(
+        _ levels: [(price: Amount, size: Amount)], side: String, mid: Amount, szDecimals: Int
+    ) -> String? {
+        guard levels.count == 12 else { return "\(levels.count) tiers" }
+        if let wrong = levels.first(where: { side == "B" ? $0.price >= mid : $0.price <= mid }) {
+            return "\(wrong.price) on the wrong side of \(mid)"
+        }
+        let step = Amount(Decimal(sign: .plus, exponent: -szDecimals, significand: 1))
+        for (outer, inner) in zip(levels.dropFirst(), levels) where inner.size > step * 10 {
+            let wanted = inner.size * decay
+            if (outer.size - wanted).magnitude > step * 2 && outer.size != inner.size {
+                return "\(inner.size) then \(outer.size), wanted ≈ \(wanted)"
+            }
+        }
+        return nil
     }
 
     static func level(_ order: [String: Any]) -> (price: Amount, size: Amount)? {
