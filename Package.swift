@@ -103,7 +103,7 @@ let package = Package(
         service("FeedHandler", product: "feed-handler", ["Market", "Hyperliquid", "Resilience"]),
         service(
             "SignalGenerator", product: "signal-generator", ["Market", "Model", "Strategy", "Recall", "Resilience", "Hyperliquid", httpClient]),
-        service("RiskGate", product: "risk-gate", ["Risk", "Hyperliquid", "Storage"]),
+        service("RiskGate", product: "risk-gate", ["Risk", "Market", "Hyperliquid", "Storage"]),
         service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
         .executableTarget(

@@ -3,6 +3,7 @@ import Foundation
 import Hyperliquid
 import Hummingbird
 import Logging
+import Market
 import Metrics
 import Risk
 import Schema
@@ -29,6 +30,8 @@ struct RiskConfig: Sendable {
     var margin: MarginConfig
     /// VaR, expected shortfall and stress limits; nil unless `risk.portfolio.enabled`.
     var portfolio: PortfolioRiskLimits?
+    /// Entry limits per market regime; every factor 1 unless configured.
+    var regimeScaling: RegimeLimitScaling
 
     static func read(_ settings: inout Settings) -> RiskConfig {
         let defaults = RiskLimits()
@@ -126,7 +129,19 @@ struct RiskConfig: Sendable {
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
             protection: protection, takeProfitOnExchange: takeProfitOnExchange,
-            margin: MarginConfig.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings))
+            margin: MarginConfig.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings),
+            regimeScaling: Self.readRegimeScaling(&settings))
+    }
+
+    /// `risk.regimeScaling.<regime>`: the factor the entered symbol's regime applies to the order,
+    /// symbol and gross limits and to the VaR, ES and stress limits.
+    static func readRegimeScaling(_ settings: inout Settings) -> RegimeLimitScaling {
+        var factors: [Regime: Double] = [:]
+        for regime in Regime.allCases {
+            let factor = settings.double("risk.regimeScaling.\(regime.rawValue)", default: 1, in: 0.01...10)
+            if factor != 1 { factors[regime] = factor }
+        }
+        return RegimeLimitScaling(factors: factors)
     }
 
     static func readPortfolio(_ settings: inout Settings) -> PortfolioRiskLimits? {
@@ -143,7 +158,15 @@ struct RiskConfig: Sendable {
             historyWindow: settings.int("risk.portfolio.historyWindow", default: d.historyWindow, in: 1...100_000),
             minimumScenarios: settings.int("risk.portfolio.minimumScenarios", default: d.minimumScenarios, in: 1...100_000),
             fallbackLossFraction: settings.double(
-                "risk.portfolio.fallbackLossFraction", default: d.fallbackLossFraction, in: 0...1))
+                "risk.portfolio.fallbackLossFraction", default: d.fallbackLossFraction, in: 0...1),
+            correlationThreshold: settings.double(
+                "risk.portfolio.correlationThreshold", default: d.correlationThreshold, in: 0...1),
+            correlationWindow: settings.int("risk.portfolio.correlationWindow", default: d.correlationWindow, in: 2...100_000),
+            minimumCorrelationSamples: settings.int(
+                "risk.portfolio.minimumCorrelationSamples", default: d.minimumCorrelationSamples, in: 2...100_000),
+            fallbackCorrelation: settings.double(
+                "risk.portfolio.fallbackCorrelation", default: d.fallbackCorrelation, in: -1...1),
+            countCorrelatedAsOne: settings.bool("risk.portfolio.countCorrelatedAsOne", default: d.countCorrelatedAsOne))
         for problem in limits.validationErrors() { settings.problem("risk.portfolio: \(problem)") }
         return limits
     }
@@ -702,6 +725,7 @@ await ServiceMain.run(
             limits: config.limits, instruments: instruments,
             startingCapital: config.startingCapital, now: runtime.clock.now())
         book.portfolioLimits = config.portfolio
+        book.regimeScaling = config.regimeScaling
         book.margin = MarginRules(
             defaultLeverage: config.margin.defaultLeverage, leverage: config.margin.leverage, isCross: config.margin.isCross,
             maxMarginUsage: config.margin.maxUsage, minLiquidationDistance: config.margin.minLiquidationDistance)

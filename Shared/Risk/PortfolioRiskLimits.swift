@@ -10,6 +10,8 @@ extension ReasonCode {
     public static let stressLoss: ReasonCode = "stress_loss"
     /// Too little history for VaR or correlation: the configured conservative fallback applied.
     public static let insufficientHistory: ReasonCode = "insufficient_history"
+    /// Correlated same-direction positions together over the one-position limit.
+    public static let correlatedExposure: ReasonCode = "correlated_exposure"
     /// A limit scaled by the market regime.
     public static let regimeScaled: ReasonCode = "regime_scaled"
     /// Portfolio figures within their limits (the figures in the detail).
@@ -41,6 +43,9 @@ public struct PortfolioRiskLimits: Codable, Sendable, Equatable {
     public var minimumCorrelationSamples: Int
     /// Correlation assumed where it is unknown; 1 merges all same-direction positions (conservative).
     public var fallbackCorrelation: Double
+    /// Same-direction positions correlated at or above the threshold share the one-position limit
+    /// (`maxSymbolNotional`), so correlated bets are not counted as diversified.
+    public var countCorrelatedAsOne: Bool
     public var stress: StressConfig
 
     public init(
@@ -48,7 +53,7 @@ public struct PortfolioRiskLimits: Codable, Sendable, Equatable {
         confidence: Double = 0.99, horizonBars: Int = 1_440, stepBars: Int = 1_440, historyWindow: Int = 250,
         minimumScenarios: Int = 20, fallbackLossFraction: Double = 0.30, correlationThreshold: Double = 0.7,
         correlationWindow: Int = 1_440, minimumCorrelationSamples: Int = 240, fallbackCorrelation: Double = 1,
-        stress: StressConfig = StressConfig()
+        countCorrelatedAsOne: Bool = true, stress: StressConfig = StressConfig()
     ) {
         self.maxValueAtRisk = maxValueAtRisk
         self.maxExpectedShortfall = maxExpectedShortfall
@@ -63,6 +68,7 @@ public struct PortfolioRiskLimits: Codable, Sendable, Equatable {
         self.correlationWindow = correlationWindow
         self.minimumCorrelationSamples = minimumCorrelationSamples
         self.fallbackCorrelation = fallbackCorrelation
+        self.countCorrelatedAsOne = countCorrelatedAsOne
         self.stress = stress
     }
 
@@ -100,7 +106,7 @@ public struct PortfolioRiskLimits: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case maxValueAtRisk, maxExpectedShortfall, maxStressLoss, confidence, horizonBars, stepBars, historyWindow
         case minimumScenarios, fallbackLossFraction, correlationThreshold, correlationWindow
-        case minimumCorrelationSamples, fallbackCorrelation, stress
+        case minimumCorrelationSamples, fallbackCorrelation, countCorrelatedAsOne, stress
     }
 
     /// A config file may name only what it changes.
@@ -126,6 +132,8 @@ public struct PortfolioRiskLimits: Codable, Sendable, Equatable {
                 ?? d.minimumCorrelationSamples,
             fallbackCorrelation: try c.decodeIfPresent(Double.self, forKey: .fallbackCorrelation)
                 ?? d.fallbackCorrelation,
+            countCorrelatedAsOne: try c.decodeIfPresent(Bool.self, forKey: .countCorrelatedAsOne)
+                ?? d.countCorrelatedAsOne,
             stress: try c.decodeIfPresent(StressConfig.self, forKey: .stress) ?? d.stress)
     }
 }

@@ -1,3 +1,4 @@
+import Market
 import Schema
 
 extension RiskBook {
@@ -6,7 +7,75 @@ extension RiskBook {
     /// order) is counted, never guessed into it.
     public mutating func recordBar(_ bar: Bar) {
         if returnHistory == nil { returnHistory = ReturnHistory(intervalSeconds: bar.intervalSeconds) }
-        do { try returnHistory!.record(bar) } catch { barsRefused += 1 }
+        do { try returnHistory!.record(bar) } catch {
+            barsRefused += 1
+            return
+        }
+        if let symbol = bar.symbol {
+            _ = regimes[symbol, default: RegimeClassifier()].update(
+                high: bar.high.doubleValue, low: bar.low.doubleValue, close: bar.close.doubleValue)
+        }
+    }
+
+    /// The symbol's market regime once its classifier has warmed up.
+    public func regime(_ symbol: String) -> Regime? { regimes[symbol]?.regime }
+
+    /// The entry limits for `symbol` in its regime, with one reason per limit the regime scaled.
+    func regimeScaledLimits(for symbol: String) -> (limits: RiskLimits, reasons: [Reason]) {
+        let regime = regime(symbol)
+        guard regimeScaling.factor(for: regime) != 1 else { return (limits, []) }
+        var scaled = limits
+        var reasons: [Reason] = []
+        for (name, path) in [
+            ("maxOrderNotional", \RiskLimits.maxOrderNotional), ("maxSymbolNotional", \.maxSymbolNotional),
+            ("maxGrossExposure", \.maxGrossExposure),
+        ] as [(String, WritableKeyPath<RiskLimits, Amount>)] {
+            let (limit, reason) = regimeScaling.scale(limits[keyPath: path], named: name, regime: regime)
+            scaled[keyPath: path] = limit
+            if let reason { reasons.append(Reason(reason.code, "\(symbol): " + reason.detail)) }
+        }
+        return (scaled, reasons)
+    }
+
+    /// Correlated positions counted as one: an entry joins the same-direction positions whose
+    /// returns move with its symbol's (correlation at or above the threshold, chains included),
+    /// and that group as a whole must fit the one-position limit. Without enough history the
+    /// configured fallback correlation applies (1 by default: every same-direction position joins).
+    func checkCorrelated(
+        _ sizing: inout Sizing, symbol: String, side: Side, book: BookExposure, limit: Amount
+    ) -> Reason? {
+        guard let portfolio = portfolioLimits, portfolio.countCorrelatedAsOne else { return nil }
+        let others = book.bySymbol.filter { $0.key != symbol && $0.value.side(side).isPositive }.keys.sorted()
+        guard !others.isEmpty else { return nil }
+        let symbols = [symbol] + others
+        let returns = (returnHistory ?? ReturnHistory()).jointReturns(
+            symbols: symbols, horizonBars: 1, stepBars: 1, window: portfolio.correlationWindow)
+        let matrix = CorrelationMatrix(
+            returns: returns, minimumSamples: portfolio.minimumCorrelationSamples,
+            fallbackCorrelation: portfolio.fallbackCorrelation)
+        guard let cluster = matrix.clusters(threshold: portfolio.correlationThreshold).first(where: { $0.contains(symbol) }),
+            cluster.count > 1
+        else { return nil }
+        let joined = cluster.filter { $0 != symbol }
+        let together = joined.reduce(Amount.zero) { $0 + book.symbol($1).side(side) }
+        let sideNow = book.symbol(symbol).side(side)
+        let direction = side == .buy ? "long" : "short"
+        let basis =
+            matrix.basis == .historical
+            ? "correlation ≥ \(compact(portfolio.correlationThreshold)) over \(matrix.samples) bars"
+            : "insufficient_history \(matrix.samples) of \(portfolio.minimumCorrelationSamples) bars: "
+                + "fallback correlation \(compact(portfolio.fallbackCorrelation))"
+        let group = joined.map { "\($0) \(Format.money(book.symbol($0).side(side)))" }.joined(separator: " + ")
+        if let failure = sizing.cap(.correlatedExposure, maxNotional: Self.room(limit - together, sideNow), detail: {
+            "\(symbol) moves with \(direction) \(group) (\(basis)): together with \(symbol) "
+                + "\(Format.money(sideNow + $0)) > one-position limit \(Format.money(limit))"
+        }) { return failure }
+        sizing.reasons.append(
+            Reason(
+                .correlatedExposure,
+                "\(direction) \(symbol) counted with \(group) (\(basis)): "
+                    + "\(Format.money(together + sideNow + sizing.size * sizing.reference)) ≤ one-position limit \(Format.money(limit))"))
+        return nil
     }
 
     /// The positions' notional at their marks (entry price until a mark is known), signed.
@@ -28,7 +97,9 @@ extension RiskBook {
     /// worst stress loss, each against its limit (a trade that lowers a figure already over its limit
     /// passes). The figures go into the decision's reasons either way.
     func checkPortfolio(_ sizing: inout Sizing, symbol: String, side: Side) -> Reason? {
-        guard let limits = portfolioLimits else { return nil }
+        guard let configured = portfolioLimits else { return nil }
+        let (limits, scaling) = regimeScaling.scaled(configured, regime: regime(symbol))
+        sizing.reasons += scaling.map { Reason($0.code, "\(symbol): " + $0.detail) }
         let change = ((side == .buy ? sizing.size : -sizing.size) * sizing.reference).doubleValue
         let verdict = limits.check(
             current: exposureVector, change: change, on: symbol, history: returnHistory ?? ReturnHistory())

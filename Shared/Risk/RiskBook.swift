@@ -1,3 +1,4 @@
+import Market
 import Schema
 
 /// The whole pre-trade state of the risk gate: positions, reserved orders, marks, equity and
@@ -13,6 +14,10 @@ public struct RiskBook: Sendable {
     public internal(set) var returnHistory: ReturnHistory?
     /// Bars the history could not take (another interval, out of order).
     public internal(set) var barsRefused = 0
+    /// Entry limits scaled by the entered symbol's market regime; every factor 1 unless configured.
+    public var regimeScaling = RegimeLimitScaling(factors: [:])
+    /// Each symbol's regime, from the bars `recordBar` sees (the signal generator's classifier settings).
+    var regimes: [String: RegimeClassifier] = [:]
     public let instruments: [String: Instrument]
     public let startingCapital: Amount
 
@@ -237,7 +242,8 @@ public struct RiskBook: Sendable {
             reduceOnly
             ? checkReducingOrder(&sizing, side: intent.side, reducible: reducible, detail: reducibleDetail)
             : checkEntryLimits(&sizing, symbol: symbol, side: intent.side, book: book, now: now)
-        if let failure { return rejected([failure]) }
+        // A refusal under a regime-scaled limit says the limit was scaled.
+        if let failure { return rejected([failure] + sizing.reasons.filter { $0.code == .regimeScaled }) }
 
         let order = OrderCommand(
             action: .place, clientOrderId: clientOrderId, intentId: intent.intentId, symbol: symbol, side: intent.side,
@@ -282,6 +288,8 @@ public struct RiskBook: Sendable {
     private func checkEntryLimits(
         _ sizing: inout Sizing, symbol: String, side: Side, book: BookExposure, now: EpochNanos
     ) -> Reason? {
+        let (limits, scaling) = regimeScaledLimits(for: symbol)
+        sizing.reasons += scaling
         let reserved = reservedEntrySymbols
         let open = openPositionCount
         let opensSlot = position(symbol).isZero && !reserved.contains(symbol)
@@ -291,7 +299,7 @@ public struct RiskBook: Sendable {
         }
 
         if let failure = sizing.cap(.maxOrderNotional, maxNotional: limits.maxOrderNotional, detail: {
-            "order notional \(Format.money($0)) > limit \(Format.money(self.limits.maxOrderNotional))"
+            "order notional \(Format.money($0)) > limit \(Format.money(limits.maxOrderNotional))"
         }) { return failure }
 
         // Each cap bounds the side this order grows (its worst case if every order on that side
@@ -301,13 +309,17 @@ public struct RiskBook: Sendable {
         let direction = side == .buy ? "long" : "short"
 
         if let failure = sizing.cap(.maxSymbolNotional, maxNotional: limits.maxSymbolNotional - sideNow, detail: {
-            "\(symbol) \(direction) exposure \(Format.money(sideNow)) + order \(Format.money($0)) > limit \(Format.money(self.limits.maxSymbolNotional))"
+            "\(symbol) \(direction) exposure \(Format.money(sideNow)) + order \(Format.money($0)) > limit \(Format.money(limits.maxSymbolNotional))"
         }) { return failure }
+
+        if let failure = checkCorrelated(&sizing, symbol: symbol, side: side, book: book, limit: limits.maxSymbolNotional) {
+            return failure
+        }
 
         let grossOthers = book.gross - current.gross
         let grossRoom = limits.maxGrossExposure - grossOthers
         if let failure = sizing.cap(.maxGrossExposure, maxNotional: Self.room(grossRoom, sideNow), detail: {
-            "gross exposure \(Format.money(grossOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > limit \(Format.money(self.limits.maxGrossExposure))"
+            "gross exposure \(Format.money(grossOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > limit \(Format.money(limits.maxGrossExposure))"
         }) { return failure }
 
         let directionCap = limits.maxGrossExposure * Amount(limits.maxDirectionShare)
@@ -315,7 +327,7 @@ public struct RiskBook: Sendable {
         if let failure = sizing.cap(
             .maxDirectionShare, maxNotional: Self.room(directionCap - directionOthers, sideNow),
             detail: {
-                "\(direction) exposure \(Format.money(directionOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > \(Format.percent(self.limits.maxDirectionShare)) of gross limit \(Format.money(self.limits.maxGrossExposure)) = \(Format.money(directionCap))"
+                "\(direction) exposure \(Format.money(directionOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > \(Format.percent(limits.maxDirectionShare)) of gross limit \(Format.money(limits.maxGrossExposure)) = \(Format.money(directionCap))"
             }) { return failure }
 
         if let failure = checkMargin(sizing, symbol: symbol, side: side) { return failure }
@@ -335,7 +347,7 @@ public struct RiskBook: Sendable {
 
     /// How much a side now at `sideNow` may grow when the rest of the book leaves `room`:
     /// none at all once the rest alone fills the limit (a mark move can do that).
-    private static func room(_ room: Amount, _ sideNow: Amount) -> Amount {
+    static func room(_ room: Amount, _ sideNow: Amount) -> Amount {
         room.isPositive ? room - sideNow : .zero
     }
 
