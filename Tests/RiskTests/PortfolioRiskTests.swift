@@ -231,30 +231,11 @@ private func returns(_ rows: [[Double]], symbols: [String]) -> JointReturns {
         #expect(m.clusters(threshold: 0.9) == [["x"], ["y"], ["z"]])
     }
 
-    @Test func correlatedSameDirectionPositionsCountAsOne() {
-        let m = CorrelationMatrix(returns: joint, minimumSamples: 4)
-        let exposure = ExposureVector(["A": 1_000, "B": 2_000, "C": 500, "D": -700])
-        let effective = EffectiveExposure(exposure: exposure, correlation: m, threshold: 0.7)
-        #expect(effective.count == 3)
-        #expect(effective.positions[0] == EffectivePosition(symbols: ["A", "B"], direction: .long, notional: 3_000))
-        #expect(effective.largest?.notional == 3_000)
-        #expect(effective.gross == exposure.gross)
-        #expect(effective.long == 3_500)
-        #expect(effective.short == 700)
-        #expect(effective.mergedDescriptions == ["long A+B 3,000.00 (correlation ≥ 0.7)"])
-        // Opposite directions in one cluster stay apart.
-        let spread = EffectiveExposure(exposure: ExposureVector(["A": 1_000, "B": -900]), correlation: m, threshold: 0.7)
-        #expect(spread.count == 2)
-    }
-
     @Test func tooFewSamplesFallBackToMovingTogether() {
         let m = CorrelationMatrix(returns: joint, minimumSamples: 30, fallbackCorrelation: 1)
         #expect(m.basis == .insufficientHistory)
         #expect(m.clusters(threshold: 0.7) == [["A", "B", "C", "D"]])
-        let effective = EffectiveExposure(
-            exposure: ExposureVector(["A": 1_000, "C": 1_000, "D": -1]), correlation: m, threshold: 0.7)
-        #expect(effective.count == 2)
-        #expect(effective.mergedDescriptions == ["long A+C 2,000.00 (correlation ≥ 0.7, insufficient_history fallback)"])
+        #expect(m.correlation("A", "C") == 1)
     }
 
     @Test func constantSeriesHasNoCorrelation() {
