@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Bus", "Schema", log, metrics,
+                "Bus", "Schema", "Risk", log, metrics,
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,7 +104,7 @@ let package = Package(
         service(
             "SignalGenerator", product: "signal-generator", ["Market", "Model", "Strategy", "Recall", "Resilience", "Hyperliquid", httpClient]),
         service("RiskGate", product: "risk-gate", ["Risk", "Market", "Hyperliquid", "Storage"]),
-        service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience"]),
+        service("Executor", product: "executor", ["Ledger", "Storage", "Execution", "Hyperliquid", "Resilience", "Risk"]),
         service("TraceRecorder", product: "trace-recorder", ["Storage", "Ledger"]),
         .executableTarget(
             name: "BusSpy", dependencies: ["Bus", "Schema", "ServiceKit", argumentParser, log, metrics], path: "Services/BusSpy"),
@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests", exclude: ["validate_proto.py"]),
         .testTarget(name: "BusTests", dependencies: ["Bus", "Schema", metrics], path: "Tests/BusTests"),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema"], path: "Tests/ServiceKitTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema", "Risk"], path: "Tests/ServiceKitTests"),
         .testTarget(
             name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),

@@ -6,6 +6,7 @@ import Ledger
 import Logging
 import Metrics
 import Resilience
+import Risk
 import Schema
 import ServiceKit
 import ServiceLifecycle
@@ -30,7 +31,7 @@ struct ExecutorConfig: Sendable {
     var joinGraceMs: Int
     var reconcileSeconds: Int
     var quotes: QuoteDriver.Configuration
-    var margin: MarginConfig
+    var margin: MarginRules
 
     static func read(_ settings: inout Settings) -> ExecutorConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: true)
@@ -74,7 +75,7 @@ struct ExecutorConfig: Sendable {
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400),
-            quotes: QuoteDriver.Configuration.read(&settings), margin: MarginConfig.read(&settings, symbols: symbols))
+            quotes: QuoteDriver.Configuration.read(&settings), margin: MarginRules.read(&settings, symbols: symbols))
     }
 }
 
@@ -158,7 +159,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             for symbol in config.symbols {
                 let leverage = config.margin.leverage(symbol, maxLeverage: instruments[symbol]?.maxLeverage)
                 do {
-                    try await client.updateLeverage(coin: symbol, leverage: leverage, isCross: config.margin.isCross)
+                    try await client.updateLeverage(
+                        coin: symbol, leverage: leverage, isCross: config.margin.mode(symbol) == .cross)
                 } catch HyperliquidClientError.exchangeRejected(let message) {
                     runtime.logger.critical(
                         "the exchange refused the leverage", metadata: ["symbol": "\(symbol)", "leverage": "\(leverage)", "error": "\(message)"])
@@ -166,8 +168,10 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
                 }
             }
             runtime.status.setFact(
-                "leverage", config.symbols.map { "\($0) \(config.margin.leverage($0, maxLeverage: instruments[$0]?.maxLeverage))×" }
-                    .joined(separator: ", ") + (config.margin.isCross ? " cross" : " isolated"))
+                "leverage",
+                config.symbols.map {
+                    "\($0) \(config.margin.leverage($0, maxLeverage: instruments[$0]?.maxLeverage))× \(config.margin.mode($0).rawValue)"
+                }.joined(separator: ", "))
             try await session.reconcile(why: "start")
             break
         } catch let error as InstrumentError {

@@ -27,7 +27,7 @@ struct RiskConfig: Sendable {
     var protection: PositionProtection.Settings?
     var takeProfitOnExchange = false
     /// The leverage the executor sets on the exchange, and the margin limits entries face.
-    var margin: MarginConfig
+    var margin: MarginRules
     /// VaR, expected shortfall and stress limits; nil unless `risk.portfolio.enabled`.
     var portfolio: PortfolioRiskLimits?
     /// Entry limits per market regime; every factor 1 unless configured.
@@ -129,7 +129,7 @@ struct RiskConfig: Sendable {
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
             protection: protection, takeProfitOnExchange: takeProfitOnExchange,
-            margin: MarginConfig.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings),
+            margin: MarginRules.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings),
             regimeScaling: Self.readRegimeScaling(&settings))
     }
 
@@ -726,9 +726,7 @@ await ServiceMain.run(
             startingCapital: config.startingCapital, now: runtime.clock.now())
         book.portfolioLimits = config.portfolio
         book.regimeScaling = config.regimeScaling
-        book.margin = MarginRules(
-            defaultLeverage: config.margin.defaultLeverage, leverage: config.margin.leverage, isCross: config.margin.isCross,
-            maxMarginUsage: config.margin.maxUsage, minLiquidationDistance: config.margin.minLiquidationDistance)
+        book.margin = config.margin
         if config.adminToken == nil {
             runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
         }

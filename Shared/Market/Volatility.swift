@@ -11,7 +11,8 @@ public struct AverageTrueRange: Sendable, Equatable {
     public let period: Int
     public private(set) var value: Double?
     private var previousClose: Double?
-    private var bars = 0
+    /// Bars seen so far (the value appears at `period`).
+    public private(set) var bars = 0
     private var average = 0.0
 
     public init(period: Int = 14) {

@@ -12,8 +12,9 @@ extension RiskBook {
             return
         }
         if let symbol = bar.symbol {
-            _ = regimes[symbol, default: RegimeClassifier()].update(
-                high: bar.high.doubleValue, low: bar.low.doubleValue, close: bar.close.doubleValue)
+            let (high, low, close) = (bar.high.doubleValue, bar.low.doubleValue, bar.close.doubleValue)
+            _ = regimes[symbol, default: RegimeClassifier()].update(high: high, low: low, close: close)
+            _ = averageTrueRanges[symbol, default: AverageTrueRange(period: 14)].update(high: high, low: low, close: close)
         }
     }
 

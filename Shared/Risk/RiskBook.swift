@@ -18,6 +18,8 @@ public struct RiskBook: Sendable {
     public var regimeScaling = RegimeLimitScaling(factors: [:])
     /// Each symbol's regime, from the bars `recordBar` sees (the signal generator's classifier settings).
     var regimes: [String: RegimeClassifier] = [:]
+    /// Each symbol's 14-bar average true range, for the liquidation distance in ATRs.
+    var averageTrueRanges: [String: AverageTrueRange] = [:]
     public let instruments: [String: Instrument]
     public let startingCapital: Amount
 
@@ -330,7 +332,7 @@ public struct RiskBook: Sendable {
                 "\(direction) exposure \(Format.money(directionOthers)) elsewhere + \(symbol) \(Format.money(sideNow + $0)) > \(Format.percent(limits.maxDirectionShare)) of gross limit \(Format.money(limits.maxGrossExposure)) = \(Format.money(directionCap))"
             }) { return failure }
 
-        if let failure = checkMargin(sizing, symbol: symbol, side: side) { return failure }
+        if let failure = checkMargin(&sizing, symbol: symbol, side: side) { return failure }
         if let failure = checkPortfolio(&sizing, symbol: symbol, side: side) { return failure }
 
         let recent = entriesInLastMinute(now: now)

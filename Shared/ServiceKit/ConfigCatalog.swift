@@ -101,9 +101,9 @@ extension ConfigCatalog {
             "recall.breaker.failureRateThreshold", "recall.breaker.slowCallRateThreshold", "recall.breaker.slowCallMs",
             "recall.breaker.window", "recall.breaker.minimumCalls", "recall.breaker.halfOpenCalls",
             "recall.breaker.waitOpenMs", "recall.breaker.waitOpenMaxMs",
-            // leverage and margin (MarginConfig; executor and risk gate)
+            // leverage and margin (MarginRules.read; executor and risk gate)
             "margin.defaultLeverage", "margin.leverage.*", "margin.mode", "margin.maxUsage",
-            "margin.minLiquidationDistance",
+            "margin.minLiquidationDistance", "margin.minLiquidationDistanceAtr", "margin.modes.*",
             // risk-gate
             "risk.portfolio.enabled", "risk.portfolio.maxValueAtRisk", "risk.portfolio.maxExpectedShortfall",
             "risk.portfolio.maxStressLoss", "risk.portfolio.confidence", "risk.portfolio.horizonBars",

@@ -1,3 +1,4 @@
+import Market
 import Risk
 import Schema
 import Testing
@@ -64,6 +65,58 @@ struct MarginTests {
         #expect(detail.contains("94.74") && detail.contains("5.26 %") && detail.contains("limit 6 %"), "\(detail)")
         // 500 S0: 10,000 + 500 (x − 100) = 500 x / 20 → 475 x = 40,000 → 84.21, 15.8 % away.
         #expect(book.evaluate(intent("b", size: 500), now: t0).outcome == .approved)
+    }
+
+    @Test("an isolated position's liquidation price follows from its own margin; cross positions exclude it")
+    func isolatedLiquidationPrice() throws {
+        // Isolated long 100 S0 entered at 100, 10× (max 10): margin 1,000, maintenance 100 x / 20.
+        // 1,000 + 100 (x − 100) = 5 x → 95 x = 9,000 → 94.7368…, whatever the account's equity.
+        let isolated = MarginPosition(symbol: "S0", size: 100, mark: 100, leverage: 10, maxLeverage: 10, mode: .isolated)
+        #expect(isolated.isolatedMargin == 1_000)
+        for equity: Amount in [2_000, 50_000] {
+            let account = MarginAccount(equity: equity, positions: [isolated])
+            #expect(abs(try #require(account.liquidationPrice("S0")).doubleValue - 9_000.0 / 95) < 1e-9)
+        }
+        // At a mark of 98 with the entry at 100 the margin has lost 200: same price (the formula is exact).
+        let moved = MarginPosition(
+            symbol: "S0", size: 100, mark: 98, leverage: 10, maxLeverage: 10, mode: .isolated, entryPrice: 100)
+        let movedAccount = MarginAccount(equity: 10_000, positions: [moved])
+        #expect(abs(try #require(movedAccount.liquidationPrice("S0")).doubleValue - 9_000.0 / 95) < 1e-9)
+        // A cross long 1,000 S1 (max 10) beside it: the cross value is 10,000 − 1,000 isolated, so
+        // 9,000 + 1,000 (x − 100) = 50 x → 950 x = 91,000 → 95.789…
+        let cross = MarginPosition(symbol: "S1", size: 1_000, mark: 100, leverage: 10, maxLeverage: 10)
+        let both = MarginAccount(equity: 10_000, positions: [isolated, cross])
+        #expect(abs(try #require(both.liquidationPrice("S1")).doubleValue - 91_000.0 / 950) < 1e-9)
+        #expect(abs(try #require(both.liquidationPrice("S0")).doubleValue - 9_000.0 / 95) < 1e-9)
+    }
+
+    @Test("the liquidation distance in ATRs refuses what the share of the mark alone would pass; an unknown ATR is stated")
+    func liquidationDistanceInAverageTrueRanges() {
+        func bars(range: Amount, count: Int) -> [Bar] {
+            (0..<count).map {
+                Bar(
+                    symbol: "S0", intervalSeconds: 60, openTime: t0 + Int64($0) * Nanos.minute, open: 100,
+                    high: 100 + range / 2, low: 100 - range / 2, close: 100, volume: 1)
+            }
+        }
+        // 500 S0 at 10×: liquidation 84.21, 15.8 % away; 3 ATRs of 6 = 18 % > 15.8 %.
+        var wide = book(MarginRules(defaultLeverage: 10, minLiquidationDistance: 0.06, minLiquidationDistanceAtr: 3))
+        for bar in bars(range: 6, count: 14) { wide.recordBar(bar) }
+        let refused = wide.evaluate(intent("a", size: 500), now: t0)
+        #expect(refused.codes == [.liquidationDistance])
+        let detail = refused.decision.reasons.first?.detail ?? ""
+        #expect(detail.contains("84.21") && detail.contains("3 ATR (6) = 18 %"), "\(detail)")
+        // ATRs of 2: 6 % < the 6 % share of the mark → only the share applies, and 500 passes.
+        var narrow = book(MarginRules(defaultLeverage: 10, minLiquidationDistance: 0.06, minLiquidationDistanceAtr: 3))
+        for bar in bars(range: 2, count: 14) { narrow.recordBar(bar) }
+        #expect(narrow.evaluate(intent("b", size: 500), now: t0).outcome == .approved)
+        // 13 bars: no ATR yet; the share of the mark applies and the decision says so.
+        var young = book(MarginRules(defaultLeverage: 10, minLiquidationDistance: 0.06, minLiquidationDistanceAtr: 3))
+        for bar in bars(range: 6, count: 13) { young.recordBar(bar) }
+        let approved = young.evaluate(intent("c", size: 500), now: t0)
+        #expect(approved.outcome == .approved)
+        let note = approved.decision.reasons.first { $0.code == .insufficientHistory }?.detail ?? ""
+        #expect(note.contains("ATR not yet known (13 of 14 bars)"), "\(note)")
     }
 
     @Test("the configured leverage is capped at the venue's maximum; exits never face margin limits")

@@ -1,4 +1,5 @@
 import Foundation
+import Risk
 import ServiceKit
 import Testing
 
@@ -178,5 +179,24 @@ struct ConfigCatalogTests {
         #expect(ConfigCatalog.breakwater.suggestion(forKey: "zzz") == nil)
         #expect(ConfigCatalog.breakwater.configKey(forVariable: "BREAKWATER_ENDPOINTS_RISK_GATE_BUS") == "endpoints.riskGate.bus")
         #expect(ConfigCatalog.breakwater.configKey(forVariable: "BREAKWATER_ENDPOINTS_RISK_GATES_BUS") == nil)
+    }
+}
+
+@Suite("margin.* keys")
+struct MarginKeysTests {
+    @Test("leverage and margin mode per symbol over the defaults; a mode that is not cross or isolated is a problem")
+    func perSymbolModes() async throws {
+        var settings = try await load(
+            #"{"margin": {"defaultLeverage": 10, "mode": "cross", "leverage": {"ETH": 3}, "modes": {"ETH": "isolated"}, "minLiquidationDistanceAtr": 2}}"#
+        )
+        let rules = MarginRules.read(&settings, symbols: ["BTC", "ETH"])
+        #expect(settings.problems.isEmpty, "\(settings.problems)")
+        #expect(rules.mode("BTC") == .cross && rules.mode("ETH") == .isolated)
+        #expect(rules.leverage("BTC", maxLeverage: 40) == 10 && rules.leverage("ETH", maxLeverage: 40) == 3)
+        #expect(rules.minLiquidationDistanceAtr == 2)
+
+        var bad = try await load(#"{"margin": {"modes": {"BTC": "portfolio"}}}"#)
+        _ = MarginRules.read(&bad, symbols: ["BTC"])
+        #expect(bad.problems.count == 1 && bad.problems[0].hasPrefix("margin.modes.BTC"), "\(bad.problems)")
     }
 }
