@@ -393,7 +393,7 @@ struct Report: AsyncParsableCommand {
         let funding: [FundingSettlement]
         switch source {
         case .trace:
-            let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+            let path = settings.traceDatabasePath()
             guard FileManager.default.fileExists(atPath: path) else {
                 printError("no trace database at \(path)")
                 throw ExitCode(1)
@@ -425,7 +425,7 @@ struct Report: AsyncParsableCommand {
 extension Report {
     /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.
     func printLatency(_ settings: inout Settings) throws {
-        let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+        let path = settings.traceDatabasePath()
         guard FileManager.default.fileExists(atPath: path) else {
             printError("no trace database at \(path)")
             throw ExitCode(1)
@@ -453,7 +453,7 @@ extension Report {
     /// fill the few books published just before it (the mid it met), and the last book of each symbol (for
     /// unrealised P&L), each found through the symbol index.
     func printQuotes(_ settings: inout Settings) throws {
-        let path = settings.dataPath("traceRecorder.database", file: "trace.db")
+        let path = settings.traceDatabasePath()
         guard FileManager.default.fileExists(atPath: path) else {
             printError("no trace database at \(path)")
             throw ExitCode(1)

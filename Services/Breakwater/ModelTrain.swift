@@ -36,7 +36,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         var (_, _, settings) = try await common.load()
         let config = ModelConfig.read(&settings)
-        let tracePath = settings.dataPath("traceRecorder.database", file: "trace.db")
+        let tracePath = settings.traceDatabasePath()
         let started = Date()
         do {
             let outcome = try train(config: config, tracePath: tracePath, now: started)
@@ -148,12 +148,7 @@ struct Train: AsyncParsableCommand {
             do { text = try String(contentsOfFile: candles, encoding: .utf8) } catch {
                 throw Failure("cannot read \(candles): \(error.localizedDescription)")
             }
-            let parsed: [Candle]
-            do { parsed = try CandleFile.parse(text) } catch { throw Failure("\(candles): \(error)") }
-            guard parsed.count > 1 else { throw Failure("\(candles) holds \(parsed.count) candles") }
-            let interval = Int((parsed[1].openTime - parsed[0].openTime) / 1_000_000_000)
-            guard interval > 0 else { throw Failure("\(candles): the first two candles are not in time order") }
-            bars = parsed.map { $0.bar(symbol: symbol, intervalSeconds: interval) }
+            do { bars = try CandleFile.bars(text, symbol: symbol) } catch { throw Failure("\(candles): \(error)") }
         } else {
             guard FileManager.default.fileExists(atPath: tracePath) else { throw Failure("no trace database at \(tracePath)") }
             let trace = try TraceDatabase(path: tracePath)

@@ -32,6 +32,8 @@ struct RiskConfig: Sendable {
     var portfolio: PortfolioRiskLimits?
     /// Entry limits per market regime; every factor 1 unless configured.
     var regimeScaling: RegimeLimitScaling
+    /// Where the portfolio figures' history comes from at start.
+    var history: HistorySources
 
     static func read(_ settings: inout Settings) -> RiskConfig {
         let defaults = RiskLimits()
@@ -130,7 +132,7 @@ struct RiskConfig: Sendable {
             adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
             protection: protection, takeProfitOnExchange: takeProfitOnExchange,
             margin: MarginRules.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings),
-            regimeScaling: Self.readRegimeScaling(&settings))
+            regimeScaling: Self.readRegimeScaling(&settings), history: HistorySources.read(&settings, symbols: symbols))
     }
 
     /// `risk.regimeScaling.<regime>`: the factor the entered symbol's regime applies to the order,
@@ -580,6 +582,11 @@ final class Gate: Sendable {
             }
             if let start = book.memory.dayStartEquity { detail["dayStartEquity"] = start.description }
             if let unreadable = book.unreadableStateDetail { detail["unreadableState"] = unreadable }
+            if let history = book.returnHistory {
+                detail["historyBars"] = Dictionary(uniqueKeysWithValues: history.symbols.map { ($0, history.barCount($0)) })
+                detail["regimes"] = Dictionary(
+                    uniqueKeysWithValues: history.symbols.compactMap { s in book.regime(s).map { (s, $0.rawValue) } })
+            }
             return detail
         }
     }
@@ -727,6 +734,18 @@ await ServiceMain.run(
         book.portfolioLimits = config.portfolio
         book.regimeScaling = config.regimeScaling
         book.margin = config.margin
+        if config.portfolio != nil {
+            // Without it a restart would leave VaR on its fallback until a day of bars is heard again.
+            let (bars, notes) = try config.history.load(
+                symbols: config.symbols, perSymbol: ReturnHistory().capacity, now: runtime.clock.now())
+            let taken = book.seedHistory(bars)
+            runtime.logger.notice(
+                "portfolio history seeded",
+                metadata: [
+                    "read": "\(notes.joined(separator: "; "))",
+                    "taken": "\(taken.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
+                ])
+        }
         if config.adminToken == nil {
             runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
         }

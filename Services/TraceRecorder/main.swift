@@ -18,7 +18,7 @@ struct RecorderConfig: Sendable {
 
     static func read(_ settings: inout Settings) -> RecorderConfig {
         RecorderConfig(
-            database: settings.dataPath("traceRecorder.database", file: "trace.db"),
+            database: settings.traceDatabasePath(),
             flushIntervalMs: settings.int("traceRecorder.flushIntervalMs", default: 50, in: 1...10_000),
             maxBatch: settings.int("traceRecorder.maxBatch", default: 20_000, in: 1...1_000_000),
             retentionDays: settings.int("traceRecorder.retentionDays", default: 30, in: 0...3_650),

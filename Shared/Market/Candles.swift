@@ -62,6 +62,17 @@ public enum CandleFile {
         return candles
     }
 
+    /// The file's candles as bars of `symbol`, their interval taken from the first two candles.
+    public static func bars(_ text: String, symbol: String) throws(ParseError) -> [Bar] {
+        let candles = try parse(text)
+        guard candles.count > 1 else { throw ParseError(line: candles.count + 1, reason: "fewer than 2 candles") }
+        let interval = (candles[1].openTime - candles[0].openTime) / 1_000_000_000
+        guard interval > 0, interval <= 86_400 * 7 else {
+            throw ParseError(line: 3, reason: "the first two candles are not in time order one interval apart")
+        }
+        return candles.map { $0.bar(symbol: symbol, intervalSeconds: Int(interval)) }
+    }
+
     /// `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with a `T`), read as UTC.
     public static func parseTimestamp(_ text: some StringProtocol) -> EpochNanos? {
         let bytes = Array(text.utf8)

@@ -18,6 +18,23 @@ extension RiskBook {
         }
     }
 
+    /// Seeds the history from bars read at start (a candle file, the trace database), in any order and
+    /// with repeats (a feed restart publishes a bar twice): each (symbol, open time) counts once, in time
+    /// order. Returns the bars taken per symbol.
+    @discardableResult
+    public mutating func seedHistory(_ bars: [Bar]) -> [String: Int] {
+        var seen = Set<String>()
+        let ordered = bars.filter { seen.insert("\($0.symbol ?? "")|\($0.openTime)").inserted }
+            .sorted { ($0.openTime, $0.symbol ?? "") < ($1.openTime, $1.symbol ?? "") }
+        var taken: [String: Int] = [:]
+        for bar in ordered {
+            let refusedBefore = barsRefused
+            recordBar(bar)
+            if barsRefused == refusedBefore { taken[bar.symbol ?? "", default: 0] += 1 }
+        }
+        return taken
+    }
+
     /// The symbol's market regime once its classifier has warmed up.
     public func regime(_ symbol: String) -> Regime? { regimes[symbol]?.regime }
 

@@ -111,6 +111,7 @@ extension ConfigCatalog {
             "risk.portfolio.fallbackLossFraction", "risk.portfolio.correlationThreshold",
             "risk.portfolio.correlationWindow", "risk.portfolio.minimumCorrelationSamples",
             "risk.portfolio.fallbackCorrelation", "risk.portfolio.countCorrelatedAsOne",
+            "risk.portfolio.seedFromTrace", "risk.portfolio.historyFiles.*",
             "risk.regimeScaling.trendingUp", "risk.regimeScaling.trendingDown", "risk.regimeScaling.ranging",
             "risk.regimeScaling.highVolatility",
             "risk.maxOpenPositions", "risk.maxOrderNotional", "risk.maxSymbolNotional", "risk.maxGrossExposure",

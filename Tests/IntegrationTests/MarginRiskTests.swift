@@ -116,6 +116,21 @@ extension SystemTests {
             let metrics = try await system.adminGet("risk-gate", "/metrics")
             // Flat (every entry refused): a VaR of exactly 0, exported.
             #expect(metrics.contains("breakwater_risk_var 0"), "\(metrics.split(separator: "\n").filter { $0.contains("breakwater_risk_var") })")
+
+            // Killed and restarted, the gate reads the bars the recorder kept back into its history.
+            let recorded = try system.trace().messages(Bar.self).count
+            let pid = try #require(await system.entry("risk-gate")?["pid"] as? Int)
+            kill(Int32(pid), SIGKILL)
+            try await system.waitUntil("the risk gate back with its history", timeout: .seconds(45)) {
+                guard let entry = await system.entry("risk-gate"), entry["pid"] as? Int != pid,
+                    entry["health"] as? String == "ok"
+                else { return false }
+                let status = try JSONSerialization.jsonObject(with: Data(try await system.adminGet("risk-gate", "/status").utf8))
+                let risk = (status as? [String: Any])?["risk"] as? [String: Any]
+                let bars = (risk?["historyBars"] as? [String: Int])?.values.reduce(0, +) ?? 0
+                return bars > 0 && bars >= min(recorded, 1)
+            }
+            #expect(system.serviceLog("risk-gate").contains("portfolio history seeded"))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Market
+import Schema
 import Testing
 
 @Suite("Model features")
@@ -80,5 +81,19 @@ struct BarFeaturesTests {
         }
         #expect(compared > 44_900 * BarFeatures.names.count)
         print("model features: \(compared) values compared, worst relative error \(worst)")
+    }
+}
+
+@Suite("Candle file as bars")
+struct CandleFileBarsTests {
+    @Test("the interval comes from the first two candles; fewer than two or out of order is an error with its line")
+    func intervalFromTheFirstTwo() throws {
+        let text = "timestamp,open,high,low,close,volume\n2022-01-01 00:00:00,1,2,0.5,1.5,10\n2022-01-01 00:05:00,1.5,2,1,1.8,12\n"
+        let bars = try CandleFile.bars(text, symbol: "ETH")
+        #expect(bars.map(\.intervalSeconds) == [300, 300] && bars[1].symbol == "ETH" && bars[1].close == Amount("1.8"))
+        #expect(throws: CandleFile.ParseError.self) { try CandleFile.bars("2022-01-01 00:00:00,1,2,0.5,1.5,10\n", symbol: "E") }
+        let reversed = "2022-01-01 00:05:00,1,2,0.5,1.5,10\n2022-01-01 00:00:00,1,2,0.5,1.5,10\n"
+        let error = #expect(throws: CandleFile.ParseError.self) { try CandleFile.bars(reversed, symbol: "E") }
+        #expect(error?.description == "line 3: the first two candles are not in time order one interval apart")
     }
 }

@@ -140,3 +140,23 @@ struct RegimeScaledLimitTests {
         #expect(scaled.contains("S0: maxValueAtRisk 400.00 × 0.5 = 200.00 (regime highVolatility)"), "\(scaled)")
     }
 }
+
+@Suite("Portfolio history seeded at start")
+struct HistorySeedTests {
+    @Test("bars from a file and the trace, in any order and with repeats, count once each in time order")
+    func seedDedupesAndOrders() {
+        let bars = correlatedHistory(bars: 30)
+        var book = activeBook()
+        // The trace holds the last 20 minutes, the file all 30: 10 overlap; both come shuffled.
+        var random = SplitMix64(seed: 3)
+        let mixed = (bars + bars.suffix(60)).shuffled(using: &random)
+        let taken = book.seedHistory(mixed)
+        #expect(taken == ["S0": 30, "S1": 30, "S2": 30])
+        #expect(book.barsRefused == 0)
+        #expect(book.returnHistory?.barCount("S1") == 30)
+        // A bar of another interval is refused and not counted as taken.
+        let odd = Bar(symbol: "S0", intervalSeconds: 300, openTime: t0 + 40 * Nanos.minute, open: 1, high: 1, low: 1, close: 1, volume: 1)
+        #expect(book.seedHistory([odd]) == [:])
+        #expect(book.barsRefused == 1)
+    }
+}
