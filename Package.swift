@@ -113,6 +113,7 @@ let package = Package(
             dependencies: [
                 "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Market", "Model", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Services/Breakwater"),
         .executableTarget(

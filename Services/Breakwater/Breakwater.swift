@@ -42,6 +42,14 @@ struct Common: ParsableArguments {
         }
         return (topology, admin, settings)
     }
+
+    /// The client of a running supervisor, with the operator token: the configured one, else the
+    /// one `up` keeps under the var directory.
+    func supervisor() async throws -> SupervisorClient {
+        var (_, admin, settings) = try await load()
+        let token = OperatorToken.read(&settings) ?? OperatorToken.stored(varDir: varDir)
+        return SupervisorClient(admin: admin, token: token)
+    }
 }
 
 func printError(_ text: String) {
@@ -78,6 +86,19 @@ struct Up: AsyncParsableCommand {
             printError("missing executable \(spec.executable); build with `swift build` first")
             throw ExitCode(1)
         }
+        // Every state-changing admin route wants the operator token: configured, or made once and kept.
+        var operatorToken = OperatorToken.read(&settings)
+        if operatorToken == nil {
+            do {
+                let (token, created) = try OperatorToken.ensureStored(varDir: common.varDir)
+                operatorToken = token
+                if created { print("[breakwater] new operator token in \(OperatorToken.file(varDir: common.varDir))") }
+            } catch {
+                printError("breakwater: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        for index in specs.indices { specs[index].environment[OperatorToken.variable] = operatorToken }
         // The exchange: exchange-sim in paper mode; testnet and mainnet need the key before anything starts.
         var exchange = ExchangeSettings.read(&settings, needsKey: false)
         do {
@@ -113,7 +134,9 @@ struct Up: AsyncParsableCommand {
         }
 
         let (shutdown, trigger) = AsyncStream<String>.makeStream()
-        let admin = SupervisorAdmin.make(address: adminAddress, supervisor: supervisor, logger: logger) {
+        let admin = SupervisorAdmin.make(
+            address: adminAddress, supervisor: supervisor, token: operatorToken, logger: logger
+        ) {
             trigger.yield("down requested")
         }
         // run(), not runService(): a service group would take SIGTERM from the supervisor.
@@ -144,6 +167,7 @@ extension Up {
     /// `--check-config`: the supervisor's own keys, then each service's `--check-config` with the same
     /// config and environment, so that one command lists every problem of every process.
     func check(_ settings: inout Settings) async throws {
+        _ = OperatorToken.read(&settings)
         var exchange = ExchangeSettings.read(&settings, needsKey: false)
         let simulator = PaperExchange.simulatorArguments(&settings, exchange: exchange)
         if simulator == nil, settings.problems.isEmpty { exchange.readKey(&settings) }
@@ -288,9 +312,9 @@ struct Restart: AsyncParsableCommand {
     var service: String
 
     func run() async throws {
-        let (_, admin, _) = try await common.load()
+        let client = try await common.supervisor()
         do {
-            let answer = try await SupervisorClient(admin: admin).post("/restart/\(service)")
+            let answer = try await client.post("/restart/\(service)")
             print(answer["message"] as? String ?? "restarting \(service)")
         } catch let error as SupervisorClient.Failure {
             printError("\(error)")
@@ -338,9 +362,11 @@ struct Down: AsyncParsableCommand {
     @OptionGroup var common: Common
 
     func run() async throws {
-        let (_, admin, _) = try await common.load()
-        let client = SupervisorClient(admin: admin)
-        guard (try? await client.post("/down")) != nil else {
+        let client = try await common.supervisor()
+        do { _ = try await client.post("/down") } catch let error as SupervisorClient.Failure {
+            printError("\(error)")
+            throw ExitCode(1)
+        } catch {
             print("breakwater is not running")
             return
         }

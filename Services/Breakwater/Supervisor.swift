@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
+import Prometheus
 import Schema
 import ServiceKit
 import Synchronization
@@ -48,6 +49,12 @@ final class Supervisor: Sendable {
     private let stopping = Mutex(false)
     /// Children whose exit has not been reaped yet.
     private let running = Mutex<Set<String>>([])
+
+    /// The supervisor's own metrics (refused operator calls), on its admin port's `/metrics`.
+    let registry = PrometheusCollectorRegistry()
+    var metrics: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: registry) }
+
+    func metricsText() -> String { String(decoding: registry.emitToBuffer(), as: UTF8.self) }
 
     init(specs: [ChildSpec], logDirectory: String, logger: Logger) {
         self.specs = specs

@@ -7,15 +7,22 @@ import FoundationNetworking
 #endif
 
 /// The supervisor's loopback HTTP port: how `status`, `restart` and `down` reach a running `up`.
+/// `restart` and `down` want the operator token.
 enum SupervisorAdmin {
     static func make(
-        address: HostPort, supervisor: Supervisor, logger: Logger, down: @escaping @Sendable () -> Void
+        address: HostPort, supervisor: Supervisor, token: String?, logger: Logger,
+        down: @escaping @Sendable () -> Void
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: AdminRequestContext.self)
+        let guardian = OperatorGuard(token: token, metrics: supervisor.metrics, logger: logger)
         router.get("/status") { _, _ in
             AdminServer.json(supervisor.statusDocument())
         }
-        router.post("/restart/{service}") { _, context in
+        router.get("/metrics") { _, _ in
+            AdminServer.text(supervisor.metricsText(), status: .ok)
+        }
+        router.post("/restart/{service}") { request, context in
+            if let refusal = guardian.refusal(request, caller: context.caller) { return refusal }
             let service = try context.parameters.require("service")
             guard supervisor.restart(service) else {
                 let known = supervisor.specs.map(\.name).joined(separator: ", ")
@@ -25,7 +32,8 @@ enum SupervisorAdmin {
             supervisor.say("restart of \(service) requested")
             return AdminServer.json(["message": "restarting \(service)"])
         }
-        router.post("/down") { _, _ in
+        router.post("/down") { request, context in
+            if let refusal = guardian.refusal(request, caller: context.caller) { return refusal }
             down()
             return AdminServer.json(["message": "stopping"])
         }
@@ -42,6 +50,7 @@ struct SupervisorClient {
     }
 
     let admin: HostPort
+    var token: String?
 
     func get(_ path: String) async throws -> [String: Any] {
         try await send("GET", path)
@@ -55,6 +64,7 @@ struct SupervisorClient {
         var request = URLRequest(url: URL(string: admin.baseURL + path)!)
         request.httpMethod = method
         request.timeoutInterval = 3
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {

@@ -51,10 +51,7 @@ struct RiskConfig: Sendable {
             maxQuoteInventory: settings.amount("risk.maxQuoteInventory", default: defaults.maxQuoteInventory))
         limits.ackTimeoutNanos = Int64(settings.int("risk.ackTimeoutMs", default: 5_000, in: 100...600_000)) * 1_000_000
         for problem in limits.validationErrors() { settings.problem("risk: \(problem)") }
-        let token = settings.optionalString("risk.adminToken")
-        if let token, token.count < 16 {
-            settings.problem("risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN) must be at least 16 characters")
-        }
+        let token = OperatorToken.read(&settings)
         var exits: ExitPolicy?
         if settings.bool("risk.exits.enabled", default: true) {
             // Every default is ExitPolicy.standard's; 0 (or "off" for a list) switches a path off.
@@ -595,13 +592,10 @@ final class Gate: Sendable {
 /// The operator's routes. Each wants the bearer token; a call without it is refused (401) and
 /// logged with the caller's address, and every accepted command is logged with who and from where.
 func operatorRoutes(_ gate: Gate, token: String?) -> AdminServer.Routes {
-    { router in
+    let guardian = OperatorGuard(token: token, metrics: gate.runtime.metrics, logger: gate.runtime.logger)
+    return { router in
         @Sendable func refused(_ request: Request, _ context: AdminRequestContext) -> Response? {
-            guard !AdminServer.authorized(request, token: token) else { return nil }
-            gate.runtime.logger.warning(
-                "operator call refused: bearer token missing or wrong",
-                metadata: ["path": "\(request.uri.path)", "caller": "\(context.caller)"])
-            return AdminServer.json(["error": "bearer token missing or wrong"], status: .unauthorized)
+            guardian.refusal(request, caller: context.caller)
         }
         @Sendable func body(_ request: Request) async throws -> [String: Any] {
             let body = try await request.body.collect(upTo: 4_096)
@@ -747,7 +741,7 @@ await ServiceMain.run(
                 ])
         }
         if config.adminToken == nil {
-            runtime.logger.warning("no risk.adminToken (BREAKWATER_RISK_ADMIN_TOKEN): operator routes refuse every call")
+            runtime.logger.warning("no admin.token (BREAKWATER_ADMIN_TOKEN): operator routes refuse every call")
         }
         let exits = config.exits.map {
             ExitDesk(

@@ -51,17 +51,6 @@ public enum AdminServer {
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-
-    /// Constant-time comparison of a bearer token; an unset expected token refuses all.
-    public static func authorized(_ request: Request, token expected: String?) -> Bool {
-        guard let expected, !expected.isEmpty,
-            let header = request.headers[.authorization], header.hasPrefix("Bearer ")
-        else { return false }
-        let given = Array(header.dropFirst(7).utf8)
-        let wanted = Array(expected.utf8)
-        guard given.count == wanted.count else { return false }
-        return zip(given, wanted).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
 }
 
 /// The admin port's request context: the basic one plus the caller's address, which operator

@@ -116,7 +116,7 @@ extension ConfigCatalog {
             "risk.regimeScaling.highVolatility",
             "risk.maxOpenPositions", "risk.maxOrderNotional", "risk.maxSymbolNotional", "risk.maxGrossExposure",
             "risk.maxDirectionShare", "risk.dailyLossLimit", "risk.drawdownLock", "risk.reduceAtDrawdown",
-            "risk.maxOrdersPerMinute", "risk.maxQuoteInventory", "risk.ackTimeoutMs", "risk.adminToken", "risk.stateFile",
+            "risk.maxOrdersPerMinute", "risk.maxQuoteInventory", "risk.ackTimeoutMs", "risk.stateFile",
             "risk.protection.enabled", "risk.protection.stopSlippage", "risk.protection.minMove",
             "risk.protection.takeProfitOnExchange",
             "risk.exits.enabled", "risk.exits.hardStop", "risk.exits.maxHoldingMinutes",
@@ -143,7 +143,7 @@ extension ConfigCatalog {
             "traceRecorder.database", "traceRecorder.flushIntervalMs", "traceRecorder.maxBatch",
             "traceRecorder.retentionDays", "traceRecorder.maxBacklog",
             // breakwater (the supervisor)
-            "supervisor.admin",
+            "supervisor.admin", "admin.token",
         ],
         otherVariables: [
             "BREAKWATER_DATA_DIR": "the recorded market data folder (RepositoryPaths), read by exchange-sim and recall-bench too",

@@ -67,7 +67,7 @@ final class RunningSystem: @unchecked Sendable {
     private let output: URL
 
     static let services = ["feed-handler", "signal-generator", "risk-gate", "executor", "trace-recorder"]
-    /// The risk gate's operator token in every test system.
+    /// The operator token of every test system (`admin.token`), which the CLI reads from the same config.
     static let adminToken = "test-operator-token-0123456789"
     /// exchange-sim's fault-injection token in every test system.
     static let simToken = "test-exchange-sim-token-0123456789"
@@ -92,6 +92,7 @@ final class RunningSystem: @unchecked Sendable {
             "signal": ["strategies": "rsi_standard"],
             "endpoints": endpoints,
             "supervisor": ["admin": "127.0.0.1:\(supervisorPort)"],
+            "admin": ["token": Self.adminToken],
             // No ChromaDB unless a test starts one: recall answers from its local fallback.
             "recall": ["chroma": ["url": "http://127.0.0.1:\(ports[11])", "managed": false]],
             "exchange": ["url": "http://127.0.0.1:\(exchangePort)"],
@@ -109,9 +110,6 @@ final class RunningSystem: @unchecked Sendable {
         process.executableURL = Repository.binaries.appendingPathComponent("breakwater")
         process.arguments = ["up", "--config", configPath, "--var-dir", directory.appendingPathComponent("var").path]
         process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["BREAKWATER_RISK_ADMIN_TOKEN"] = Self.adminToken
-        process.environment = environment
         process.standardOutput = log
         process.standardError = log
         try process.run()

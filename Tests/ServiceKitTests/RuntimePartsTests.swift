@@ -262,7 +262,7 @@ struct ServiceStatusTests {
 
 // MARK: - AdminServer
 
-@Suite("AdminServer.authorized")
+@Suite("OperatorToken.matches")
 struct AdminAuthorizationTests {
     func request(authorization: String?) -> Request {
         var fields = HTTPFields()
@@ -275,7 +275,7 @@ struct AdminAuthorizationTests {
 
     @Test("no Authorization header is refused")
     func missingHeader() {
-        #expect(!AdminServer.authorized(request(authorization: nil), token: "s3cret-token"))
+        #expect(!OperatorToken.matches(request(authorization: nil), token: "s3cret-token"))
     }
 
     @Test(
@@ -285,19 +285,38 @@ struct AdminAuthorizationTests {
             "s3cret-token", "Basic s3cret-token", "Token s3cret-token", "",
         ])
     func wrongToken(header: String) {
-        #expect(!AdminServer.authorized(request(authorization: header), token: "s3cret-token"))
+        #expect(!OperatorToken.matches(request(authorization: header), token: "s3cret-token"))
     }
 
     @Test("the right bearer token is accepted")
     func rightToken() {
-        #expect(AdminServer.authorized(request(authorization: "Bearer s3cret-token"), token: "s3cret-token"))
+        #expect(OperatorToken.matches(request(authorization: "Bearer s3cret-token"), token: "s3cret-token"))
     }
 
     @Test("with no expected token set, every request is refused, even an empty bearer")
     func unsetTokenRefuses() {
-        #expect(!AdminServer.authorized(request(authorization: "Bearer s3cret-token"), token: nil))
-        #expect(!AdminServer.authorized(request(authorization: "Bearer "), token: nil))
-        #expect(!AdminServer.authorized(request(authorization: "Bearer "), token: ""))
-        #expect(!AdminServer.authorized(request(authorization: nil), token: ""))
+        #expect(!OperatorToken.matches(request(authorization: "Bearer s3cret-token"), token: nil))
+        #expect(!OperatorToken.matches(request(authorization: "Bearer "), token: nil))
+        #expect(!OperatorToken.matches(request(authorization: "Bearer "), token: ""))
+        #expect(!OperatorToken.matches(request(authorization: nil), token: ""))
+    }
+}
+
+@Suite("Operator token kept by `up`")
+struct StoredOperatorTokenTests {
+    @Test("made once, owner-only, and read back the same; a short or missing file is no token")
+    func madeOnceAndKept() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let varDir = directory.url.path
+        #expect(OperatorToken.stored(varDir: varDir) == nil)
+        let (token, created) = try OperatorToken.ensureStored(varDir: varDir)
+        #expect(created && token.count == 64)
+        let again = try OperatorToken.ensureStored(varDir: varDir)
+        #expect(!again.created && again.token == token)
+        let mode = try FileManager.default.attributesOfItem(atPath: OperatorToken.file(varDir: varDir))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        try Data("short\n".utf8).write(to: URL(fileURLWithPath: OperatorToken.file(varDir: varDir)))
+        #expect(OperatorToken.stored(varDir: varDir) == nil)
     }
 }
