@@ -44,7 +44,7 @@ struct VenueCore: Sendable {
     var liveOrders: [Address: Set<UInt64>] = [:]
     /// Actions refused for the address-based request budget (shown by `/admin/status`).
     var addressLimitRefusals = 0
-    /// Accounts liquidated (shown by `/admin/status`).
+    /// Liquidation steps taken: a pool liquidated, or one part of a partial liquidation (shown by `/admin/status`).
     var liquidations = 0
 
     private(set) var events: [VenueEvent] = []
