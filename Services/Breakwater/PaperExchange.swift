@@ -48,6 +48,8 @@ struct PaperExchange {
         if let token = settings.optionalString("exchangeSim.adminToken") { arguments += ["--admin-token", token] }
         // The paper exchange lists every traded symbol (names it does not know get generated rules).
         arguments += ["--list", Symbols.read(&settings).joined(separator: ",")]
+        // Coins the paper venue lists isolated-only (comma-separated), to rehearse such a listing.
+        if let coins = settings.optionalString("exchangeSim.onlyIsolated") { arguments += ["--only-isolated", coins] }
         return arguments
     }
 

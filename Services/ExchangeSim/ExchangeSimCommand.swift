@@ -34,6 +34,8 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     @Option(help: "Enable /admin routes, protected by this bearer token.") var adminToken: String?
     @Option(help: "Coins to list besides the configured assets, comma-separated (unknown names get generated rules).")
     var list: String?
+    @Option(help: "Listed coins to make isolated-only (cross margin refused, as on some real listings), comma-separated.")
+    var onlyIsolated: String?
     @Option(help: "Log level.") var logLevel = "info"
 
     func run() async throws {
@@ -122,6 +124,12 @@ struct ExchangeSimCommand: AsyncParsableCommand {
                 throw SetupError("--list: \"\(coin)\" is not a coin name (letters and digits, at most 12)")
             }
             if !settings.assets.contains(where: { $0.name == coin }) { settings.assets.append(PaperListing.listing(coin).spec) }
+        }
+        for coin in (onlyIsolated ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !coin.isEmpty {
+            guard let index = settings.assets.firstIndex(where: { $0.name == coin }) else {
+                throw SetupError("--only-isolated: \"\(coin)\" is not listed")
+            }
+            settings.assets[index].onlyIsolated = true
         }
         if let network {
             guard let parsed = SignatureNetwork(rawValue: network) else { throw SetupError("--network must be any, testnet or mainnet") }

@@ -212,6 +212,9 @@ public enum Action: Sendable, Hashable {
     /// nil time clears the dead man's switch.
     case scheduleCancel(time: UInt64?)
     case updateLeverage(asset: Int, isCross: Bool, leverage: Int)
+    /// USDC into (positive) or out of (negative) an isolated position, in millionths (`ntli`);
+    /// `isBuy` names the position's side (the exchange ignores it for now).
+    case updateIsolatedMargin(asset: Int, isBuy: Bool, ntli: Int64)
 
     public var typeName: String {
         switch self {
@@ -222,6 +225,7 @@ public enum Action: Sendable, Hashable {
         case .batchModify: "batchModify"
         case .scheduleCancel: "scheduleCancel"
         case .updateLeverage: "updateLeverage"
+        case .updateIsolatedMargin: "updateIsolatedMargin"
         }
     }
 
@@ -244,6 +248,8 @@ public enum Action: Sendable, Hashable {
             return .map(time.map { [type, ("time", .integer($0))] } ?? [type])
         case .updateLeverage(let asset, let isCross, let leverage):
             return .map([type, ("asset", .integer(asset)), ("isCross", .bool(isCross)), ("leverage", .integer(leverage))])
+        case .updateIsolatedMargin(let asset, let isBuy, let ntli):
+            return .map([type, ("asset", .integer(asset)), ("isBuy", .bool(isBuy)), ("ntli", .integer(ntli))])
         }
     }
 
@@ -311,6 +317,11 @@ public enum Action: Sendable, Hashable {
                 let l = wire["leverage"]?.int64Value, let lev = Int(exactly: l)
             else { throw .invalidWire("updateLeverage") }
             self = .updateLeverage(asset: asset, isCross: c, leverage: lev)
+        case "updateIsolatedMargin":
+            guard let a = wire["asset"]?.int64Value, let asset = Int(exactly: a), let b = wire["isBuy"]?.boolValue,
+                let ntli = wire["ntli"]?.int64Value
+            else { throw .invalidWire("updateIsolatedMargin") }
+            self = .updateIsolatedMargin(asset: asset, isBuy: b, ntli: ntli)
         default:
             throw .invalidWire("unsupported action type \(type)")
         }

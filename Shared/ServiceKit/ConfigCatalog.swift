@@ -70,6 +70,7 @@ extension ConfigCatalog {
             // exchange-sim, as `breakwater up` passes them on its command line
             "exchangeSim.managed", "exchangeSim.market", "exchangeSim.seed", "exchangeSim.candleSeconds",
             "exchangeSim.dataDir", "exchangeSim.from", "exchangeSim.candles", "exchangeSim.adminToken",
+            "exchangeSim.onlyIsolated",
             // feed-handler
             "feed.source", "feed.barSeconds", "feed.barGraceMs", "feed.bookLevels",
             "feed.replay.file", "feed.replay.from", "feed.replay.to", "feed.speedup", "feed.spreadBps",

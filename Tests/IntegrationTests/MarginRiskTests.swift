@@ -134,3 +134,20 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests {
+    @Test("a leverage the exchange refuses stops the executor's start with the exchange's message")
+    func refusedLeverageStopsTheStart() async throws {
+        // BTC listed isolated-only on the paper venue; the config asks for cross.
+        try await withSystem(["exchangeSim": ["onlyIsolated": "BTC"], "margin": ["mode": "cross"]]) { system in
+            let refusal = "the exchange refused 20× on BTC: Cross margin is not allowed for this asset."
+            try await system.waitUntil("the executor stopping on the refusal", timeout: .seconds(60)) {
+                system.serviceLog("executor").contains("stopped on error: \(refusal)")
+            }
+            // It never reached the point of trading: no reconciliation, no order on the exchange.
+            let log = system.serviceLog("executor")
+            #expect(!log.contains("reconciled"), "\(log.suffix(800))")
+            #expect(try await system.exchangePositions().isEmpty)
+        }
+    }
+}

@@ -80,6 +80,10 @@ struct SimPosition: Sendable, Equatable {
     var cumFundingAllTime: Amount = 0
     var cumFundingSinceOpen: Amount = 0
     var cumFundingSinceChange: Amount = 0
+    /// An isolated position's own margin: what was moved out of the cross balance to open it (notional
+    /// ÷ leverage at each increase) plus what `updateIsolatedMargin` added or removed; released in
+    /// proportion as it shrinks. 0 for cross positions.
+    var isolatedMargin: Amount = 0
 }
 
 struct LeverageSetting: Sendable, Equatable {
@@ -158,6 +162,8 @@ struct SimAccount: Sendable {
     var cumVolume: Amount = 0
     var agents: Set<Address> = []
     var leader: Address?
+    /// When a market liquidation last sent only part of a position (the 30 s cooldown starts here).
+    var lastPartialLiquidation: UInt64?
 
     init(address: Address, usdc: Amount) {
         self.address = address

@@ -256,8 +256,8 @@ extension VenueCore {
         ])
     }
 
-    /// clearinghouseState. Isolated positions are reported as isolated (with rawUsd) and left out of
-    /// crossMarginSummary, but all margin checks use the account's single cash balance.
+    /// clearinghouseState. Isolated positions are reported as isolated (with rawUsd), with their own
+    /// margin and liquidation price, and left out of crossMarginSummary.
     func clearinghouseState(_ user: Address, now: UInt64) -> WireValue {
         guard let account = accounts[user] else {
             let zero: WireValue = .object([
@@ -275,7 +275,6 @@ extension VenueCore {
         var crossNtl: Amount = 0
         var crossMargin: Amount = 0
         var crossMaintenance: Amount = 0
-        var crossPnl: Amount = 0
         var signedNtl: Amount = 0
         var crossSignedNtl: Amount = 0
         for asset in account.positions.keys.sorted() {
@@ -286,7 +285,8 @@ extension VenueCore {
             let lev = Amount(setting.leverage)
             let value = p.szi.magnitude * px
             let pnl = p.szi * (px - p.entryPx)
-            let margin = value / lev
+            // An isolated position holds its own margin (with its unrealised P&L); a cross one, notional ÷ leverage.
+            let margin = setting.isCross ? value / lev : p.isolatedMargin + pnl
             let roe = p.entryPx.isZero ? Amount.zero : pnl / (p.szi.magnitude * p.entryPx / lev)
             totalNtl += value
             totalMargin += margin
@@ -295,13 +295,12 @@ extension VenueCore {
                 crossNtl += value
                 crossMargin += margin
                 crossMaintenance += value / Amount(2 * spec.maxLeverage)
-                crossPnl += pnl
                 crossSignedNtl += p.szi * px
             }
             var leverageEntries: [(String, WireValue)] = [
                 ("type", .string(setting.isCross ? "cross" : "isolated")), ("value", .integer(setting.leverage)),
             ]
-            if !setting.isCross { leverageEntries.append(("rawUsd", .usd(margin + pnl - p.szi * px))) }
+            if !setting.isCross { leverageEntries.append(("rawUsd", .usd(p.isolatedMargin - p.szi * p.entryPx))) }
             positions.append(
                 .object([
                     ("type", .string("oneWay")),
@@ -325,8 +324,8 @@ extension VenueCore {
                 ]))
         }
         let value = accountValue(account)
-        let crossValue = account.usdc + crossPnl - (totalMargin - crossMargin)
-        let withdrawable = Amount.max(value - positionMargin(account) - openOrderMargin(account), 0)
+        let crossValue = crossAccountValue(account)
+        let withdrawable = Amount.max(availableMargin(account), 0)
         func summary(_ v: Amount, _ ntl: Amount, _ signed: Amount, _ margin: Amount) -> WireValue {
             .object([
                 ("accountValue", .usd(v)), ("totalNtlPos", .usd(ntl)), ("totalRawUsd", .usd(v - signed)),

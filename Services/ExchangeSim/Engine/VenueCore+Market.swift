@@ -213,6 +213,8 @@ extension VenueCore {
                 let px = mark(asset) ?? position.entryPx
                 let payment = (-position.szi * px * rate).rounded(scale: 6, .plain)
                 account.usdc += payment
+                // An isolated position pays (or receives) funding out of its own margin.
+                if isIsolated(account, asset) { position.isolatedMargin += payment }
                 position.cumFundingAllTime -= payment
                 position.cumFundingSinceOpen -= payment
                 position.cumFundingSinceChange -= payment

@@ -421,7 +421,7 @@ extension VenueCore {
     /// Books a fill on an account: position, entry, realised P&L, fee, volume, history.
     mutating func applyFill(
         user: Address, asset: Int, isBuy: Bool, px: Amount, sz: Amount, crossed: Bool, oid: UInt64, cloid: Cloid?,
-        tid: UInt64, hash: String, now: UInt64, liquidation: SimLiquidation? = nil
+        tid: UInt64, hash: String, now: UInt64, liquidation: SimLiquidation? = nil, feeFree: Bool = false
     ) {
         guard var account = accounts[user] else { return }
         var position = account.positions[asset] ?? SimPosition()
@@ -442,10 +442,14 @@ extension VenueCore {
                 position.cumFundingSinceOpen = 0
             }
         }
+        if isIsolated(account, asset) {
+            position.isolatedMargin = isolatedMarginAfterFill(
+                position.isolatedMargin, start: start, delta: delta, px: px, leverage: setting(account, asset).leverage)
+        }
         position.szi = start + delta
         if position.szi.isZero { position.entryPx = 0 }
         position.cumFundingSinceChange = 0
-        let fee = (sz * px * (crossed ? config.takerFee : config.makerFee)).rounded(scale: 6, .plain)
+        let fee = feeFree ? Amount.zero : (sz * px * (crossed ? config.takerFee : config.makerFee)).rounded(scale: 6, .plain)
         account.usdc += closedPnl - fee
         account.cumVolume += sz * px
         account.positions[asset] = position.szi.isZero && position.cumFundingAllTime.isZero ? nil : position
@@ -626,39 +630,5 @@ extension VenueCore {
             if parent.status.isLive { orders[child]?.parentOid = parent.oid }
         }
         if let parent, parent.status == .filled { checkTriggers(asset: parent.asset, now: now) }
-    }
-
-    // MARK: Margin
-
-    func accountValue(_ account: SimAccount) -> Amount {
-        var value = account.usdc
-        for (asset, position) in account.positions {
-            let px = mark(asset) ?? position.entryPx
-            value += position.szi * (px - position.entryPx)
-        }
-        return value
-    }
-
-    func positionMargin(_ account: SimAccount) -> Amount {
-        var total: Amount = 0
-        for (asset, position) in account.positions {
-            let px = mark(asset) ?? position.entryPx
-            total += position.szi.magnitude * px / Amount(leverage(account.address, asset).leverage)
-        }
-        return total
-    }
-
-    /// Margin held by resting orders that are not reduce-only.
-    func openOrderMargin(_ account: SimAccount) -> Amount {
-        var total: Amount = 0
-        for oid in liveOrders[account.address] ?? [] {
-            guard let order = orders[oid], !order.reduceOnly, !order.kind.isTrigger, order.status == .open else { continue }
-            total += order.sz * order.limitPx / Amount(leverage(account.address, order.asset).leverage)
-        }
-        return total
-    }
-
-    func availableMargin(_ account: SimAccount) -> Amount {
-        accountValue(account) - positionMargin(account) - openOrderMargin(account)
     }
 }

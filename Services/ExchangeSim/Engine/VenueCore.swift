@@ -44,7 +44,7 @@ struct VenueCore: Sendable {
     var liveOrders: [Address: Set<UInt64>] = [:]
     /// Actions refused for the address-based request budget (shown by `/admin/status`).
     var addressLimitRefusals = 0
-    /// Accounts liquidated (shown by `/admin/status`).
+    /// Liquidation steps taken: a pool liquidated, or one part of a partial liquidation (shown by `/admin/status`).
     var liquidations = 0
 
     private(set) var events: [VenueEvent] = []
@@ -99,7 +99,7 @@ struct VenueCore: Sendable {
     }
 
     func leverage(_ user: Address, _ asset: Int) -> LeverageSetting {
-        if let setting = accounts[user]?.leverage[asset] { return setting }
+        if let account = accounts[user] { return setting(account, asset) }
         let spec = assets[asset]
         return LeverageSetting(isCross: !spec.onlyIsolated, leverage: min(config.defaultLeverage, spec.maxLeverage))
     }
@@ -190,6 +190,9 @@ struct VenueCore: Sendable {
             if let error = updateLeverage(user: user, asset: asset, isCross: isCross, leverage: leverage) {
                 return .err(error)
             }
+            return .ok(type: "default")
+        case .updateIsolatedMargin(let asset, _, let ntli):
+            if let error = updateIsolatedMargin(user: user, asset: asset, ntli: ntli) { return .err(error) }
             return .ok(type: "default")
         }
     }
@@ -292,16 +295,31 @@ struct VenueCore: Sendable {
 
     // MARK: Leverage and the dead man's switch
 
+    /// Sets an asset's leverage and margin mode. The mode cannot change while a position is open. Lowering
+    /// the leverage of an open position needs more initial margin: a cross one must still leave the
+    /// cross balance non-negative; an isolated one is topped up from the cross balance to notional ÷ new
+    /// leverage, and refused when the cross balance cannot pay it.
     mutating func updateLeverage(user: Address, asset: Int, isCross: Bool, leverage: Int) -> String? {
         guard let spec = spec(asset) else { return VenueError.unknownAsset(asset) }
         guard leverage >= 1, leverage <= spec.maxLeverage else { return VenueError.invalidLeverage }
         if isCross && spec.onlyIsolated { return VenueError.crossNotAllowed }
         let old = self.leverage(user, asset)
+        let position = accounts[user]?.positions[asset].flatMap { $0.szi.isZero ? nil : $0 }
+        if position != nil && old.isCross != isCross { return VenueError.switchWithOpenPosition }
         accounts[user]?.leverage[asset] = LeverageSetting(isCross: isCross, leverage: leverage)
-        // Lowering leverage must still leave the margin to carry what is open.
-        if leverage < old.leverage, let account = accounts[user], availableMargin(account) < 0 {
+        guard leverage < old.leverage, let account = accounts[user] else { return nil }
+        if !isCross, let position {
+            let notional = position.szi.magnitude * (mark(asset) ?? position.entryPx)
+            let shortfall = notional / Amount(leverage) - isolatedEquity(position, asset: asset)
+            guard shortfall.isPositive else { return nil }
+            guard availableMargin(account) >= shortfall else {
+                accounts[user]?.leverage[asset] = old
+                return VenueError.isolatedDecreaseLeverage
+            }
+            accounts[user]?.positions[asset]?.isolatedMargin += shortfall
+        } else if availableMargin(account) < 0 {
             accounts[user]?.leverage[asset] = old
-            return VenueError.insufficientMargin(asset: asset)
+            return VenueError.crossDecreaseLeverage
         }
         return nil
     }

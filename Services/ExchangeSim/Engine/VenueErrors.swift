@@ -84,8 +84,23 @@ enum VenueError {
     static let scheduleCancelTooMany = "Too many scheduled cancel triggers today."
     /// confirmed ("Invalid leverage value", quoted in a public trading guide).
     static let invalidLeverage = "Invalid leverage value"
-    /// guessed.
+    /// confirmed (string table of the node binary, quoted in public notes).
     static let crossNotAllowed = "Cross margin is not allowed for this asset."
+    /// confirmed (observed on testnet flipping cross → isolated with a position open; SDK comments).
+    static let switchWithOpenPosition = "Cannot switch leverage type with open position."
+    /// confirmed (node binary's string table): lowering leverage below what a cross position's margin carries.
+    static let crossDecreaseLeverage = "Cross position does not have sufficient margin available to decrease leverage."
+    /// confirmed (node binary's string table; observed 3× → 1× refused on an isolated position).
+    static let isolatedDecreaseLeverage =
+        "Isolated position does not have sufficient margin available to decrease leverage."
+    /// confirmed (observed: updateIsolatedMargin on a cross position).
+    static let notIsolated = "Position does not use isolated margin."
+    /// guessed: updateIsolatedMargin with no position on the asset.
+    static let noIsolatedPosition = "No position to update isolated margin."
+    /// guessed: adding more isolated margin than the cross balance has free.
+    static let insufficientMarginToAdd = "Insufficient margin to add to isolated position."
+    /// guessed: removing so much that the position would fall below max(initial margin, 10 % of notional).
+    static let insufficientMarginToRemove = "Insufficient isolated margin to remove."
     /// guessed.
     static func vaultNotRegistered(_ lowercaseAddress: String) -> String { "Vault not registered: \(lowercaseAddress)" }
     /// guessed (the real exchange supports many more action types).

@@ -156,6 +156,29 @@ def test_update_leverage(info, exchange):
         assert btc[0]["leverage"] == {"type": "cross", "value": 10}
 
 
+def test_update_isolated_margin(info, exchange):
+    def eth():
+        state = info.user_state(WALLET.address)
+        return next((p["position"] for p in state["assetPositions"] if p["position"]["coin"] == "ETH"), None)
+
+    assert exchange.update_leverage(10, "ETH", is_cross=False)["status"] == "ok"
+    opened = exchange.order("ETH", True, 0.01, round(_mid(info, "ETH") * 1.01, 1), {"limit": {"tif": "Ioc"}})
+    assert "filled" in opened["response"]["data"]["statuses"][0], opened
+    before = eth()
+    assert before["leverage"]["type"] == "isolated"
+    assert exchange.update_isolated_margin(5, "ETH") == {"status": "ok", "response": {"type": "default"}}
+    after = eth()
+    assert abs(float(after["leverage"]["rawUsd"]) - float(before["leverage"]["rawUsd"]) - 5) < 1e-6
+    # Below max(initial margin, 10 % of notional) is refused; so is a change of mode with the position open.
+    assert exchange.update_isolated_margin(-100, "ETH")["status"] == "err"
+    assert exchange.update_leverage(10, "ETH", is_cross=True) == {
+        "status": "err", "response": "Cannot switch leverage type with open position."}
+    closed = exchange.order("ETH", False, 0.01, round(_mid(info, "ETH") * 0.99, 1), {"limit": {"tif": "Ioc"}},
+                            reduce_only=True)
+    assert "filled" in closed["response"]["data"]["statuses"][0], closed
+    assert eth() is None
+
+
 def test_schedule_cancel_fires(info, exchange):
     too_early = exchange.schedule_cancel(int(time.time() * 1000) + 1000)
     assert too_early == {"status": "err",
