@@ -151,16 +151,17 @@ let package = Package(
             ],
             path: "Services/ExchangeSim"),
 
-        // Tests
+        // Tests: what every test target shares (repository paths, free ports, temporary directories).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
-            name: "SchemaTests", dependencies: ["Schema"], path: "Tests/SchemaTests", exclude: ["validate_proto.py"]),
-        .testTarget(name: "BusTests", dependencies: ["Bus", "Schema", metrics], path: "Tests/BusTests"),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", "Bus", "Schema", "Risk"], path: "Tests/ServiceKitTests"),
+            name: "SchemaTests", dependencies: ["TestSupport", "Schema"], path: "Tests/SchemaTests", exclude: ["validate_proto.py"]),
+        .testTarget(name: "BusTests", dependencies: ["TestSupport", "Bus", "Schema", metrics], path: "Tests/BusTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["TestSupport", "ServiceKit", "Bus", "Schema", "Risk"], path: "Tests/ServiceKitTests"),
         .testTarget(
-            name: "MarketTests", dependencies: ["Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
+            name: "MarketTests", dependencies: ["TestSupport", "Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(
-            name: "RiskTests", dependencies: ["Risk", "Schema", "Ledger", "Market"], path: "Tests/RiskTests",
+            name: "RiskTests", dependencies: ["TestSupport", "Risk", "Schema", "Ledger", "Market"], path: "Tests/RiskTests",
             exclude: ["reference"]),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience", "Schema", metrics], path: "Tests/ResilienceTests"),
         .testTarget(
@@ -170,24 +171,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/RecallTests"),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Market", "Schema", "Strategy"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Schema"], path: "Tests/LedgerTests"),
+        .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "Market", "Schema", "Strategy"], path: "Tests/ModelTests", exclude: ["parity_models.py"]),
+        .testTarget(name: "LedgerTests", dependencies: ["TestSupport", "Ledger", "Schema"], path: "Tests/LedgerTests"),
         .testTarget(
             name: "HyperliquidTests",
             dependencies: [
-                "Hyperliquid", "Schema", "Resilience", "Market", httpClient, .product(name: "NIOCore", package: "swift-nio"),
+                "TestSupport", "Hyperliquid", "Schema", "Resilience", "Market", httpClient, .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/HyperliquidTests"),
         .testTarget(
-            name: "ExchangeSimTests", dependencies: ["ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
+            name: "ExchangeSimTests", dependencies: ["TestSupport", "ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
             path: "Tests/ExchangeSimTests", exclude: ["sdk"]),
         .testTarget(
             name: "ExecutionTests", dependencies: ["Execution", "Hyperliquid", "Schema"], path: "Tests/ExecutionTests"),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),
+        .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", grdb, log, metrics,
+                "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", grdb, log, metrics,
             ],
             path: "Tests/IntegrationTests"),
     ]

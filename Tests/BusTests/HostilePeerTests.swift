@@ -3,6 +3,7 @@ import CoreMetrics
 import Foundation
 import Schema
 import Testing
+import TestSupport
 
 /// A `Subscriber` facing a raw libzmq PUB socket that skips sequences and sends junk.
 @Suite("Subscriber against a raw PUB socket")
@@ -31,7 +32,7 @@ struct HostilePeerTests {
 
     @Test("a publisher that skips sequences produces one gap event and counts the missing messages")
     func gap() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let raw = try RawPublisher(endpoint: endpoint)
@@ -66,7 +67,7 @@ struct HostilePeerTests {
 
     @Test("malformed messages are counted and skipped, and a valid message after them still arrives")
     func malformedMessages() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let raw = try RawPublisher(endpoint: endpoint)
@@ -117,7 +118,7 @@ struct HostilePeerTests {
         defer { context.terminate() }
 
         // Subscriber side: a gap, a restart, junk and an unknown version from a raw peer.
-        let rawEndpoint = try freeEndpoint()
+        let rawEndpoint = freeEndpoint()
         let raw = try RawPublisher(endpoint: rawEndpoint)
         defer { raw.close() }
         let log = EventLog()
@@ -138,7 +139,7 @@ struct HostilePeerTests {
 
         // Publisher side: messages sent, and one refused after close.
         let publisher = try Publisher(
-            context: context, endpoint: try freeEndpoint(),
+            context: context, endpoint: freeEndpoint(),
             identity: PublisherIdentity(service: "feed-handler", instance: "p"), counters: pubCounters,
             clock: CountingClock().now, logger: quietLogger)
         for index in 1...7 { try publisher.publish(bar("BTC", index), traceId: "t\(index)") }

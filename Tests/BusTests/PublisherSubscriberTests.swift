@@ -3,6 +3,7 @@ import CoreMetrics
 import Foundation
 import Schema
 import Testing
+import TestSupport
 
 /// A publisher and a subscriber in one process, on real loopback sockets.
 @Suite("Publisher and Subscriber on loopback")
@@ -43,7 +44,7 @@ struct PublisherSubscriberTests {
 
     @Test("a fresh publisher numbers its messages 1…N and stamps them with the injected clock")
     func publisherNumbersFromOne() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let counters = BusCounters(factory: RecordingMetricsFactory(), role: "pub")
@@ -64,7 +65,7 @@ struct PublisherSubscriberTests {
 
     @Test("callback form: N messages arrive in order with consecutive sequences and every header field")
     func callbackDeliversInOrder() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let publisher = try makePublisher(context, endpoint)
@@ -106,7 +107,7 @@ struct PublisherSubscriberTests {
 
     @Test("stream form: N messages arrive in order with consecutive sequences and every header field")
     func streamDeliversInOrder() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let publisher = try makePublisher(context, endpoint)
@@ -140,7 +141,7 @@ struct PublisherSubscriberTests {
 
     @Test("topic filtering keeps only matching topics, while the sequence check still sees every message")
     func filteringWithoutFalseGaps() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let publisher = try makePublisher(context, endpoint)
@@ -182,7 +183,7 @@ struct PublisherSubscriberTests {
 
     @Test("a second publisher instance with the same service on the same endpoint is a restart, not a gap")
     func restart() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let log = EventLog()
@@ -238,7 +239,7 @@ struct PublisherSubscriberTests {
 
     @Test("close is idempotent and publishing after close throws BusError")
     func closeIsIdempotent() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let publisher = try makePublisher(context, endpoint)
@@ -270,7 +271,7 @@ struct PublisherSubscriberTests {
 
     @Test("binding an endpoint that is already bound throws a BusError that says so")
     func bindTwice() throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let first = try makePublisher(context, endpoint)

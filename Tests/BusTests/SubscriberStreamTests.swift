@@ -3,6 +3,7 @@ import Foundation
 import Schema
 import Synchronization
 import Testing
+import TestSupport
 
 final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
@@ -14,7 +15,7 @@ final class Flag: Sendable {
 struct SubscriberStreamTests {
     @Test("events beyond the buffer limit are dropped and counted, the oldest kept")
     func dropsBeyondBuffer() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let raw = try RawPublisher(endpoint: endpoint)
@@ -54,7 +55,7 @@ struct SubscriberStreamTests {
     @Test(
         "closing the subscriber finishes its stream, so a consuming loop ends")
     func streamFinishesOnClose() async throws {
-        let endpoint = try freeEndpoint()
+        let endpoint = freeEndpoint()
         let context = BusContext()
         defer { context.terminate() }
         let (subscriber, stream) = try Subscriber.stream(

@@ -9,38 +9,13 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 let quietLogger = Logger(label: "bus-tests") { _ in SwiftLogNoOpLogHandler() }
 
 /// Long enough for a loaded 2-core machine; a failure costs this much, a pass much less.
 let patience: Duration = .seconds(15)
-
-/// A loopback TCP endpoint on a port the kernel just handed out: bind port 0, read it, release it.
-func freeEndpoint() throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket(): errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw TestFailure("bind(127.0.0.1:0): errno \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw TestFailure("getsockname: errno \(errno)") }
-    return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-}
 
 /// Polls `condition` until it holds or the deadline passes. It never asserts on time: the
 /// deadline only keeps a broken implementation from hanging the suite.

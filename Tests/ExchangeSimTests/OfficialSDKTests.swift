@@ -1,23 +1,18 @@
 import Foundation
 import Hyperliquid
 import Testing
+import TestSupport
 
 /// Runs sdk/test_official_sdk.py (the official hyperliquid-python-sdk) against a real exchange-sim
 /// process: this test starts the simulator on a free port with the SDK test key funded, runs
 /// `<root>/.venv/bin/python3 -m pytest` with EXCHANGE_SIM_URL, and always stops the simulator.
 @Suite(.serialized) struct OfficialSDKTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     /// The key test_official_sdk.py signs with.
     static let sdkKey = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 
-    static var binary: URL {
-        let dir = ProcessInfo.processInfo.environment["BREAKWATER_BIN_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? root.appendingPathComponent(".build/debug")
-        return dir.appendingPathComponent("exchange-sim")
-    }
+    static var binary: URL { Repository.binaries.appendingPathComponent("exchange-sim") }
 
-    static var python: URL { root.appendingPathComponent(".venv/bin/python3") }
+    static var python: URL { Repository.python }
 
     @Test(.timeLimit(.minutes(5)))
     func officialPythonSDKWorksAgainstTheSimulator() async throws {
@@ -44,7 +39,7 @@ import Testing
         sim.arguments = [
             "--port", "0", "--fund", "\(address)=100000", "--log-level", "warning", "--admin-token", adminToken,
         ]
-        sim.currentDirectoryURL = Self.root
+        sim.currentDirectoryURL = Repository.root
         let simOut = try FileHandle(forWritingTo: simLog)
         sim.standardOutput = simOut
         sim.standardError = simOut
@@ -77,7 +72,7 @@ import Testing
         let pytest = Process()
         pytest.executableURL = Self.python
         pytest.arguments = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/ExchangeSimTests/sdk/test_official_sdk.py"]
-        pytest.currentDirectoryURL = Self.root
+        pytest.currentDirectoryURL = Repository.root
         var environment = ProcessInfo.processInfo.environment
         environment["EXCHANGE_SIM_URL"] = base
         environment["EXCHANGE_SIM_ADMIN_TOKEN"] = adminToken

@@ -7,21 +7,14 @@ import Resilience
 import Schema
 import Synchronization
 import Testing
+import TestSupport
 
 /// A manual clock from Resilience (this target has its own `ManualClock` for nonce tests).
 typealias TestClock = Resilience.ManualClock
 
 /// The exchange-sim binary, started as a subprocess on a free port and always stopped.
 final class SimProcess: @unchecked Sendable {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    static var binary: URL {
-        let dir =
-            ProcessInfo.processInfo.environment["BREAKWATER_BIN_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? root.appendingPathComponent(".build/debug")
-        return dir.appendingPathComponent("exchange-sim")
-    }
+    static var binary: URL { Repository.binaries.appendingPathComponent("exchange-sim") }
 
     /// The account the tests trade with (funded with 100,000 USDC at start).
     static let trader = try! Wallet(privateKeyHex: String(repeating: "5a", count: 32))

@@ -5,6 +5,7 @@ import Storage
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// Exchange-side stops end to end: every open position has a reduce-only stop-loss resting on the
@@ -188,7 +189,7 @@ import FoundationNetworking
             positions = info.user_state(sys.argv[2])["assetPositions"]
             print(json.dumps({"orders": orders, "positions": [p["position"] for p in positions]}))
             """
-        let document = try system.runPython(
+        let document = try await system.runPython(
             python, script: script, named: "frontend_open_orders.py", arguments: [system.exchangeURL, address])
         let orders = try #require(document["orders"] as? [[String: Any]]).compactMap(ExchangeOrder.init)
         let sdkPositions = try #require(document["positions"] as? [[String: Any]])
@@ -274,20 +275,15 @@ import FoundationNetworking
             next = next % 40 + 1
             return next + 1
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = [
-            "-sS", "--max-time", "5", "--interface", "127.0.0.\(source)", "-H", "Content-Type: application/json",
-            "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self),
-            system.exchangeURL + "/info",
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let answer = try? JSONSerialization.jsonObject(with: data) else {
+        let result = try await runProcess(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-sS", "--max-time", "5", "--interface", "127.0.0.\(source)", "-H", "Content-Type: application/json",
+                "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self),
+                system.exchangeURL + "/info",
+            ])
+        let data = result.output
+        guard result.status == 0, let answer = try? JSONSerialization.jsonObject(with: data) else {
             throw HarnessError(description: "info \(body): \(String(decoding: data, as: UTF8.self))")
         }
         return answer

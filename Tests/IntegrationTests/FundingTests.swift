@@ -124,8 +124,8 @@ import Testing
         }
 
         // The reports agree, funding included, whichever record they read.
-        let (traceCode, fromTrace) = try system.command(["report", "--source", "trace", "--json"])
-        let (ledgerCode, fromLedger) = try system.command(["report", "--source", "ledger", "--json"])
+        let (traceCode, fromTrace) = try await system.command(["report", "--source", "trace", "--json"])
+        let (ledgerCode, fromLedger) = try await system.command(["report", "--source", "ledger", "--json"])
         #expect(traceCode == 0 && ledgerCode == 0, "\(fromTrace)\n\(fromLedger)")
         #expect(fromTrace == fromLedger)
         let printed = try #require(try JSONSerialization.jsonObject(with: Data(fromLedger.utf8)) as? [String: Any])

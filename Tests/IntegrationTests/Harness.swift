@@ -6,50 +6,8 @@ import Storage
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
-
-/// Paths of the repository, the built executables and the shared data.
-enum Repository {
-    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static var binaries: URL {
-        if let custom = ProcessInfo.processInfo.environment["BREAKWATER_BIN_DIR"] {
-            return URL(fileURLWithPath: custom)
-        }
-        return root.appendingPathComponent(".build/debug")
-    }
-    static let candles = root.appendingPathComponent("../shared/data/btc-perp-1m-ftx-2022-01.csv").standardized
-    static var hasData: Bool { FileManager.default.fileExists(atPath: candles.path) }
-}
-
-/// Ports this test process has handed out: the kernel may offer a released port again, and two
-/// calls (a proxy's port, then a system's) must never share one.
-private let handedOutPorts = Mutex<Set<Int>>([])
-
-/// Free loopback ports: bound to port 0 by the kernel, then released; never one handed out before.
-func freePorts(_ count: Int) -> [Int] {
-    var sockets: [Int32] = []
-    var ports: [Int] = []
-    while ports.count < count {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
-        // Held open until all are chosen, so the kernel offers a different one each time.
-        sockets.append(fd)
-        let port = Int(UInt16(bigEndian: address.sin_port))
-        if handedOutPorts.withLock({ $0.insert(port).inserted }) { ports.append(port) }
-    }
-    for fd in sockets { close(fd) }
-    return ports
-}
 
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
@@ -174,8 +132,8 @@ final class RunningSystem: @unchecked Sendable {
     }
 
     /// Runs `breakwater` with arguments against this system; returns its exit code and output.
-    func command(_ arguments: [String]) throws -> (Int32, String) {
-        try run("breakwater", arguments + ["--config", configPath, "--var-dir", varDirectory.path], in: directory)
+    func command(_ arguments: [String]) async throws -> (Int32, String) {
+        try await run("breakwater", arguments + ["--config", configPath, "--var-dir", varDirectory.path], in: directory)
     }
 
     func trace() throws -> TraceDatabase { try TraceDatabase(path: traceDatabase) }

@@ -6,6 +6,7 @@ import Storage
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// The market maker end to end: 12-tier post-only ladders on two symbols against exchange-sim for
@@ -63,7 +64,7 @@ import FoundationNetworking
         var judged: Set<String> = []
         var lastFlaw: [String: String] = [:]
         for _ in 0..<30 where judged.count < symbols.count * 2 {
-            let seen = try sdkView(system, python: python, address: account.lowercased)
+            let seen = try await sdkView(system, python: python, address: account.lowercased)
             let mids = try #require(seen["mids"] as? [String: String])
             let orders = try #require(seen["orders"] as? [[String: Any]])
             for coin in symbols {
@@ -198,13 +199,13 @@ import FoundationNetworking
     }
 
     /// `frontend_open_orders` and `all_mids` as the official SDK reads them.
-    static func sdkView(_ system: RunningSystem, python: URL, address: String) throws -> [String: Any] {
+    static func sdkView(_ system: RunningSystem, python: URL, address: String) async throws -> [String: Any] {
         let script = """
             import json, sys
             from hyperliquid.info import Info
             info = Info(sys.argv[1], skip_ws=True)
             print(json.dumps({"orders": info.frontend_open_orders(sys.argv[2]), "mids": info.all_mids()}))
             """
-        return try system.runPython(python, script: script, named: "ladders.py", arguments: [system.exchangeURL, address])
+        return try await system.runPython(python, script: script, named: "ladders.py", arguments: [system.exchangeURL, address])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `breakwater model train` and `show` as an operator runs them, on the real candle file.
 @Suite("Model commands")
@@ -19,7 +20,7 @@ struct ModelCommandTests {
     @Test(
         "a training run on the shared candle file: one version, deterministic for its seed, shown with its figures",
         .enabled(if: ModelTraining.ready, "needs .venv with xgboost and ../shared/data: run `make test`"))
-    func trainsDeterministically() throws {
+    func trainsDeterministically() async throws {
         let directory = try folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let configPath = try config(directory, ["rounds": 40, "keep": 2])
@@ -30,7 +31,7 @@ struct ModelCommandTests {
         var outcomes: [[String: Any]] = []
         var models: [Data] = []
         for _ in 0..<3 {
-            let (status, output) = try run("breakwater", arguments, in: directory)
+            let (status, output) = try await run("breakwater", arguments, in: directory)
             try #require(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)
             let outcome = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -48,7 +49,7 @@ struct ModelCommandTests {
         let versions = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("var/models/BTC").path)
         #expect(versions.count == 2)
 
-        let (status, shown) = try run("breakwater", ["model", "show", "--config", configPath, "--var-dir", "var"], in: directory)
+        let (status, shown) = try await run("breakwater", ["model", "show", "--config", configPath, "--var-dir", "var"], in: directory)
         #expect(status == 0)
         #expect(shown.contains("serving \(outcomes[2]["version"] as! String)"))
         #expect(shown.contains("holdout accuracy"))
@@ -57,11 +58,11 @@ struct ModelCommandTests {
     @Test(
         "a training run that fails its accuracy floor writes nothing and says why",
         .enabled(if: ModelTraining.ready, "needs .venv with xgboost and ../shared/data: run `make test`"))
-    func refusedRunWritesNothing() throws {
+    func refusedRunWritesNothing() async throws {
         let directory = try folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let configPath = try config(directory, ["rounds": 20, "minAccuracy": 0.99])
-        let (status, output) = try run(
+        let (status, output) = try await run(
             "breakwater",
             ["model", "train", "--symbol", "BTC", "--candles", Repository.candles.path, "--config", configPath, "--var-dir", "var"],
             in: directory)
@@ -72,24 +73,24 @@ struct ModelCommandTests {
     }
 
     @Test("too few bars, an unreadable file, an unknown model key: non-zero with the reason")
-    func badInput() throws {
+    func badInput() async throws {
         let directory = try folder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let short = directory.appendingPathComponent("short.csv")
         try "timestamp,open,high,low,close,volume\n2022-01-01 00:00:00,1,1,1,1,1\n2022-01-01 00:01:00,1,1,1,1,1\n"
             .write(to: short, atomically: true, encoding: .utf8)
         let configPath = try config(directory, [:])
-        let (status, output) = try run(
+        let (status, output) = try await run(
             "breakwater", ["model", "train", "--symbol", "BTC", "--candles", short.path, "--config", configPath], in: directory)
         #expect(status != 0)
         #expect(output.contains("model.minBars"))
-        let (missing, missingOutput) = try run(
+        let (missing, missingOutput) = try await run(
             "breakwater", ["model", "train", "--symbol", "BTC", "--candles", "/nonexistent.csv", "--config", configPath],
             in: directory)
         #expect(missing != 0)
         #expect(missingOutput.contains("/nonexistent.csv"))
         let typo = try config(directory, ["maxAgeHour": 5])
-        let (unknown, unknownOutput) = try run("breakwater", ["model", "show", "--config", typo], in: directory)
+        let (unknown, unknownOutput) = try await run("breakwater", ["model", "show", "--config", typo], in: directory)
         #expect(unknown != 0)
         #expect(unknownOutput.contains("model.maxAgeHour"))
     }
@@ -103,20 +104,13 @@ struct AlertRuleTests {
     @Test(
         "promtool checks the rules and runs their tests: each fires, is pending, stays quiet",
         .enabled(if: FileManager.default.isExecutableFile(atPath: promtool), "needs promtool: `make test` installs prometheus"))
-    func promtoolRuleTests() throws {
+    func promtoolRuleTests() async throws {
         let folder = Repository.root.appendingPathComponent("compose/prometheus")
         for arguments in [["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.promtool)
-            process.arguments = arguments
-            process.currentDirectoryURL = folder
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "promtool \(arguments.joined(separator: " ")):\n\(output)")
+            let result = try await runProcess(
+                URL(fileURLWithPath: Self.promtool), arguments, directory: folder, errorsIntoOutput: true)
+            let output = result.outputText
+            #expect(result.status == 0, "promtool \(arguments.joined(separator: " ")):\n\(output)")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 /// The model strategy in the running system: a model trained by hand is served without a restart
 /// and trades on exchange-sim; recall (a real ChromaDB) is asked before each decision and a stall
@@ -44,7 +45,7 @@ extension SystemTests {
             try await system.waitHealthy()
 
             // 1. A model trained by hand on the real candles is picked up while running.
-            let (status, output) = try system.command([
+            let (status, output) = try await system.command([
                 "model", "train", "--symbol", "BTC", "--candles", Repository.candles.path,
             ])
             try #require(status == 0, "model train: \(output)")

@@ -34,7 +34,7 @@ extension SystemTests {
             #expect(refusal?.contains("127.0.0.1:") == true, "\(refusal ?? "no refusal logged")")
 
             // `breakwater restart` reads the token from the same config and is obeyed.
-            let (code, output) = try system.command(["restart", "executor"])
+            let (code, output) = try await system.command(["restart", "executor"])
             #expect(code == 0, "\(output)")
             try await system.waitUntil("the executor restarted", timeout: .seconds(45)) {
                 guard let entry = await system.entry("executor") else { return false }

@@ -6,6 +6,7 @@ import Storage
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// The paper exchange of a running system, as the tests inspect and disturb it.
@@ -43,22 +44,12 @@ extension RunningSystem {
 
     /// Runs `script` (written into the system's directory as `name`) with `python` — the official SDK's
     /// view of exchange-sim — and returns the JSON object it prints.
-    func runPython(_ python: URL, script: String, named name: String, arguments: [String]) throws -> [String: Any] {
+    func runPython(_ python: URL, script: String, named name: String, arguments: [String]) async throws -> [String: Any] {
         let file = directory.appendingPathComponent(name)
         try Data(script.utf8).write(to: file)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [file.path] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python failed: \(errors)")
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let result = try await runProcess(python, [file.path] + arguments)
+        try #require(result.status == 0, "python failed: \(result.errorText)")
+        return try #require(try JSONSerialization.jsonObject(with: result.output) as? [String: Any])
     }
 
     /// exchange-sim's `/admin/status`: accounts, open orders, rate-limit refusals.

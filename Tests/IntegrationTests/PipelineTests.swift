@@ -7,6 +7,7 @@ import Ledger
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 
 /// Limits loose enough that the risk gate approves every intent of these runs.
@@ -41,7 +42,7 @@ extension SystemTests {
         ]) { system in
             try await system.waitHealthy()
 
-            let (code, output) = try system.command(["status", "--json"])
+            let (code, output) = try await system.command(["status", "--json"])
             #expect(code == 0, "\(output)")
             let document = try #require(
                 try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
@@ -114,8 +115,8 @@ extension SystemTests {
         #expect(fills >= 6)
 
         // `breakwater report` from the recorded fills equals the ledger's own computation.
-        let (traceCode, fromTrace) = try system.command(["report", "--source", "trace", "--json"])
-        let (ledgerCode, fromLedger) = try system.command(["report", "--source", "ledger", "--json"])
+        let (traceCode, fromTrace) = try await system.command(["report", "--source", "trace", "--json"])
+        let (ledgerCode, fromLedger) = try await system.command(["report", "--source", "ledger", "--json"])
         #expect(traceCode == 0 && ledgerCode == 0, "\(fromTrace)\n\(fromLedger)")
         #expect(fromTrace == fromLedger)
         let offline = try PerformanceReport(

@@ -4,6 +4,7 @@ import Storage
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// ChromaDB, run by `breakwater up` from the repository's `.venv`, during a replay.

@@ -11,6 +11,7 @@ import Schema
 import Storage
 import Synchronization
 import Testing
+import TestSupport
 
 /// One process started by a test, always killed (SIGKILL: nothing of it must matter).
 final class TestProcess: @unchecked Sendable {

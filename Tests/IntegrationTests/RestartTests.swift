@@ -3,6 +3,7 @@ import GRDB
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 extension SystemTests {
     @Test("SIGKILL of the executor: restarted alone, nothing lost, no order twice, trading resumes")

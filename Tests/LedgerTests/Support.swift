@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Schema
+import TestSupport
 
 /// A fill for tests: size and price as exact literals, everything else defaulted.
 func fill(
@@ -20,11 +21,6 @@ func book(_ fill: Fill, into ledger: inout FifoLedger) throws -> FillReport {
     let outcome = try ledger.apply(fill)
     guard let report = outcome.report else { throw TestFailure("fill \(fill.fillId) was a duplicate") }
     return report
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Draws for property tests: a failing one can be replayed by its seed.

@@ -90,7 +90,7 @@ struct BarAggregatorTests {
         "shared/data is absent (expected beside the package root): the real-trade bar check is skipped"))
 struct BarReferenceTests {
     @Test("bars from 9,999 real trades match pandas' 1-minute resample")
-    func barsMatchPandas() throws {
+    func barsMatchPandas() async throws {
         guard Fixtures.exists(Fixtures.python) else {
             Issue.record(Comment(rawValue: Fixtures.missingPythonMessage))
             return
@@ -98,7 +98,7 @@ struct BarReferenceTests {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent(
             "market-bars-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: output) }
-        _ = try Fixtures.run(
+        _ = try await Fixtures.run(
             Fixtures.python,
             [
                 Fixtures.referenceDirectory.appendingPathComponent("bars.py").path, Fixtures.binanceTradesFile.path,

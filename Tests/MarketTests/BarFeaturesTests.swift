@@ -37,14 +37,14 @@ struct BarFeaturesTests {
     @Test(
         "every column matches an independent composition (TA-Lib, pandas) on all 45,031 real candles",
         .enabled(if: Fixtures.hasData, "shared/data is absent"))
-    func matchesReference() throws {
+    func matchesReference() async throws {
         guard Fixtures.exists(Fixtures.python) else {
             Issue.record(Comment(rawValue: Fixtures.missingPythonMessage))
             return
         }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: output) }
-        _ = try Fixtures.run(
+        _ = try await Fixtures.run(
             Fixtures.python,
             [Fixtures.referenceDirectory.appendingPathComponent("features.py").path, Fixtures.candlesFile.path, output.path])
         let candles = try Fixtures.readCSV(Fixtures.candlesFile)

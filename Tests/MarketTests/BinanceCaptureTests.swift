@@ -30,8 +30,8 @@ struct BinanceCaptureTests {
     }
 
     @Test("the rebuilt book agrees with every comparable bookTicker, matched by update id")
-    func bookAgreesWithBookTicker() throws {
-        let lines = Fixtures.captureLines(try Fixtures.gunzip(Fixtures.binanceCapture))
+    func bookAgreesWithBookTicker() async throws {
+        let lines = Fixtures.captureLines(try await Fixtures.gunzip(Fixtures.binanceCapture))
         try #require(lines.count == 93_954)
 
         let decoder = BinanceMessageDecoder()
@@ -158,8 +158,8 @@ struct BinanceCaptureTests {
     }
 
     @Test("trades parse into prints with the aggressor's side")
-    func tradesParse() throws {
-        let lines = Fixtures.captureLines(try Fixtures.gunzip(Fixtures.binanceCapture))
+    func tradesParse() async throws {
+        let lines = Fixtures.captureLines(try await Fixtures.gunzip(Fixtures.binanceCapture))
         let decoder = BinanceMessageDecoder()
         var trades: [Trade] = []
         var previousId: Int64?

@@ -1,22 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Where the tests find the package, the real market data and the Python reference.
 enum Fixtures {
-    /// `<root>/Tests/MarketTests/Fixtures.swift` → `<root>`.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static let dataDirectory = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared").appendingPathComponent("data")
-
-    static let candlesFile = dataDirectory.appendingPathComponent("btc-perp-1m-ftx-2022-01.csv")
-    static let binanceCapture = dataDirectory.appendingPathComponent("btcusdt-l2-binance-usdm-2024-08-08.ndjson.gz")
-    static let hyperliquidCapture = dataDirectory.appendingPathComponent("btc-hyperliquid-ws-2025-01-26.ndjson")
-    static let binanceTradesFile = dataDirectory.appendingPathComponent(
-        "btcusdt-trades-binance-futures-2020-02-22.csv")
-
-    static let python = packageRoot.appendingPathComponent(".venv/bin/python3")
+    static let packageRoot = Repository.root
+    static let dataDirectory = Repository.data
+    static let candlesFile = Repository.candles
+    static let binanceCapture = Repository.binanceCapture
+    static let hyperliquidCapture = Repository.hyperliquidCapture
+    static let binanceTradesFile = Repository.trades
+    static let python = Repository.python
     static let missingPythonMessage =
         "No Python reference environment at \(python.path): run `make test`, which creates .venv with ta, pandas and TA-Lib"
     static let referenceDirectory = packageRoot.appendingPathComponent("Tests/MarketTests/reference")
@@ -42,30 +36,19 @@ enum Fixtures {
     }
 
     /// Runs a program to completion and returns its standard output.
-    static func run(_ executable: URL, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read before waiting, so a full pipe cannot stall the child.
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+    static func run(_ executable: URL, _ arguments: [String]) async throws -> Data {
+        let result = try await runProcess(executable, arguments)
+        guard result.status == 0 else {
             throw CommandFailure(
                 description: "\(executable.path) \(arguments.joined(separator: " ")) exited with "
-                    + "\(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))")
+                    + "\(result.status): \(result.errorText)")
         }
-        return outputData
+        return result.output
     }
 
     /// The decompressed bytes of a gzip file, by `gzip -dc`.
-    static func gunzip(_ file: URL) throws -> Data {
-        try run(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-dc", file.path])
+    static func gunzip(_ file: URL) async throws -> Data {
+        try await run(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-dc", file.path])
     }
 
     /// A CSV with a header line, as rows of fields (no quoting: the files here have none).

@@ -67,7 +67,7 @@ struct IndicatorReferenceTests {
     ]
 
     @Test("SMA, EMA, RSI, ATR, Bollinger, ROC and realised volatility match the reference on every candle")
-    func everyCandleMatchesReference() throws {
+    func everyCandleMatchesReference() async throws {
         guard Fixtures.exists(Fixtures.python) else {
             Issue.record(Comment(rawValue: Fixtures.missingPythonMessage))
             return
@@ -75,7 +75,7 @@ struct IndicatorReferenceTests {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("market-indicators-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: output) }
-        _ = try Fixtures.run(
+        _ = try await Fixtures.run(
             Fixtures.python,
             [
                 Fixtures.referenceDirectory.appendingPathComponent("indicators.py").path, Fixtures.candlesFile.path,

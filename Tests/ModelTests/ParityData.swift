@@ -1,15 +1,15 @@
 import Foundation
+import TestSupport
 import Model
 import Testing
 
 /// Where the tests find the package, its Python environment and the models xgboost trained for them.
 enum ParityData {
     /// `<root>/Tests/ModelTests/ParityData.swift` → `<root>`.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let python = packageRoot.appendingPathComponent(".venv/bin/python3")
+    static let packageRoot = Repository.root
+    static let python = Repository.python
     static let script = packageRoot.appendingPathComponent("Tests/ModelTests/parity_models.py")
-    static let breakwater = packageRoot.appendingPathComponent(".build/debug/breakwater")
+    static let breakwater = Repository.binaries.appendingPathComponent("breakwater")
 
     /// The shapes parity_models.py trains; the manifest must list exactly these.
     static let caseNames = [
@@ -21,7 +21,15 @@ enum ParityData {
     /// Whether .venv has the xgboost package (`make test` installs it from .ci/requirements-run.txt).
     static let hasXGBoost: Bool = {
         guard FileManager.default.isExecutableFile(atPath: python.path) else { return false }
-        return (try? run(python, ["-c", "import xgboost"])) != nil
+        // A trait is evaluated synchronously, before any test runs: a blocking wait is harmless here.
+        let process = Process()
+        process.executableURL = python
+        process.arguments = ["-c", "import xgboost"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }()
     static let missingXGBoost =
         "No xgboost in \(python.path): run `make test` (it installs .ci/requirements-run.txt into .venv)"
@@ -30,21 +38,21 @@ enum ParityData {
     static let missingBreakwater = "No \(breakwater.path): build it with `swift build --product breakwater`"
 
     /// The models, inputs and xgboost's predictions, generated once per test run into a temporary directory.
-    static let generated: Result<URL, CommandFailure> = {
+    static let generated = Task<Result<URL, CommandFailure>, Never> {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("breakwater-model-parity-\(getpid())")
         try? FileManager.default.removeItem(at: directory)
         do {
-            _ = try run(python, [script.path, directory.path])
+            _ = try await run(python, [script.path, directory.path])
             return .success(directory)
         } catch let failure as CommandFailure {
             return .failure(failure)
         } catch {
             return .failure(CommandFailure(description: "\(error)"))
         }
-    }()
+    }
 
-    static func directory() throws -> URL { try generated.get() }
+    static func directory() async throws -> URL { try await generated.value.get() }
 
     struct CommandFailure: Error, CustomStringConvertible {
         var description: String
@@ -58,8 +66,8 @@ enum ParityData {
 
     /// Runs a program to completion; `run` throws on a non-zero exit, `execute` reports it.
     @discardableResult
-    static func run(_ executable: URL, _ arguments: [String]) throws -> String {
-        let output = try execute(executable, arguments)
+    static func run(_ executable: URL, _ arguments: [String]) async throws -> String {
+        let output = try await execute(executable, arguments)
         guard output.status == 0 else {
             throw CommandFailure(
                 description: "\(executable.path) \(arguments.joined(separator: " ")) exited with \(output.status): "
@@ -68,39 +76,11 @@ enum ParityData {
         return output.standardOutput
     }
 
-    static func execute(_ executable: URL, _ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Drain standard error on another thread so that neither pipe can fill and stall the child.
-        let errorBox = DataBox()
-        let drained = DispatchSemaphore(value: 0)
-        let errorHandle = errors.fileHandleForReading
-        DispatchQueue.global().async {
-            errorBox.data = errorHandle.readDataToEndOfFile()
-            drained.signal()
-        }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        drained.wait()
-        return Output(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-            standardError: String(decoding: errorBox.data, as: UTF8.self))
+    static func execute(_ executable: URL, _ arguments: [String]) async throws -> Output {
+        let result = try await runProcess(executable, arguments)
+        return Output(status: result.status, standardOutput: result.outputText, standardError: result.errorText)
     }
 
-    final class DataBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = Data()
-        var data: Data {
-            get { lock.withLock { value } }
-            set { lock.withLock { value = newValue } }
-        }
-    }
 
     /// A CSV of numbers with a header: (header, rows).
     static func readCSV(_ url: URL) throws -> (header: [String], rows: [[Double]]) {

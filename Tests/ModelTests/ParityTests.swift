@@ -23,21 +23,21 @@ struct ParityTests {
         var cases: [Case]
     }
 
-    func manifest() throws -> Manifest {
-        let data = try Data(contentsOf: try ParityData.directory().appendingPathComponent("cases.json"))
+    func manifest() async throws -> Manifest {
+        let data = try Data(contentsOf: try await ParityData.directory().appendingPathComponent("cases.json"))
         return try JSONDecoder().decode(Manifest.self, from: data)
     }
 
-    @Test func theScriptTrainsEveryShape() throws {
-        let manifest = try manifest()
+    @Test func theScriptTrainsEveryShape() async throws {
+        let manifest = try await manifest()
         #expect(manifest.cases.map(\.name) == ParityData.caseNames)
         #expect(manifest.xgboost.hasPrefix("3."))
     }
 
     @Test(arguments: ParityData.caseNames)
-    func probabilitiesAndMarginsEqualXGBoost(_ name: String) throws {
-        let directory = try ParityData.directory().appendingPathComponent(name)
-        let entry = try #require(try manifest().cases.first { $0.name == name })
+    func probabilitiesAndMarginsEqualXGBoost(_ name: String) async throws {
+        let directory = try await ParityData.directory().appendingPathComponent(name)
+        let entry = try #require(try await manifest().cases.first { $0.name == name })
         let model = try XGBoostModel(contentsOf: directory.appendingPathComponent("model.json"))
         #expect(model.classCount == entry.classes)
         #expect(model.treeCount == entry.trees)
@@ -76,8 +76,8 @@ struct ParityTests {
         print("parity \(name): \(table.rows.count) rows, max |Δp| \(worst), max |Δmargin| \(worstMargin)")
     }
 
-    @Test func aModelDirectoryLoadsWithItsMetadata() throws {
-        let bundle = try ModelBundle.load(path: try ParityData.directory().appendingPathComponent("bundle").path)
+    @Test func aModelDirectoryLoadsWithItsMetadata() async throws {
+        let bundle = try ModelBundle.load(path: try await ParityData.directory().appendingPathComponent("bundle").path)
         #expect(bundle.classNames == ["sell", "hold", "buy"])
         #expect(bundle.featureNames == bundle.model.featureNames)
         let metadata = try #require(bundle.metadata)
@@ -93,9 +93,9 @@ struct ParityTests {
     .enabled(if: ParityData.hasXGBoost, Comment(rawValue: ParityData.missingXGBoost)),
     .enabled(if: ParityData.hasBreakwater, Comment(rawValue: ParityData.missingBreakwater)))
 struct PredictCommandTests {
-    @Test func printsXGBoostsProbabilitiesForEveryRow() throws {
-        let directory = try ParityData.directory()
-        let stdout = try ParityData.run(
+    @Test func printsXGBoostsProbabilitiesForEveryRow() async throws {
+        let directory = try await ParityData.directory()
+        let stdout = try await ParityData.run(
             ParityData.breakwater,
             ["model", "predict", "--model", directory.appendingPathComponent("bundle").path, "--input",
              directory.appendingPathComponent("bundle_input.csv").path])
@@ -111,9 +111,9 @@ struct PredictCommandTests {
         print("parity breakwater model predict: \(printed.rows.count) rows, max |Δp| \(worst)")
     }
 
-    @Test func aBareModelFileNamesClassesByIndex() throws {
-        let directory = try ParityData.directory().appendingPathComponent("binary_logistic")
-        let stdout = try ParityData.run(
+    @Test func aBareModelFileNamesClassesByIndex() async throws {
+        let directory = try await ParityData.directory().appendingPathComponent("binary_logistic")
+        let stdout = try await ParityData.run(
             ParityData.breakwater,
             ["model", "predict", "--model", directory.appendingPathComponent("model.json").path, "--input",
              directory.appendingPathComponent("input.csv").path])
@@ -124,12 +124,12 @@ struct PredictCommandTests {
         #expect(zip(printed.rows, expected.rows).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) <= 1e-6 } })
     }
 
-    @Test func aHeaderWithoutAModelFeatureExitsNonZeroNamingIt() throws {
-        let directory = try ParityData.directory()
+    @Test func aHeaderWithoutAModelFeatureExitsNonZeroNamingIt() async throws {
+        let directory = try await ParityData.directory()
         let input = directory.appendingPathComponent("without_rsi.csv")
         try "ret_1,ret_5,ret_15,atr_pct,spread_bps,imbalance,vol_z\n1,2,3,4,5,6,7\n"
             .write(to: input, atomically: true, encoding: .utf8)
-        let result = try ParityData.execute(
+        let result = try await ParityData.execute(
             ParityData.breakwater,
             ["model", "predict", "--model", directory.appendingPathComponent("bundle").path, "--input", input.path])
         #expect(result.status != 0)
@@ -137,21 +137,21 @@ struct PredictCommandTests {
         #expect(result.standardOutput.isEmpty)
     }
 
-    @Test func aNonNumericCellExitsNonZeroNamingLineAndColumn() throws {
-        let directory = try ParityData.directory()
+    @Test func aNonNumericCellExitsNonZeroNamingLineAndColumn() async throws {
+        let directory = try await ParityData.directory()
         let input = directory.appendingPathComponent("bad_cell.csv")
         try "ret_1,ret_5,ret_15,rsi_14,atr_pct,spread_bps,imbalance,vol_z\n1,2,3,4,5,6,7,8\n1,2,x,4,5,6,7,8\n"
             .write(to: input, atomically: true, encoding: .utf8)
-        let result = try ParityData.execute(
+        let result = try await ParityData.execute(
             ParityData.breakwater,
             ["model", "predict", "--model", directory.appendingPathComponent("bundle").path, "--input", input.path])
         #expect(result.status != 0)
         #expect(result.standardError.contains("line 3 column ret_15"), "stderr: \(result.standardError)")
     }
 
-    @Test func aModelThatIsNotXGBoostIsRefused() throws {
-        let directory = try ParityData.directory()
-        let result = try ParityData.execute(
+    @Test func aModelThatIsNotXGBoostIsRefused() async throws {
+        let directory = try await ParityData.directory()
+        let result = try await ParityData.execute(
             ParityData.breakwater,
             ["model", "predict", "--model", directory.appendingPathComponent("cases.json").path, "--input",
              directory.appendingPathComponent("bundle_input.csv").path])

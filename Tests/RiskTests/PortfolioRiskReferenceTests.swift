@@ -2,16 +2,13 @@ import Foundation
 import Risk
 import Schema
 import Testing
+import TestSupport
 
 /// Where the real candles and the Python reference live.
 enum RiskReference {
-    /// `<root>/Tests/RiskTests/PortfolioRiskReferenceTests.swift` → `<root>`.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let candlesFile = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared/data/btc-perp-1m-ftx-2022-01.csv")
-    static let python = packageRoot.appendingPathComponent(".venv/bin/python3")
-    static let script = packageRoot.appendingPathComponent("Tests/RiskTests/reference/portfolio_risk.py")
+    static let candlesFile = Repository.candles
+    static let python = Repository.python
+    static let script = Repository.root.appendingPathComponent("Tests/RiskTests/reference/portfolio_risk.py")
     static var hasData: Bool { FileManager.default.fileExists(atPath: candlesFile.path) }
 
     /// "2021-12-31 23:01:00.000000" (UTC) → ns since the epoch.
@@ -87,20 +84,11 @@ enum RiskReference {
         var correlation: [Correlation]
     }
 
-    static func run() throws -> Output {
+    static func run() async throws -> Output {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("risk-reference-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [script.path, candlesFile.path, out.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(
-            process.terminationStatus == 0,
-            "portfolio_risk.py failed: \(String(decoding: errorData, as: UTF8.self))")
+        let result = try await runProcess(python, [script.path, candlesFile.path, out.path])
+        try #require(result.status == 0, "portfolio_risk.py failed: \(result.errorText)")
         return try JSONDecoder().decode(Output.self, from: Data(contentsOf: out))
     }
 }
@@ -120,12 +108,12 @@ struct PortfolioRiskReferenceTests {
     static let symbols = ["BTC", "POW", "LAG", "INV"]
 
     @Test("VaR, ES, joint returns, worst days and correlations match numpy/pandas to 1e-9")
-    func matchesNumpyAndPandas() throws {
+    func matchesNumpyAndPandas() async throws {
         guard FileManager.default.fileExists(atPath: RiskReference.python.path) else {
             Issue.record("No Python reference environment at \(RiskReference.python.path): run `make test`, which creates .venv")
             return
         }
-        let reference = try RiskReference.run()
+        let reference = try await RiskReference.run()
         let history = try RiskReference.history()
         try #require(reference.cases.count == 18 && reference.correlation.count == 3 && reference.joint.count == 3)
 

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Schema
+import TestSupport
 
 /// proto/ (the published contract) and the Swift types say the same thing.
 @Suite("proto/ contract")

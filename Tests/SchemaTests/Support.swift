@@ -1,17 +1,14 @@
 import Schema
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Schema
 
-/// Paths in the repository, found from this file's own location
-/// (`<root>/Tests/SchemaTests/Support.swift`).
-enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+/// The schema's files in the repository.
+extension Repository {
     static let proto = root.appendingPathComponent("proto")
     static let examples = proto.appendingPathComponent("examples")
-    static let python = root.appendingPathComponent(".venv/bin/python3")
     static let validator = root.appendingPathComponent("Tests/SchemaTests/validate_proto.py")
 
     static func schemaURL(_ type: MessageType) -> URL { proto.appendingPathComponent("\(type.rawValue).schema.json") }

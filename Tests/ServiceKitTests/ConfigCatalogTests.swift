@@ -2,6 +2,7 @@ import Foundation
 import Risk
 import ServiceKit
 import Testing
+import TestSupport
 
 private func load(_ json: String?, environment: [String: String] = [:], catalog: ConfigCatalog? = .breakwater)
     async throws -> Settings
@@ -167,9 +168,7 @@ struct ConfigCatalogTests {
 
     @Test("every key the services read from the shipped compose config is in the catalog")
     func composeConfig() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let settings = await Settings.load(file: root.appendingPathComponent("compose/breakwater.json").path, environment: [:])
+        let settings = await Settings.load(file: Repository.root.appendingPathComponent("compose/breakwater.json").path, environment: [:])
         #expect(settings.problems == [])
     }
 

@@ -1,11 +1,10 @@
 import Foundation
 import ServiceKit
 import Testing
+import TestSupport
 
-/// This checkout, from the test's own path (tests may; executables may not).
-private let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-private let sharedData = checkout.deletingLastPathComponent().appendingPathComponent("shared/data")
+private let checkout = Repository.root
+private let sharedData = Repository.data
 
 @Suite("RepositoryPaths")
 struct RepositoryPathsTests {
@@ -70,11 +69,7 @@ struct RepositoryPathsTests {
 
     // MARK: exchange-sim from a foreign working directory
 
-    static var exchangeSim: URL {
-        let folder = ProcessInfo.processInfo.environment["BREAKWATER_BIN_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? checkout.appendingPathComponent(".build/debug")
-        return folder.appendingPathComponent("exchange-sim")
-    }
+    static var exchangeSim: URL { Repository.binaries.appendingPathComponent("exchange-sim") }
 
     /// Runs exchange-sim `--check-config` with `--market ftx-candles` from an empty temporary directory.
     func runSimulator(environment: [String: String]) throws -> (status: Int32, output: String) {

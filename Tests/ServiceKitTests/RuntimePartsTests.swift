@@ -4,6 +4,7 @@ import Logging
 import Schema
 import ServiceKit
 import Testing
+import TestSupport
 
 // MARK: - JSONLogHandler
 

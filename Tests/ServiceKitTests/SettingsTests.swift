@@ -2,6 +2,7 @@ import Foundation
 import Schema
 import ServiceKit
 import Testing
+import TestSupport
 
 /// Loads `json` from a temp file with an injected environment.
 private func load(_ json: String?, environment: [String: String] = [:]) async throws -> Settings {

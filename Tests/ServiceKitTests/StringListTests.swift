@@ -1,6 +1,7 @@
 import Foundation
 import ServiceKit
 import Testing
+import TestSupport
 
 @Suite("Settings.stringList")
 struct StringListTests {

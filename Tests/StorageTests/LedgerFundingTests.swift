@@ -3,6 +3,7 @@ import GRDB
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 private func payment(
     _ id: String, _ amount: Amount, time: EpochNanos, symbol: String = "BTC", size: Amount = "0.5"

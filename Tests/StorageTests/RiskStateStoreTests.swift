@@ -3,6 +3,7 @@ import GRDB
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 /// A memory of the risk gate's shape: the store keeps any Codable value as JSON.
 struct StoredRiskMemory: Codable, Equatable {

@@ -2,26 +2,6 @@ import Foundation
 import Schema
 import Storage
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A fresh directory under the system temp dir, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "breakwater-storage-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// An envelope as the trace recorder receives it: encoded by the codec, then parsed back.
 func received<M: BusMessage>(
     _ body: M, source: String = "feed-handler", instance: String = "instance-1", sequence: UInt64 = 1,

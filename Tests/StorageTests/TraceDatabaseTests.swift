@@ -3,6 +3,7 @@ import GRDB
 import Schema
 import Storage
 import Testing
+import TestSupport
 
 @Suite("TraceDatabase")
 struct TraceDatabaseTests {
