@@ -13,6 +13,10 @@ public struct RiskBook: Sendable {
     public internal(set) var returnHistory: ReturnHistory?
     /// Bars the history could not take (another interval, out of order).
     public internal(set) var barsRefused = 0
+    /// The VaR model's back-test: each UTC day's equity change against the VaR forecast for it.
+    public internal(set) var varBacktest = VaRBacktest()
+    /// The forecast for the current UTC day: the first VaR assessed that day with positions held.
+    public internal(set) var varForecast: VaRForecast?
     public let instruments: [String: Instrument]
     public let startingCapital: Amount
 
