@@ -50,6 +50,12 @@ enum MessageLine {
             case .riskState:
                 let state = try raw.decode(RiskStateChange.self)
                 return "\(state.previous.rawValue) → \(state.state.rawValue) [\(state.reasons.map(\.description).joined(separator: "; "))]"
+            case .portfolioRisk:
+                let report = try raw.decode(PortfolioRiskReport.self)
+                let exposures = report.exposures.map { "\($0.symbol) \($0.notional)" }.joined(separator: ", ")
+                let basis = report.basis == .historical ? "\(report.scenarios) scenarios"
+                    : "insufficient_history \(report.scenarios)/\(report.requiredScenarios)"
+                return "VaR=\(report.valueAtRisk) ES=\(report.expectedShortfall) (\(basis)) gross=\(report.grossExposure) [\(exposures)] worst stress \(report.worstStress ?? "-") \(report.worstStressLoss) backtest \(report.backtestExceptions)/\(report.backtestDays) \(report.backtestZone?.rawValue ?? "-")"
             case .orderCommand:
                 let order = try raw.decode(OrderCommand.self)
                 return "\(order.action.rawValue) \(order.side.rawValue) \(order.size)@\(order.price) \(order.timeInForce.rawValue) cloid=\(order.clientOrderId)"

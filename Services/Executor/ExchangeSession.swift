@@ -26,6 +26,8 @@ final class ExchangeSession: Sendable {
     private let ordersSent: Counter
     private let fundingCounter: Counter
     private let statsGauges: TradeStatsGauges
+    /// Statistics are recomputed from every closed trade: at most once per 5 s, and only after a close.
+    private let statsRefresh = Mutex(StatisticsRefresh(intervalNanos: 5_000_000_000))
     /// Told of every fill and funding payment once it is in the ledger (the quote driver).
     let fillObserver = Mutex<(@Sendable (Fill) -> Void)?>(nil)
     let fundingObserver = Mutex<(@Sendable (FundingSettlement) -> Void)?>(nil)
@@ -77,11 +79,13 @@ final class ExchangeSession: Sendable {
         ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
         fundingCounter = Counter(label: "breakwater_funding_payments_total", factory: runtime.metrics)
         statsGauges = TradeStatsGauges(factory: runtime.metrics)
-        recordStatistics()
+        refreshStatistics()
     }
 
-    /// The headline statistics gauges, from the ledger's closed trades: at start and whenever a trade closes.
-    private func recordStatistics() {
+    /// The headline statistics gauges, from the ledger's closed trades: at start, and after a trade
+    /// closes at most once per interval (the executor's timer calls this every second).
+    func refreshStatistics() {
+        guard statsRefresh.withLock({ $0.due(now: runtime.clock.now()) }) else { return }
         let (trades, capital) = desk.withLock { ($0.ledger.closedTrades, $0.ledger.startingCapital) }
         statsGauges.record(trades: trades, startingCapital: capital, now: runtime.clock.now())
     }
@@ -584,7 +588,10 @@ final class ExchangeSession: Sendable {
         runtime.status.setDegraded("ledger", nil)
         let closed = desk.withLock { (try? $0.ledger.apply(fill))?.report?.closedTrades.isEmpty == false }
         runtime.publish(fill, traceId: traceId)
-        if closed { recordStatistics() }
+        if closed {
+            statsRefresh.withLock { $0.tradeClosed() }
+            refreshStatistics()
+        }
         fillsCounter.increment()
         fillObserver.withLock { $0 }?(fill)
         publishSnapshot()

@@ -261,6 +261,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             }
         },
         every(.milliseconds(config.pollMs)) { await session.poll() },
+        // Closes the per-fill refresh deferred (a burst within its interval).
+        every(.seconds(1), waitFirst: true) { session.refreshStatistics() },
         every(.milliseconds(config.quotes.budgetPollMs), waitFirst: true) { await quotes.pollBudget() },
         // Withdrawals, expiries and paced refreshes come due with time, not only with messages.
         every(.milliseconds(100)) { if !quotes.due().isEmpty { wake.continuation.yield() } },

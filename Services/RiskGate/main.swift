@@ -522,20 +522,38 @@ final class Gate: Sendable {
         evaluate(exit.intent, traceId: traceId)
     }
 
-    /// VaR, expected shortfall and the worst stress loss of the positions, in `/metrics` (at most once a second).
+    /// VaR, expected shortfall, the worst stress loss and the VaR back-test, in `/metrics` and on the
+    /// bus (`risk.portfolio`), at most once a second and only while the portfolio limits are on.
     private func recordPortfolioFigures(now: EpochNanos) {
         let due = lastPortfolioFigures.withLock { last in
             guard now - last >= 1_000_000_000 else { return false }
             last = now
             return true
         }
-        guard due, let assessment = withBook({ $0.portfolioAssessment() }) else { return }
+        guard due, let (assessment, report, backtest) = withBook({ book in
+            book.portfolioReport(now: now).map { ($0.assessment, $0.report, book.varBacktest) }
+        }) else { return }
         let factory = runtime.metrics
         Gauge(label: "breakwater_risk_var", factory: factory).record(assessment.valueAtRisk.valueAtRisk)
         Gauge(label: "breakwater_risk_expected_shortfall", factory: factory).record(assessment.valueAtRisk.expectedShortfall)
         Gauge(label: "breakwater_risk_stress_worst_loss", factory: factory).record(assessment.stress.worstLoss)
         Gauge(label: "breakwater_risk_var_insufficient_history", factory: factory)
             .record(assessment.valueAtRisk.basis == .insufficientHistory ? 1 : 0)
+        Gauge(label: "breakwater_risk_var_exceptions", factory: factory).record(backtest.exceptions)
+        Gauge(label: "breakwater_risk_var_backtest_days", factory: factory).record(backtest.days)
+        // 0 green, 1 yellow, 2 red; −1 before 250 days, when the zone means nothing.
+        let zone: Int = switch backtest.zone {
+        case .green: 0
+        case .yellow: 1
+        case .red: 2
+        case nil: -1
+        }
+        Gauge(label: "breakwater_risk_var_backtest_zone", factory: factory).record(zone)
+        if let report {
+            runtime.publish(report, traceId: runtime.newIdentifier())
+        } else {
+            runtime.logger.warning("portfolio figures not finite: no risk.portfolio report")
+        }
     }
 
     /// The current state, restated for subscribers that started after the last transition, with
@@ -583,6 +601,18 @@ final class Gate: Sendable {
                 detail["historyBars"] = Dictionary(uniqueKeysWithValues: history.symbols.map { ($0, history.barCount($0)) })
                 detail["regimes"] = Dictionary(
                     uniqueKeysWithValues: history.symbols.compactMap { s in book.regime(s).map { (s, $0.rawValue) } })
+            }
+            if book.portfolioLimits != nil {
+                let backtest = book.varBacktest
+                var entry: [String: Any] = [
+                    "days": backtest.days, "exceptions": backtest.exceptions,
+                    "zone": backtest.zone?.rawValue ?? "none before 250 days",
+                ]
+                if let forecast = book.varForecast {
+                    entry["todayForecastVaR"] = forecast.valueAtRisk
+                    entry["todayForecastDay"] = forecast.day
+                }
+                detail["varBacktest"] = entry
             }
             return detail
         }

@@ -50,6 +50,7 @@ extension RiskBook {
         guard price.isPositive else { return [] }
         marks[symbol] = price
         refreshExposure(symbol)
+        forecastVaRIfDue(now: now)
         return settleState(now: now)
     }
 
@@ -233,6 +234,7 @@ extension RiskBook {
         guard synced, let currentDay else { return }
         let day = Self.utcDay(now)
         guard day > currentDay else { return }
+        closeVaRBacktestDay(currentDay, next: day)
         dayStartEquity = equity
         self.currentDay = day
     }

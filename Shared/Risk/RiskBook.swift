@@ -20,6 +20,10 @@ public struct RiskBook: Sendable {
     var regimes: [String: RegimeClassifier] = [:]
     /// Each symbol's 14-bar average true range, for the liquidation distance in ATRs.
     var averageTrueRanges: [String: AverageTrueRange] = [:]
+    /// The VaR model's back-test: each UTC day's equity change against the VaR forecast for it.
+    public internal(set) var varBacktest = VaRBacktest()
+    /// The forecast for the current UTC day: the first VaR assessed that day with positions held.
+    public internal(set) var varForecast: VaRForecast?
     public let instruments: [String: Instrument]
     public let startingCapital: Amount
 

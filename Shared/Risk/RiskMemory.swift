@@ -66,10 +66,15 @@ public struct RiskMemory: Codable, Sendable, Equatable {
     public var day: Int64?
     /// Sorted by client order id, so equal books give equal memories.
     public var reservations: [Reservation]
+    /// The VaR forecast for the current day and the back-test's days, so a restart neither forecasts
+    /// a day twice nor forgets its exceptions. Absent in files saved before the back-test existed.
+    public var varForecast: VaRForecast?
+    public var varBacktest: [VaRBacktest.Observation]?
 
     public init(
         state: TradingState, haltCauses: [Reason], killSwitch: KillSwitch, peakEquity: Amount,
-        dayStartEquity: Amount?, day: Int64?, reservations: [Reservation]
+        dayStartEquity: Amount?, day: Int64?, reservations: [Reservation], varForecast: VaRForecast? = nil,
+        varBacktest: [VaRBacktest.Observation]? = nil
     ) {
         self.state = state
         self.haltCauses = haltCauses
@@ -78,6 +83,8 @@ public struct RiskMemory: Codable, Sendable, Equatable {
         self.dayStartEquity = dayStartEquity
         self.day = day
         self.reservations = reservations
+        self.varForecast = varForecast
+        self.varBacktest = varBacktest
     }
 }
 
@@ -95,7 +102,8 @@ extension RiskBook {
                         price: $0.price, size: $0.size, remaining: $0.remaining, reduceOnly: $0.reduceOnly,
                         approvedAt: $0.approvedAt, ackDeadline: $0.ackDeadline, acked: $0.acked)
                 }
-            })
+            },
+            varForecast: varForecast, varBacktest: varBacktest.observations)
     }
 
     /// Restores a saved memory into a book that has not synced yet (just built). HALTED stays
@@ -111,6 +119,8 @@ extension RiskBook {
         peakEquity = memory.peakEquity
         dayStartEquity = memory.dayStartEquity
         currentDay = memory.dayStartEquity == nil ? nil : memory.day
+        varForecast = memory.varForecast
+        varBacktest = VaRBacktest(window: varBacktest.window, observations: memory.varBacktest ?? [])
         for saved in memory.reservations where !saved.clientOrderId.isEmpty && saved.remaining.isPositive {
             orders[saved.clientOrderId] = WorkingOrder(
                 clientOrderId: saved.clientOrderId, intentId: saved.intentId, symbol: saved.symbol, side: saved.side,

@@ -7,20 +7,35 @@ import Schema
 /// exceptions green, 5–9 yellow and 10 or more red (shared/REFERENCES.md §8). The zone is only
 /// meaningful for 250 days at 99 %.
 public struct VaRBacktest: Sendable, Equatable {
-    public struct Observation: Sendable, Equatable {
+    public struct Observation: Codable, Sendable, Equatable {
         public var day: EpochNanos
         public var forecastVaR: Double
         public var realisedPnl: Double
         public var isException: Bool { -realisedPnl > forecastVaR }
+
+        public init(day: EpochNanos, forecastVaR: Double, realisedPnl: Double) {
+            self.day = day
+            self.forecastVaR = forecastVaR
+            self.realisedPnl = realisedPnl
+        }
     }
 
-    public enum Zone: String, Sendable, Codable { case green, yellow, red }
+    /// The bus message carries the same zone (`PortfolioRiskReport`).
+    public typealias Zone = VaRZone
 
     public let window: Int
     /// Oldest first, at most `window`.
     public private(set) var observations: [Observation] = []
 
     public init(window: Int = 250) { self.window = max(1, window) }
+
+    /// A back-test restored from saved observations: kept in day order, one per day, the newest `window`.
+    public init(window: Int = 250, observations: [Observation]) {
+        self.init(window: window)
+        for observation in observations.sorted(by: { $0.day < $1.day }) {
+            record(day: observation.day, forecastVaR: observation.forecastVaR, realisedPnl: observation.realisedPnl)
+        }
+    }
 
     /// Records one day; a repeated or older day is ignored (returns false) so a replay cannot double count.
     /// Returns whether the day was an exception.
@@ -46,5 +61,17 @@ public struct VaRBacktest: Sendable, Equatable {
         guard days >= 250 else { return nil }
         let count = observations.suffix(250).filter(\.isException).count
         return count >= 10 ? .red : count >= 5 ? .yellow : .green
+    }
+}
+
+/// The VaR forecast for one UTC day: the first VaR the risk book assessed that day with positions held.
+public struct VaRForecast: Codable, Sendable, Equatable {
+    /// Days since the epoch (UTC).
+    public var day: Int64
+    public var valueAtRisk: Double
+
+    public init(day: Int64, valueAtRisk: Double) {
+        self.day = day
+        self.valueAtRisk = valueAtRisk
     }
 }

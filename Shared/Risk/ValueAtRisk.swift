@@ -41,12 +41,8 @@ public struct ExposureVector: Sendable, Equatable {
 
 /// Historical-simulation VaR and expected shortfall, or the stated fallback when history is short.
 public struct ValueAtRiskFigures: Sendable, Equatable {
-    public enum Basis: String, Sendable, Codable {
-        /// From the joint historical returns.
-        case historical
-        /// Fewer scenarios than required, or a symbol without history: the fallback applies.
-        case insufficientHistory = "insufficient_history"
-    }
+    /// Historical, or insufficient history (the fallback applies); the bus message carries the same.
+    public typealias Basis = VaRBasis
 
     public var basis: Basis
     /// Loss (positive) not exceeded with probability `confidence` over the horizon.

@@ -23,6 +23,7 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case quoteTarget = "intent.quotes"
     case riskDecision = "risk.decision"
     case riskState = "risk.state"
+    case portfolioRisk = "risk.portfolio"
     case orderCommand = "order.command"
     case approvedQuotes = "order.quotes"
     case orderAck = "exec.ack"
@@ -48,6 +49,7 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
         case .quoteTarget: QuoteTarget.self
         case .riskDecision: RiskDecision.self
         case .riskState: RiskStateChange.self
+        case .portfolioRisk: PortfolioRiskReport.self
         case .orderCommand: OrderCommand.self
         case .approvedQuotes: ApprovedQuotes.self
         case .orderAck: OrderAck.self

@@ -61,3 +61,81 @@ public struct RiskStateChange: BusMessage {
         self.killSwitch = killSwitch
     }
 }
+
+/// What a VaR figure rests on.
+public enum VaRBasis: String, Codable, Sendable, CaseIterable {
+    /// From the joint historical returns.
+    case historical
+    /// Fewer scenarios than required, or a symbol without history: the configured fallback applies.
+    case insufficientHistory = "insufficient_history"
+}
+
+/// The Basel traffic light of a VaR back-test: 0–4 exceptions in 250 days at 99 % green, 5–9 yellow, ≥ 10 red.
+public enum VaRZone: String, Codable, Sendable, CaseIterable { case green, yellow, red }
+
+/// One symbol's signed notional at its mark (long positive, short negative).
+public struct SymbolNotional: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var notional: Amount
+
+    public init(symbol: String, notional: Amount) {
+        self.symbol = symbol
+        self.notional = notional
+    }
+}
+
+/// The portfolio's VaR, expected shortfall and worst stress loss for the positions held, and the
+/// back-test of the VaR model so far. Money figures are rounded to cents.
+public struct PortfolioRiskReport: BusMessage {
+    public static let messageType = MessageType.portfolioRisk
+    /// Loss not exceeded with probability `confidence` over the horizon (positive).
+    public var valueAtRisk: Amount
+    /// Mean loss of the scenarios at or beyond the VaR.
+    public var expectedShortfall: Amount
+    public var confidence: Double
+    /// The horizon in bars of the history, and one bar's length (0 before the first bar).
+    public var horizonBars: Int
+    public var barSeconds: Int
+    public var basis: VaRBasis
+    /// Scenarios used (historical) or available (insufficient history), and how many are required.
+    public var scenarios: Int
+    public var requiredScenarios: Int
+    /// Σ |notional| of the positions at their marks.
+    public var grossExposure: Amount
+    /// Per symbol, sorted by symbol.
+    public var exposures: [SymbolNotional]
+    /// The stress scenario that loses most, and its loss (0 and absent when none loses).
+    public var worstStress: String?
+    public var worstStressLoss: Amount
+    /// Days back-tested (at most 250), the days whose loss exceeded the VaR forecast at their start,
+    /// and the traffic light (absent before 250 days).
+    public var backtestDays: Int
+    public var backtestExceptions: Int
+    public var backtestZone: VaRZone?
+    public var time: EpochNanos
+    public var topic: String { "risk.portfolio" }
+
+    public init(
+        valueAtRisk: Amount, expectedShortfall: Amount, confidence: Double, horizonBars: Int, barSeconds: Int,
+        basis: VaRBasis, scenarios: Int, requiredScenarios: Int, grossExposure: Amount, exposures: [SymbolNotional],
+        worstStress: String?, worstStressLoss: Amount, backtestDays: Int, backtestExceptions: Int,
+        backtestZone: VaRZone?, time: EpochNanos
+    ) {
+        self.valueAtRisk = valueAtRisk
+        self.expectedShortfall = expectedShortfall
+        self.confidence = confidence
+        self.horizonBars = horizonBars
+        self.barSeconds = barSeconds
+        self.basis = basis
+        self.scenarios = scenarios
+        self.requiredScenarios = requiredScenarios
+        self.grossExposure = grossExposure
+        self.exposures = exposures
+        self.worstStress = worstStress
+        self.worstStressLoss = worstStressLoss
+        self.backtestDays = backtestDays
+        self.backtestExceptions = backtestExceptions
+        self.backtestZone = backtestZone
+        self.time = time
+    }
+}

@@ -116,6 +116,17 @@ extension SystemTests {
             let metrics = try await system.adminGet("risk-gate", "/metrics")
             // Flat (every entry refused): a VaR of exactly 0, exported.
             #expect(metrics.contains("breakwater_risk_var 0"), "\(metrics.split(separator: "\n").filter { $0.contains("breakwater_risk_var") })")
+            #expect(metrics.contains("breakwater_risk_var_exceptions 0") && metrics.contains("breakwater_risk_var_backtest_days 0"))
+            // The same figures on the bus, as the trace recorder keeps them: flat, no day back-tested yet.
+            try await system.waitUntil("a risk.portfolio report in the trace", timeout: .seconds(30)) {
+                try !system.trace().messages(PortfolioRiskReport.self).isEmpty
+            }
+            let report = try #require(try system.trace().messages(PortfolioRiskReport.self).last).body
+            #expect(report.valueAtRisk == 0 && report.exposures.isEmpty && report.grossExposure == 0, "\(report)")
+            #expect(report.confidence == 0.99 && report.horizonBars == 1_440 && report.requiredScenarios == 20, "\(report)")
+            #expect(report.backtestDays == 0 && report.backtestExceptions == 0 && report.backtestZone == nil, "\(report)")
+            let status = try await system.adminGet("risk-gate", "/status")
+            #expect(status.contains("varBacktest"), "\(status)")
 
             // Killed and restarted, the gate reads the bars the recorder kept back into its history.
             let recorded = try system.trace().messages(Bar.self).count

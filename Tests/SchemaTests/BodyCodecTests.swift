@@ -205,6 +205,26 @@ private func samples(of type: MessageType) -> [any BusMessage] {
                 state: .halted, previous: .reducing, reasons: [Reason(.killSwitch, "operator"), Reason(.stateHalted)], openPositions: 3,
                 grossExposure: "-12345.678", killSwitch: true),
         ]
+    case .portfolioRisk:
+        return [
+            PortfolioRiskReport(
+                valueAtRisk: "1234.56", expectedShortfall: "1500.01", confidence: 0.99, horizonBars: 1_440, barSeconds: 60,
+                basis: .historical, scenarios: 250, requiredScenarios: 20, grossExposure: "25000.5",
+                exposures: [
+                    SymbolNotional(symbol: "BTC", notional: "15000.25"), SymbolNotional(symbol: "ETH", notional: "-10000.25"),
+                ], worstStress: "all -30%", worstStressLoss: "1500", backtestDays: 250, backtestExceptions: 11,
+                backtestZone: .red, time: 1_732_000_000_000_000_000),
+            PortfolioRiskReport(
+                valueAtRisk: "0", expectedShortfall: "0", confidence: 0.5000001, horizonBars: 1, barSeconds: 0,
+                basis: .insufficientHistory, scenarios: 0, requiredScenarios: Int.max, grossExposure: "0", exposures: [],
+                worstStress: nil, worstStressLoss: "0", backtestDays: 0, backtestExceptions: 0, backtestZone: nil,
+                time: Int64.min),
+            PortfolioRiskReport(
+                valueAtRisk: "-0.01", expectedShortfall: "12345678901234.99", confidence: 1.0 / 3.0, horizonBars: .max,
+                barSeconds: 86_400, basis: .historical, scenarios: 1, requiredScenarios: 1, grossExposure: "0.01",
+                exposures: [SymbolNotional(symbol: awkward, notional: "0.01")], worstStress: awkward,
+                worstStressLoss: "0.01", backtestDays: 250, backtestExceptions: 5, backtestZone: .yellow, time: 0),
+        ]
     case .orderCommand:
         return [
             OrderCommand(

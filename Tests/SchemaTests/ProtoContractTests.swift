@@ -210,6 +210,8 @@ struct ProtoContractTests {
             "tradingState": all([TradingState.syncing, .active, .reducing, .halted]) {
                 switch $0 { case .syncing, .active, .reducing, .halted: () }
             },
+            "varBasis": all(VaRBasis.allCases) { switch $0 { case .historical, .insufficientHistory: () } },
+            "varZone": all(VaRZone.allCases) { switch $0 { case .green, .yellow, .red: () } },
             "feedState": all([FeedStatus.State.live, .stale, .ended]) { switch $0 { case .live, .stale, .ended: () } },
             "breakerState": all([BreakerState.closed, .open, .halfOpen, .forcedOpen, .disabled]) {
                 switch $0 { case .closed, .open, .halfOpen, .forcedOpen, .disabled: () }

@@ -217,6 +217,28 @@ enum Samples {
                 state: .halted, previous: .halted, reasons: [Reason("restated")], openPositions: 1,
                 grossExposure: "499.94406", killSwitch: true), from: "risk-gate")
 
+        publish(
+            PortfolioRiskReport(
+                valueAtRisk: "21", expectedShortfall: "26.37", confidence: 0.99, horizonBars: 1_440, barSeconds: 60,
+                basis: .historical, scenarios: 250, requiredScenarios: 20, grossExposure: "499.94",
+                exposures: [SymbolNotional(symbol: "BTC", notional: "499.94")], worstStress: "BTC -30%",
+                worstStressLoss: "149.98", backtestDays: 250, backtestExceptions: 3, backtestZone: .green, time: clock),
+            from: "risk-gate", newTrace: true)
+        publish(
+            PortfolioRiskReport(
+                valueAtRisk: "3000", expectedShortfall: "3000", confidence: 0.99, horizonBars: 1_440, barSeconds: 60,
+                basis: .insufficientHistory, scenarios: 12, requiredScenarios: 20, grossExposure: "10000",
+                exposures: [
+                    SymbolNotional(symbol: "BTC", notional: "6000"), SymbolNotional(symbol: "ETH", notional: "-4000"),
+                ], worstStress: "BTC -30%", worstStressLoss: "1800", backtestDays: 260, backtestExceptions: 6,
+                backtestZone: .yellow, time: clock), from: "risk-gate", newTrace: true)
+        publish(
+            PortfolioRiskReport(
+                valueAtRisk: "0", expectedShortfall: "0", confidence: 0.975, horizonBars: 60, barSeconds: 60,
+                basis: .historical, scenarios: 250, requiredScenarios: 20, grossExposure: "0", exposures: [],
+                worstStress: nil, worstStressLoss: "0", backtestDays: 250, backtestExceptions: 12, backtestZone: .red,
+                time: clock), from: "risk-gate", newTrace: true)
+
         // Commands, acks, rejects, fills, cancels
         let exitOrder = Identifier.clientOrderId(forIntent: exitIntent)
         publish(
