@@ -3,6 +3,7 @@ import Bus
 import Foundation
 import Hummingbird
 import Logging
+import Market
 import Metrics
 import Ledger
 import Schema
@@ -410,8 +411,37 @@ struct Report: AsyncParsableCommand {
     @Flag(help: "Print what the market maker did per symbol (from the trace): quotes, uptime, fills, spread, inventory, P&L.")
     var quotes = false
 
+    @Flag(help: "Print the pipeline (from the trace): latency percentiles per stage, the funnel from signals to winners with the rejections ranked, strategy usage, errors by dependency, and the report's alerts.")
+    var pipeline = false
+
+    @Option(help: "Only what was published at or after this UTC time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS).")
+    var since: String?
+
+    @Option(help: "Only what was published before this UTC time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS).")
+    var until: String?
+
+    /// `--since` and `--until` as times; a text that is not a time is an error.
+    func window() throws -> (since: EpochNanos?, until: EpochNanos?) {
+        func time(_ text: String?, _ flag: String) throws -> EpochNanos? {
+            guard let text else { return nil }
+            let full = text.count == 10 ? text + " 00:00:00" : text
+            guard let time = CandleFile.parseTimestamp(full) else {
+                printError("\(flag) \(text) is not YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)")
+                throw ExitCode(2)
+            }
+            return time
+        }
+        let window = (try time(since, "--since"), try time(until, "--until"))
+        if let from = window.0, let to = window.1, from >= to {
+            printError("--since \(since ?? "") is not before --until \(until ?? "")")
+            throw ExitCode(2)
+        }
+        return window
+    }
+
     func run() async throws {
         var (_, _, settings) = try await common.load()
+        if pipeline { return try printPipeline(&settings) }
         if latency { return try printLatency(&settings) }
         if quotes { return try printQuotes(&settings) }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
@@ -419,14 +449,10 @@ struct Report: AsyncParsableCommand {
         let funding: [FundingSettlement]
         switch source {
         case .trace:
-            let path = settings.traceDatabasePath()
-            guard FileManager.default.fileExists(atPath: path) else {
-                printError("no trace database at \(path)")
-                throw ExitCode(1)
-            }
-            let trace = try TraceDatabase(path: path)
-            fills = try trace.messages(Fill.self).map(\.body)
-            funding = try trace.messages(FundingSettlement.self).map(\.body)
+            let trace = try openTrace(&settings)
+            let (since, until) = try window()
+            fills = try trace.messages(Fill.self, since: since, until: until).map(\.body)
+            funding = try trace.messages(FundingSettlement.self, since: since, until: until).map(\.body)
         case .ledger:
             let path = settings.dataPath("executor.ledger", file: "ledger.db")
             guard FileManager.default.fileExists(atPath: path) else {
@@ -449,14 +475,49 @@ struct Report: AsyncParsableCommand {
 }
 
 extension Report {
-    /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.
-    func printLatency(_ settings: inout Settings) throws {
+    /// The recorder's trace database, or exit 1 saying where it was looked for.
+    func openTrace(_ settings: inout Settings) throws -> TraceDatabase {
         let path = settings.traceDatabasePath()
         guard FileManager.default.fileExists(atPath: path) else {
             printError("no trace database at \(path)")
             throw ExitCode(1)
         }
-        let stages = try TraceDatabase(path: path).stageLatencies()
+        return try TraceDatabase(path: path)
+    }
+
+    /// The pipeline over the window, from the trace; closed trades by the FIFO ledger's rules over the
+    /// window's fills.
+    func printPipeline(_ settings: inout Settings) throws {
+        let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
+        let (since, until) = try window()
+        let trace = try openTrace(&settings)
+        var inputs = PipelineReport.Inputs(since: since, until: until)
+        inputs.cycles = try trace.cycleCount(since: since, until: until)
+        inputs.stageLatencies = try trace.stageLatencies(since: since, until: until)
+        inputs.signals = try trace.messages(Signal.self, since: since, until: until).map(\.body)
+        inputs.intents = try trace.messages(OrderIntent.self, since: since, until: until).map(\.body)
+        inputs.decisions = try trace.messages(RiskDecision.self, since: since, until: until).map(\.body)
+        inputs.commands = try trace.messages(OrderCommand.self, since: since, until: until).map(\.body)
+        inputs.fills = try trace.messages(Fill.self, since: since, until: until).map(\.body)
+        inputs.rejects = try trace.messages(OrderReject.self, since: since, until: until).map(\.body)
+        inputs.breakers = try trace.messages(BreakerTransition.self, since: since, until: until).map(\.body)
+        inputs.alerts = try trace.messages(Alert.self, since: since, until: until).map(\.body)
+        let funding = try trace.messages(FundingSettlement.self, since: since, until: until).map(\.body)
+        let ledger = try FifoLedger.replaying(fills: inputs.fills, funding: funding, startingCapital: capital)
+        inputs.closedTrades = ledger.closedTrades.map { ($0.strategy, $0.netPnl) }
+        let report = PipelineReport(inputs)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.text())
+        }
+    }
+
+    /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.
+    func printLatency(_ settings: inout Settings) throws {
+        let stages = try openTrace(&settings).stageLatencies()
         func rank(_ values: [Int64], _ q: Double) -> Double {
             guard !values.isEmpty else { return 0 }
             return Double(values[min(values.count - 1, Int((q * Double(values.count)).rounded(.up)) - 1)]) / 1_000
@@ -479,14 +540,9 @@ extension Report {
     /// fill the few books published just before it (the mid it met), and the last book of each symbol (for
     /// unrealised P&L), each found through the symbol index.
     func printQuotes(_ settings: inout Settings) throws {
-        let path = settings.traceDatabasePath()
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError("no trace database at \(path)")
-            throw ExitCode(1)
-        }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         let configured = settings.stringList("symbols", default: Symbols.defaults)
-        let trace = try TraceDatabase(path: path)
+        let trace = try openTrace(&settings)
         let reports = try trace.messages(QuoteReport.self)
         let fills = try trace.messages(Fill.self)
         let funding = try trace.messages(FundingSettlement.self)
@@ -548,7 +604,7 @@ extension Report {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
         } else if snapshot.symbols.isEmpty && fills.isEmpty {
-            print("no quote reports or fills in \(path)")
+            print("no quote reports or fills in \(trace.path)")
         } else {
             print(snapshot.table())
         }

@@ -166,18 +166,43 @@ public final class TraceDatabase: Sendable {
     }
 
     /// The time each stage of the cycles took, in ns, by stage name in pipeline order: publish time
-    /// of one message to the publish time of the next on the same trace, over every cycle that has both.
-    public func stageLatencies() throws -> [(stage: String, nanos: [Int64])] {
+    /// of one message to the publish time of the next on the same trace, over every cycle that has both
+    /// and whose bar was published within the window.
+    /// " AND bar_at …" for a window on the cycles' bar time; nothing without one (cycles without a bar count).
+    private static func barWindow(since: EpochNanos?, until: EpochNanos?) -> (String, StatementArguments) {
+        var condition = ""
+        var arguments: StatementArguments = []
+        if let since {
+            condition += " AND bar_at >= ?"
+            arguments += [since]
+        }
+        if let until {
+            condition += " AND bar_at < ?"
+            arguments += [until]
+        }
+        return (condition, arguments)
+    }
+
+    /// Cycles whose bar was published within the window (all with none).
+    public func cycleCount(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> Int {
+        try pool.read { db in
+            let (condition, arguments) = Self.barWindow(since: since, until: until)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cycle WHERE 1 = 1" + condition, arguments: arguments) ?? 0
+        }
+    }
+
+    public func stageLatencies(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> [(stage: String, nanos: [Int64])] {
         let stages = [
             ("bar → signal", "bar_at", "signal_at"), ("signal → risk decision", "signal_at", "decision_at"),
             ("bar → order (tick to order)", "bar_at", "order_at"), ("order → ack (exchange)", "order_at", "ack_at"),
             ("order → fill", "order_at", "fill_at"),
         ]
+        let (condition, arguments) = Self.barWindow(since: since, until: until)
         return try pool.read { db in
             try stages.map { name, from, to in
                 let values = try Int64.fetchAll(
-                    db,
-                    sql: "SELECT \(to) - \(from) FROM cycle WHERE \(from) IS NOT NULL AND \(to) IS NOT NULL")
+                    db, sql: "SELECT \(to) - \(from) FROM cycle WHERE \(from) IS NOT NULL AND \(to) IS NOT NULL" + condition,
+                    arguments: arguments)
                 return (name, values.sorted())
             }
         }
@@ -219,13 +244,23 @@ public final class TraceDatabase: Sendable {
     }
 
     /// Bodies of one type, in publish order.
-    public func messages<M: BusMessage>(_ type: M.Type, source: String? = nil) throws -> [Envelope<M>] {
+    public func messages<M: BusMessage>(
+        _ type: M.Type, source: String? = nil, since: EpochNanos? = nil, until: EpochNanos? = nil
+    ) throws -> [Envelope<M>] {
         try pool.read { db in
             var sql = "SELECT topic, json FROM envelope WHERE type = ?"
             var arguments: StatementArguments = [M.messageType.rawValue]
             if let source {
                 sql += " AND source = ?"
                 arguments += [source]
+            }
+            if let since {
+                sql += " AND publish_time >= ?"
+                arguments += [since]
+            }
+            if let until {
+                sql += " AND publish_time < ?"
+                arguments += [until]
             }
             sql += " ORDER BY publish_time, id"
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> Envelope<M> in try Self.decode(row) }

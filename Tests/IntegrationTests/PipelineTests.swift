@@ -126,5 +126,21 @@ extension SystemTests {
         #expect(total["trades"] as? Int == offline.total.trades)
         #expect(total["netPnl"] as? String == offline.total.netPnl.description)
         #expect(offline.total.trades > 0)
+
+        // The pipeline report: the funnel from the same trace, each step no larger than the one before.
+        let (pipelineCode, pipeline) = try await system.command(["report", "--pipeline", "--json"])
+        #expect(pipelineCode == 0, "\(pipeline)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(pipeline.utf8)) as? [String: Any])
+        let funnel = try #require(document["funnel"] as? [String: Int])
+        let steps = ["signals", "approved", "riskApproved", "sent", "filled"].map { funnel[$0] ?? -1 }
+        #expect(steps.allSatisfy { $0 >= 0 } && zip(steps, steps.dropFirst()).allSatisfy { $0 >= $1 }, "\(funnel)")
+        #expect(funnel["closed"] == offline.total.trades && funnel["winners"] == offline.total.wins, "\(funnel)")
+        let latencies = try #require(document["latencies"] as? [[String: Any]])
+        #expect(latencies.contains { ($0["stage"] as? String)?.hasPrefix("bar → order") == true && ($0["p95"] as? Double ?? 0) > 0 })
+        // A window after everything holds nothing, and says so.
+        let (emptyCode, empty) = try await system.command(["report", "--pipeline", "--since", "2099-01-01"])
+        #expect(emptyCode == 0 && empty.contains("nothing was traced in this window"), "\(empty)")
+        let (badCode, bad) = try await system.command(["report", "--pipeline", "--since", "yesterday"])
+        #expect(badCode == 2 && bad.contains("--since yesterday is not"), "\(bad)")
     }
 }
