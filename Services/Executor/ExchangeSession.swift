@@ -25,6 +25,10 @@ final class ExchangeSession: Sendable {
     private let actions: Counter
     private let ordersSent: Counter
     private let fundingCounter: Counter
+    /// Symbols whose ledger position differs from the exchange's at the last check (0 when they agree).
+    private let positionMismatches: Gauge
+    /// When the exchange's cancel-all fires unless refreshed (0 before it was first armed), and its period.
+    private let deadManExpiry: Gauge
     private let statsGauges: TradeStatsGauges
     /// Statistics are recomputed from every closed trade: at most once per 5 s, and only after a close.
     private let statsRefresh = Mutex(StatisticsRefresh(intervalNanos: 5_000_000_000))
@@ -78,6 +82,10 @@ final class ExchangeSession: Sendable {
         actions = Counter(label: "breakwater_order_actions_total", factory: runtime.metrics)
         ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
         fundingCounter = Counter(label: "breakwater_funding_payments_total", factory: runtime.metrics)
+        positionMismatches = Gauge(label: "breakwater_exec_position_mismatches", factory: runtime.metrics)
+        deadManExpiry = Gauge(label: "breakwater_exec_dead_man_expiry_timestamp_seconds", factory: runtime.metrics)
+        deadManExpiry.record(0)
+        Gauge(label: "breakwater_exec_dead_man_seconds", factory: runtime.metrics).record(config.deadManSeconds)
         statsGauges = TradeStatsGauges(factory: runtime.metrics)
         refreshStatistics()
     }
@@ -780,6 +788,7 @@ final class ExchangeSession: Sendable {
             mismatches.append("\(position.coin): not traded here, exchange \(position.szi)")
         }
         guard !mismatches.isEmpty else {
+            positionMismatches.record(0)
             runtime.status.setDegraded("position", nil)
             return
         }
@@ -787,6 +796,7 @@ final class ExchangeSession: Sendable {
             await syncFills(reason: "positions differ")
             return await checkPosition(lookingForFills: false)
         }
+        positionMismatches.record(mismatches.count)
         let message = "positions differ: " + mismatches.joined(separator: "; ")
         if runtime.status.degradedReasons["position"] != message {
             runtime.logger.critical("position mismatch", metadata: ["detail": "\(message)"])
@@ -807,6 +817,7 @@ final class ExchangeSession: Sendable {
         do {
             try await client.scheduleCancel(time: until)
             desk.withLock { $0.deadManUntilMs = until }
+            deadManExpiry.record(Double(until) / 1_000)
         } catch {
             runtime.logger.warning("dead man's switch not refreshed", metadata: ["error": "\(error)"])
         }

@@ -31,6 +31,9 @@ func runExchangeFeed(
     @Sendable func publish(_ changes: [MarketFeedState.StatusChange]) {
         guard !changes.isEmpty else { return }
         for change in changes {
+            // Per symbol, for the alert: 1 while not live (stale), 0 while books and trades flow.
+            Gauge(label: "breakwater_feed_symbol_stale", dimensions: [("symbol", change.symbol)], factory: runtime.metrics)
+                .record(change.state == .live ? 0 : 1)
             runtime.logger.notice(
                 "feed \(change.state.rawValue)", metadata: ["symbol": "\(change.symbol)", "detail": "\(change.detail)"])
             runtime.publish(

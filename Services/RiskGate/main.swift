@@ -190,6 +190,8 @@ final class Gate: Sendable {
     private let saves: Metrics.Counter
     private let quoteApprovals: Metrics.Counter
     private let quoteClips: Metrics.Counter
+    /// The book against its limits, for the alert rules (`recordBookFigures`).
+    private let bookGauges: [String: Gauge]
 
     let adminToken: String?
     let stateFile: String
@@ -222,6 +224,11 @@ final class Gate: Sendable {
         saves = Counter(label: "breakwater_risk_state_writes_total", factory: runtime.metrics)
         quoteApprovals = Counter(label: "breakwater_risk_quote_approvals_total", factory: runtime.metrics)
         quoteClips = Counter(label: "breakwater_risk_quote_clips_total", factory: runtime.metrics)
+        bookGauges = Dictionary(
+            uniqueKeysWithValues: [
+                "open_positions", "max_open_positions", "daily_loss", "daily_loss_limit", "drawdown", "drawdown_lock",
+                "drawdown_lock_engaged",
+            ].map { ($0, Gauge(label: "breakwater_risk_\($0)", factory: runtime.metrics)) })
         reflect(book.state)
     }
 
@@ -522,6 +529,21 @@ final class Gate: Sendable {
         evaluate(exit.intent, traceId: traceId)
     }
 
+    /// Open positions, the daily loss and the drawdown beside their limits, and whether the drawdown
+    /// lock holds the book: what the alert rules compare (`compose/prometheus/alerts.yml`). Once a second.
+    func recordBookFigures() {
+        let figures: [String: Double] = withBook { book in
+            [
+                "open_positions": Double(book.openPositionCount),
+                "max_open_positions": Double(book.limits.maxOpenPositions),
+                "daily_loss": book.dailyLoss.doubleValue, "daily_loss_limit": book.limits.dailyLossLimit.doubleValue,
+                "drawdown": book.drawdown, "drawdown_lock": book.limits.drawdownLock,
+                "drawdown_lock_engaged": book.drawdownLockEngaged ? 1 : 0,
+            ]
+        }
+        for (name, value) in figures { bookGauges[name]?.record(value) }
+    }
+
     /// VaR, expected shortfall, the worst stress loss and the VaR back-test, in `/metrics` and on the
     /// bus (`risk.portfolio`), at most once a second and only while the portfolio limits are on.
     private func recordPortfolioFigures(now: EpochNanos) {
@@ -808,6 +830,7 @@ await ServiceMain.run(
             for reason in overdue { runtime.logger.warning("order overdue", metadata: ["reason": "\(reason)"]) }
             gate.commit(changes)
             gate.keepStops(now: now)
+            gate.recordBookFigures()
             runtime.publish(gate.restatement(), traceId: runtime.newIdentifier())
             // What the restore said at start went out before subscribers could reconnect: say it again.
             if ticks % 60 == 2 { gate.repeatRestoreNotices() }

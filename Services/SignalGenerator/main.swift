@@ -232,6 +232,8 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
     defer { modelWatch.cancel() }
     let evaluated = Counter(label: "breakwater_signals_total", factory: runtime.metrics)
     let approved = Counter(label: "breakwater_signals_approved_total", factory: runtime.metrics)
+    // A bar in to its decisions out, recall included: the cycle whose p95 is alerted on (a histogram).
+    let cycleTimer = Metrics.Timer(label: "breakwater_decision_cycle_seconds", factory: runtime.metrics)
     let tally = Mutex((signals: 0, approved: 0))
     runtime.status.setFact("symbols", "\(config.symbols.count)")
     runtime.status.setFact(
@@ -276,6 +278,7 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
         do {
             switch raw.messageType {
             case .bar:
+                let cycleStart = ContinuousClock.now
                 let bar = try raw.decode(Bar.self)
                 guard let symbol = bar.symbol,
                     let observation = desk.withLock({ $0.observe(bar, now: runtime.clock.now()) })
@@ -310,6 +313,7 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
                     $0.signals += output.evaluations.count
                     $0.approved += output.intents.count
                 }
+                cycleTimer.recordNanoseconds((ContinuousClock.now - cycleStart).wholeNanoseconds)
             case .riskDecision:
                 let decision = try raw.decode(RiskDecision.self)
                 desk.withLock { $0.onDecision(decision) }

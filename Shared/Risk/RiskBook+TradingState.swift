@@ -36,6 +36,14 @@ extension RiskBook {
 
     var drawdownFraction: Amount { drawdownFraction(equity: equity) }
 
+    /// HALTED by the drawdown lock: it latched the halt, or the drawdown is past the lock now (a
+    /// halt for another cause that `resume` would also refuse for the drawdown). What `/metrics` pages on.
+    public var drawdownLockEngaged: Bool {
+        guard state == .halted else { return false }
+        return haltReasons.contains { $0.code == .drawdownLock }
+            || (synced && drawdownFraction >= Amount(limits.drawdownLock))
+    }
+
     func drawdownFraction(equity: Amount) -> Amount {
         let peak = Swift.max(peakEquity, equity)
         guard peak.isPositive else { return equity < peak ? 1 : 0 }

@@ -117,6 +117,22 @@ extension SystemTests {
             // Flat (every entry refused): a VaR of exactly 0, exported.
             #expect(metrics.contains("breakwater_risk_var 0"), "\(metrics.split(separator: "\n").filter { $0.contains("breakwater_risk_var") })")
             #expect(metrics.contains("breakwater_risk_var_exceptions 0") && metrics.contains("breakwater_risk_var_backtest_days 0"))
+            // What the alert rules read (compose/prometheus/alerts.yml), each from the service that knows it.
+            for name in ["breakwater_risk_open_positions", "breakwater_risk_drawdown_lock_engaged", "breakwater_risk_daily_loss"] {
+                #expect(metricValue(name, in: metrics) == 0, "\(name) in \(metrics.split(separator: "\n").filter { $0.contains(name) })")
+            }
+            #expect(metricValue("breakwater_risk_max_open_positions", in: metrics).map { $0 > 0 } == true)
+            #expect(metricValue("breakwater_risk_daily_loss_limit", in: metrics).map { $0 > 0 } == true)
+            #expect(metricValue("breakwater_risk_drawdown_lock", in: metrics).map { $0 > 0 && $0 < 1 } == true)
+            let feed = try await system.adminGet("feed-handler", "/metrics")
+            #expect(metricValue("breakwater_feed_symbol_stale{symbol=\"BTC\"}", in: feed) == 0, "\(feed.prefix(2_000))")
+            let executorMetrics = try await system.adminGet("executor", "/metrics")
+            #expect(metricValue("breakwater_exec_position_mismatches", in: executorMetrics) == 0)
+            let deadManExpiry = try #require(metricValue("breakwater_exec_dead_man_expiry_timestamp_seconds", in: executorMetrics))
+            let deadManSeconds = try #require(metricValue("breakwater_exec_dead_man_seconds", in: executorMetrics))
+            #expect(deadManExpiry - Date().timeIntervalSince1970 > deadManSeconds / 2, "armed and refreshed: \(deadManExpiry)")
+            let signalMetrics = try await system.adminGet("signal-generator", "/metrics")
+            #expect(metricValue("breakwater_decision_cycle_seconds_count", in: signalMetrics).map { $0 > 0 } == true)
             // The same figures on the bus, as the trace recorder keeps them: flat, no day back-tested yet.
             try await system.waitUntil("a risk.portfolio report in the trace", timeout: .seconds(30)) {
                 try !system.trace().messages(PortfolioRiskReport.self).isEmpty
@@ -161,4 +177,9 @@ extension SystemTests {
             #expect(try await system.exchangePositions().isEmpty)
         }
     }
+}
+
+/// The value of one exported series, named with its labels as `/metrics` prints them.
+func metricValue(_ series: String, in text: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
 }

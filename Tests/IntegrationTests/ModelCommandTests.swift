@@ -113,4 +113,27 @@ struct AlertRuleTests {
             #expect(result.status == 0, "promtool \(arguments.joined(separator: " ")):\n\(output)")
         }
     }
+
+    /// Every rule pages with a severity and a runbook that exists, and has cases in the test file.
+    @Test func everyRuleHasASeverityARunbookAndTests() throws {
+        let folder = Repository.root.appendingPathComponent("compose/prometheus")
+        let rules = try String(contentsOf: folder.appendingPathComponent("alerts.yml"), encoding: .utf8)
+        let tests = try String(contentsOf: folder.appendingPathComponent("alerts.test.yml"), encoding: .utf8)
+        // One block per `- alert:` line, up to the next.
+        let blocks = rules.components(separatedBy: "- alert: ").dropFirst()
+        #expect(blocks.count >= 21)
+        for block in blocks {
+            let name = String(block.prefix { !$0.isNewline })
+            #expect(block.contains("labels: { severity: "), "\(name): no severity")
+            #expect(block.contains("for: "), "\(name): no `for:`, so nothing to be pending")
+            #expect(tests.contains("alertname: \(name)\n"), "\(name): no promtool case in alerts.test.yml")
+            let runbook = block.components(separatedBy: "\n").first { $0.contains("runbook_url: ") }
+                .map { $0.components(separatedBy: "runbook_url: ")[1].trimmingCharacters(in: .whitespaces) }
+            #expect(runbook != nil, "\(name): no runbook_url")
+            if let runbook {
+                let path = Repository.root.appendingPathComponent(runbook).path
+                #expect(FileManager.default.fileExists(atPath: path), "\(name): \(runbook) does not exist")
+            }
+        }
+    }
 }

@@ -201,6 +201,31 @@ struct TradingStateTests {
         #expect(book.state == .active)
     }
 
+    @Test func drawdownLockEngagedWhileHaltedForItAndUntilResumed() {
+        var book = exposedBook()
+        _ = book.updateMark(symbol: "S0", price: 95, now: t0 + 1)
+        #expect(book.state == .reducing)
+        #expect(!book.drawdownLockEngaged)
+        _ = book.updateMark(symbol: "S0", price: 90, now: t0 + 2)
+        #expect(book.drawdownLockEngaged)
+        // Latched: a recovery below the lock leaves it engaged until the operator resumes.
+        _ = book.updateMark(symbol: "S0", price: 99, now: t0 + 3)
+        #expect(book.state == .halted)
+        #expect(book.drawdownLockEngaged)
+        guard case .resumed = book.resume(now: t0 + 4) else {
+            Issue.record("resume should pass at 1 % drawdown")
+            return
+        }
+        #expect(!book.drawdownLockEngaged)
+
+        // Halted by the kill switch first, then past the lock: engaged too, as resume would refuse it.
+        var switched = exposedBook()
+        _ = switched.setKillSwitch(true, reason: "drill", now: t0 + 1)
+        #expect(!switched.drawdownLockEngaged)
+        _ = switched.updateMark(symbol: "S0", price: 90, now: t0 + 2)
+        #expect(switched.drawdownLockEngaged)
+    }
+
     @Test func killSwitchWhileSyncingResumesToSyncing() {
         var book = RiskBook(limits: roomyLimits(), instruments: testInstruments(), startingCapital: 10_000, now: t0)
         #expect(book.setKillSwitch(true, reason: "test", now: t0).first?.state == .halted)
