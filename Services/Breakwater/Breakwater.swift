@@ -517,19 +517,18 @@ extension Report {
 
     /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.
     func printLatency(_ settings: inout Settings) throws {
-        let stages = try openTrace(&settings).stageLatencies()
-        func rank(_ values: [Int64], _ q: Double) -> Double {
-            guard !values.isEmpty else { return 0 }
-            return Double(values[min(values.count - 1, Int((q * Double(values.count)).rounded(.up)) - 1)]) / 1_000
+        // Nearest-rank percentiles as the pipeline report computes them; an empty stage prints zeros.
+        let stages = try openTrace(&settings).stageLatencies().map {
+            ($0.stage, $0.nanos.count, PipelineReport.Latency(stage: $0.stage, nanos: $0.nanos))
         }
-        let baseline = stages.first { $0.stage.hasPrefix("bar → order") }.map { rank($0.nanos, 0.5) } ?? 0
+        let baseline = stages.first { $0.0.hasPrefix("bar → order") }?.2?.p50 ?? 0
         print("stage                           cycles        p50 µs        p99 µs        max µs   p50 / tick-to-order")
-        for (stage, values) in stages {
-            let p50 = rank(values, 0.5)
+        for (stage, count, latency) in stages {
+            let p50 = latency?.p50 ?? 0
             print(
                 stage.padding(toLength: 30, withPad: " ", startingAt: 0)
-                    + String(format: " %8d %13.1f %13.1f %13.1f %12.2f", values.count, p50, rank(values, 0.99),
-                        rank(values, 1), baseline > 0 ? p50 / baseline : 0))
+                    + String(format: " %8d %13.1f %13.1f %13.1f %12.2f", count, p50, latency?.p99 ?? 0,
+                        latency?.max ?? 0, baseline > 0 ? p50 / baseline : 0))
         }
     }
 }
