@@ -39,10 +39,12 @@ extension SystemTests {
             try await system.waitUntil("the position gone on the exchange", timeout: .seconds(20)) {
                 try await system.exchangePositions()["BTC"] == nil
             }
-            try await system.waitUntil("the liquidation in the ledger and on the bus", timeout: .seconds(30)) {
+            // The alert follows the fill on the bus; the recorder may write either first.
+            try await system.waitUntil("the liquidation in the ledger, on the bus and alerted", timeout: .seconds(30)) {
                 let fills = try LedgerStore(path: system.ledgerDatabase).fills()
                 let onBus = try system.trace().messages(Fill.self).contains { $0.body.strategy == "liquidation" }
-                return fills.contains { $0.strategy == "liquidation" } && onBus
+                let alerted = try system.trace().messages(Alert.self).contains { $0.body.code == "liquidated" }
+                return fills.contains { $0.strategy == "liquidation" } && onBus && alerted
             }
             let exchangeFills = try await client.userFills(user: account)
             let liquidations = exchangeFills.filter { $0.liquidation != nil }
