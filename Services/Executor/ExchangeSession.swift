@@ -21,7 +21,7 @@ final class ExchangeSession: Sendable {
     let store: LedgerStore
     let desk: Locked<Desk>
     private let fillsCounter: Counter
-    private let rejects: Counter
+    private let metrics: any MetricsFactory
     private let actions: Counter
     private let ordersSent: Counter
     private let fundingCounter: Counter
@@ -78,7 +78,7 @@ final class ExchangeSession: Sendable {
             fills: try store.fills(), funding: try store.fundingPayments(), startingCapital: config.startingCapital)
         desk = Locked(Desk(ledger: ledger))
         fillsCounter = Counter(label: "breakwater_fills_total", factory: runtime.metrics)
-        rejects = Counter(label: "breakwater_order_rejects_total", factory: runtime.metrics)
+        metrics = runtime.metrics
         actions = Counter(label: "breakwater_order_actions_total", factory: runtime.metrics)
         ordersSent = Counter(label: "breakwater_orders_sent_total", factory: runtime.metrics)
         fundingCounter = Counter(label: "breakwater_funding_payments_total", factory: runtime.metrics)
@@ -429,15 +429,20 @@ final class ExchangeSession: Sendable {
             traceId: traceId)
     }
 
+    /// Rejects by the reason's code (a closed set), so the dashboard ranks them.
+    private func countReject(_ reason: Reason) {
+        Counter(label: "breakwater_order_rejects_total", dimensions: [("reason", reason.code.rawValue)], factory: metrics).increment()
+    }
+
     func reject(_ command: OrderCommand, _ reason: Reason, traceId: String, record: Bool = true) {
         if record { try? store.setStatus(command.clientOrderId, .rejected, at: now) }
         desk.withLock { $0.note(command.clientOrderId, .rejected(reason)) }
         // A post-only quote that would have crossed is repriced on the next pass, not an error.
         if command.isQuote {
-            if !VenueAnswers.isPostOnlyCross(reason.detail) { rejects.increment() }
+            if !VenueAnswers.isPostOnlyCross(reason.detail) { countReject(reason) }
             return
         }
-        rejects.increment()
+        countReject(reason)
         runtime.logger.warning("order rejected", metadata: ["cloid": "\(command.clientOrderId)", "reason": "\(reason)"])
         runtime.publish(
             OrderReject(clientOrderId: command.clientOrderId, symbol: command.symbol ?? "", reason: reason),

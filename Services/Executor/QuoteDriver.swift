@@ -67,6 +67,7 @@ final class QuoteDriver: Sendable {
     private let aloRejects: Counter
     private let deferred: Counter
     private let gauges: QuoteGauges
+    private let requestGauges: (addressUsed: Gauge, addressCap: Gauge, ipWeightAvailable: Gauge, ipWeightCapacity: Gauge)
 
     init(settings: Configuration, session: ExchangeSession, runtime: ServiceRuntime) throws {
         self.settings = settings
@@ -86,6 +87,12 @@ final class QuoteDriver: Sendable {
                 reconciler: QuoteReconciliation(instance: runtime.identity.instance),
                 budget: RequestBudget(settings: settings.budget), stats: stats))
         gauges = QuoteGauges(factory: runtime.metrics)
+        requestGauges = (
+            Gauge(label: "breakwater_exchange_address_requests_used", factory: runtime.metrics),
+            Gauge(label: "breakwater_exchange_address_requests_cap", factory: runtime.metrics),
+            Gauge(label: "breakwater_exchange_ip_weight_available", factory: runtime.metrics),
+            Gauge(label: "breakwater_exchange_ip_weight_capacity", factory: runtime.metrics)
+        )
         passes = Counter(label: "breakwater_quote_passes_total", factory: runtime.metrics)
         aloRejects = Counter(label: "breakwater_quote_alo_rejects_total", factory: runtime.metrics)
         deferred = Counter(label: "breakwater_quote_deferred_total", factory: runtime.metrics)
@@ -137,6 +144,19 @@ final class QuoteDriver: Sendable {
         guard let reading = try? await session.client.userRateLimit(user: session.account) else { return }
         let at = now
         state.withLock { _ = $0.budget.observe(used: reading.requestsUsed, cap: reading.requestsCap, at: at) }
+    }
+
+    /// Both of the exchange's request limits in `/metrics`: the address budget (used of its cap, as
+    /// last read plus what was spent since) and the per-IP weight left in its bucket.
+    func recordRequestBudgets() {
+        let (used, cap) = state.withLock { ($0.budget.estimatedUsed, $0.budget.readingCap) }
+        if let used, let cap {
+            requestGauges.addressUsed.record(used)
+            requestGauges.addressCap.record(cap)
+        }
+        let limiter = session.client.rateLimiter
+        requestGauges.ipWeightAvailable.record(limiter.availableTokens(now: .now))
+        requestGauges.ipWeightCapacity.record(limiter.limit.capacity)
     }
 
     // MARK: Passes

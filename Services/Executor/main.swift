@@ -264,6 +264,7 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
         // Closes the per-fill refresh deferred (a burst within its interval).
         every(.seconds(1), waitFirst: true) { session.refreshStatistics() },
         every(.milliseconds(config.quotes.budgetPollMs), waitFirst: true) { await quotes.pollBudget() },
+        every(.seconds(1)) { quotes.recordRequestBudgets() },
         // Withdrawals, expiries and paced refreshes come due with time, not only with messages.
         every(.milliseconds(100)) { if !quotes.due().isEmpty { wake.continuation.yield() } },
         every(.seconds(config.reconcileSeconds), waitFirst: true) {

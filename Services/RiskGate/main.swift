@@ -227,7 +227,8 @@ final class Gate: Sendable {
         bookGauges = Dictionary(
             uniqueKeysWithValues: [
                 "open_positions", "max_open_positions", "daily_loss", "daily_loss_limit", "drawdown", "drawdown_lock",
-                "drawdown_lock_engaged",
+                "drawdown_lock_engaged", "equity", "realized_pnl", "unrealized_pnl", "gross_exposure",
+                "max_gross_exposure", "kill_switch_engaged",
             ].map { ($0, Gauge(label: "breakwater_risk_\($0)", factory: runtime.metrics)) })
         reflect(book.state)
     }
@@ -529,8 +530,9 @@ final class Gate: Sendable {
         evaluate(exit.intent, traceId: traceId)
     }
 
-    /// Open positions, the daily loss and the drawdown beside their limits, and whether the drawdown
-    /// lock holds the book: what the alert rules compare (`compose/prometheus/alerts.yml`). Once a second.
+    /// Equity and P&L, open positions, gross exposure, the daily loss and the drawdown beside their
+    /// limits, the drawdown lock and the kill switch: what the alert rules compare
+    /// (`compose/prometheus/alerts.yml`) and the dashboard shows. Once a second.
     func recordBookFigures() {
         let figures: [String: Double] = withBook { book in
             [
@@ -539,6 +541,10 @@ final class Gate: Sendable {
                 "daily_loss": book.dailyLoss.doubleValue, "daily_loss_limit": book.limits.dailyLossLimit.doubleValue,
                 "drawdown": book.drawdown, "drawdown_lock": book.limits.drawdownLock,
                 "drawdown_lock_engaged": book.drawdownLockEngaged ? 1 : 0,
+                "equity": book.equity.doubleValue, "realized_pnl": book.netRealizedPnl.doubleValue,
+                "unrealized_pnl": book.unrealizedPnl.doubleValue, "gross_exposure": book.grossExposure.doubleValue,
+                "max_gross_exposure": book.limits.maxGrossExposure.doubleValue,
+                "kill_switch_engaged": book.killSwitchEngaged ? 1 : 0,
             ]
         }
         for (name, value) in figures { bookGauges[name]?.record(value) }

@@ -14,7 +14,10 @@ import Schema
 /// funding from the latest snapshot (plus the fills since) and unrealised at the latest marks.
 extension RiskBook {
     /// Current equity.
-    public var equity: Amount { startingCapital + realizedPnl - fees + funding + unrealizedPnl }
+    public var equity: Amount { startingCapital + netRealizedPnl + unrealizedPnl }
+
+    /// Realised P&L net of fees and funding: equity less the starting capital and the unrealised.
+    public var netRealizedPnl: Amount { realizedPnl - fees + funding }
 
     /// Unrealised P&L at the latest marks (the snapshot's figure for a position without a mark).
     public var unrealizedPnl: Amount {

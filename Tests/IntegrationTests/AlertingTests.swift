@@ -27,7 +27,7 @@ struct AlertRuleTests {
         let tests = try String(contentsOf: folder.appendingPathComponent("alerts.test.yml"), encoding: .utf8)
         // One block per `- alert:` line, up to the next.
         let blocks = rules.components(separatedBy: "- alert: ").dropFirst()
-        #expect(blocks.count >= 21)
+        #expect(blocks.count >= 24)
         for block in blocks {
             let name = String(block.prefix { !$0.isNewline })
             #expect(block.contains("labels: { severity: "), "\(name): no severity")
