@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test build release bench bench-quotes bench-model clean
+.PHONY: run test build release bench bench-quotes bench-model bench-report clean
 
 run:
 	@.ci/deps.sh run
@@ -36,6 +36,11 @@ bench-quotes:
 bench-model:
 	$(SWIFT) build -c release --product model-bench
 	.build/release/model-bench $(BENCH_ARGS)
+
+# The operator's report over a generated trace of a million cycles, against decoding every message.
+bench-report:
+	$(SWIFT) build -c release --product report-bench
+	.build/release/report-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build var

@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "recall-bench", targets: ["RecallBench"]),
         .executable(name: "quote-bench", targets: ["QuoteBench"]),
         .executable(name: "model-bench", targets: ["ModelBench"]),
+        .executable(name: "report-bench", targets: ["ReportBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -135,6 +136,9 @@ let package = Package(
             name: "ModelBench",
             dependencies: ["Model", "Schema", "BenchKit", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/ModelBench"),
+        .executableTarget(
+            name: "ReportBench", dependencies: ["Storage", "Ledger", "Schema", "BenchKit", argumentParser],
+            path: "Services/ReportBench"),
         .executableTarget(
             name: "RecallBench",
             dependencies: [

@@ -12,6 +12,8 @@ struct RecorderConfig: Sendable {
     var flushIntervalMs: Int
     var maxBatch: Int
     var retentionDays: Int
+    /// Where pruned rows go (one SQLite file per UTC day of the cutoff), or nil to delete them.
+    var archiveDirectory: String?
     /// Envelopes held in memory while the database refuses writes (a full disk).
     var maxBacklog: Int
     var startingCapital: Amount
@@ -22,6 +24,7 @@ struct RecorderConfig: Sendable {
             flushIntervalMs: settings.int("traceRecorder.flushIntervalMs", default: 50, in: 1...10_000),
             maxBatch: settings.int("traceRecorder.maxBatch", default: 20_000, in: 1...1_000_000),
             retentionDays: settings.int("traceRecorder.retentionDays", default: 30, in: 0...3_650),
+            archiveDirectory: settings.optionalString("traceRecorder.archiveDirectory"),
             maxBacklog: settings.int("traceRecorder.maxBacklog", default: 2_000_000, in: 1_000...100_000_000),
             startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1))
     }
@@ -57,8 +60,26 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
         guard config.retentionDays > 0 else { return }
         while !Task.isCancelled {
             let cutoff = runtime.clock.now() - Int64(config.retentionDays) * 86_400 * 1_000_000_000
-            if let removed = try? database.prune(before: cutoff), removed > 0 {
-                runtime.logger.notice("retention pruned envelopes", metadata: ["removed": "\(removed)"])
+            let archive = config.archiveDirectory.map { "\($0)/trace-\(TraceDatabase.day(of: cutoff)).db" }
+            do {
+                if let directory = config.archiveDirectory {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                }
+                let pruned = try database.prune(before: cutoff, archive: archive)
+                if pruned.total > 0 {
+                    runtime.logger.notice(
+                        "retention pruned the trace", metadata: [
+                            "envelopes": "\(pruned.envelopes)", "cycles": "\(pruned.cycles)", "archive": "\(archive ?? "none")",
+                        ])
+                }
+            } catch {
+                runtime.logger.error("retention failed", metadata: ["error": "\(error)"])
+                runtime.publish(
+                    Alert(
+                        severity: .warning, code: "trace_retention_failed",
+                        message: "pruning the trace before \(config.retentionDays) days failed: \(error)",
+                        service: runtime.name.rawValue),
+                    traceId: runtime.newIdentifier())
             }
             try await Task.sleep(for: .seconds(3_600))
         }

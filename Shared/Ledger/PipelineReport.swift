@@ -122,18 +122,38 @@ public struct PipelineReport: Codable, Sendable, Equatable {
     public var executionRate: Double?
     public var alerts: [Finding]
 
-    /// What the report is built from: the window's messages and cycle latencies, and the closed trades
-    /// (by the FIFO ledger's rules) of its fills.
+    /// Messages of one kind counted by group (a strategy, or "" for none), whether they passed, and
+    /// their first reason's code; `sample` is the first reason's detail of one of them.
+    public struct Tally: Sendable, Equatable {
+        public var group: String
+        public var passed: Bool
+        public var reason: String
+        public var count: Int
+        public var sample: String
+
+        public init(group: String, passed: Bool, reason: String, count: Int, sample: String) {
+            self.group = group
+            self.passed = passed
+            self.reason = reason
+            self.count = count
+            self.sample = sample
+        }
+    }
+
+    /// What the report is built from, counted where the trace is (`TraceDatabase.pipelineInputs`): the
+    /// window's cycle latencies, signals and entry decisions by tally, entry orders per strategy, the
+    /// few error messages whole, and the closed trades (by the FIFO ledger's rules) of its fills.
     public struct Inputs: Sendable {
         public var since: EpochNanos?
         public var until: EpochNanos?
         public var cycles = 0
         public var stageLatencies: [(stage: String, nanos: [Int64])] = []
-        public var signals: [Signal] = []
-        public var intents: [OrderIntent] = []
-        public var decisions: [RiskDecision] = []
-        public var commands: [OrderCommand] = []
-        public var fills: [Fill] = []
+        /// Signals by strategy, decision (approved = passed) and first reason.
+        public var signals: [Tally] = []
+        /// Risk decisions on entry intents by outcome (anything but rejected = passed) and first reason.
+        public var entryDecisions: [Tally] = []
+        /// Entry orders placed per strategy, and how many of them filled.
+        public var entryOrders: [String: (sent: Int, filled: Int)] = [:]
         public var rejects: [OrderReject] = []
         public var breakers: [BreakerTransition] = []
         public var alerts: [Alert] = []
@@ -156,49 +176,41 @@ public struct PipelineReport: Codable, Sendable, Equatable {
         cycles = inputs.cycles
         latencies = inputs.stageLatencies.compactMap { Latency(stage: $0.stage, nanos: $0.nanos) }
 
-        let entryIntents = Dictionary(
-            inputs.intents.filter { $0.purpose == .entry }.map { ($0.intentId, $0) }, uniquingKeysWith: { a, _ in a })
-        let riskApproved = inputs.decisions.filter { $0.outcome != .rejected && entryIntents[$0.intentId] != nil }
-        let sentEntries = inputs.commands.filter { $0.action == .place && $0.purpose == .entry }
-        let filledOrders = Set(inputs.fills.map(\.clientOrderId))
-        let filledEntries = sentEntries.filter { filledOrders.contains($0.clientOrderId) }
         var funnel = Funnel()
-        funnel.signals = inputs.signals.count
-        funnel.approved = inputs.signals.count { $0.decision == .approved }
-        funnel.riskApproved = riskApproved.count
-        funnel.sent = sentEntries.count
-        funnel.filled = filledEntries.count
+        funnel.signals = inputs.signals.reduce(0) { $0 + $1.count }
+        funnel.approved = inputs.signals.filter(\.passed).reduce(0) { $0 + $1.count }
+        funnel.riskApproved = inputs.entryDecisions.filter(\.passed).reduce(0) { $0 + $1.count }
+        funnel.sent = inputs.entryOrders.values.reduce(0) { $0 + $1.sent }
+        funnel.filled = inputs.entryOrders.values.reduce(0) { $0 + $1.filled }
         funnel.closed = inputs.closedTrades.count
         funnel.winners = inputs.closedTrades.count { $0.pnl.isPositive }
         self.funnel = funnel
 
         var rejections: [String: Rejection] = [:]
-        func count(_ stage: String, _ reason: Reason?) {
-            let code = reason?.code.rawValue ?? "unstated"
+        func count(_ stage: String, _ code: String, _ times: Int, _ sample: String) {
             let key = stage + "|" + code
             if rejections[key] == nil {
-                rejections[key] = Rejection(stage: stage, code: code, count: 0, sample: reason?.detail ?? "")
+                rejections[key] = Rejection(stage: stage, code: code, count: 0, sample: sample)
             }
-            rejections[key]!.count += 1
+            rejections[key]!.count += times
         }
-        for signal in inputs.signals where signal.decision == .rejected { count("signal", signal.reasons.first) }
-        for decision in inputs.decisions where decision.outcome == .rejected && entryIntents[decision.intentId] != nil {
-            count("risk", decision.reasons.first)
-        }
-        for reject in inputs.rejects { count("exchange", reject.reason) }
+        for tally in inputs.signals where !tally.passed { count("signal", tally.reason, tally.count, tally.sample) }
+        for tally in inputs.entryDecisions where !tally.passed { count("risk", tally.reason, tally.count, tally.sample) }
+        for reject in inputs.rejects { count("exchange", reject.reason.code.rawValue, 1, reject.reason.detail) }
         self.rejections = rejections.values.sorted {
             $0.count != $1.count ? $0.count > $1.count : ($0.stage, $0.code) < ($1.stage, $1.code)
         }
 
-        let names = Set(inputs.signals.map(\.strategy)).union(inputs.closedTrades.map(\.strategy))
-            .union(sentEntries.map(\.strategy))
+        let names = Set(inputs.signals.map(\.group)).union(inputs.closedTrades.map(\.strategy))
+            .union(inputs.entryOrders.keys)
         strategies = names.sorted().map { name in
             let trades = inputs.closedTrades.filter { $0.strategy == name }
             let winners = trades.count { $0.pnl.isPositive }
+            let signals = inputs.signals.filter { $0.group == name }
             return StrategyUsage(
-                strategy: name, uses: inputs.signals.count { $0.strategy == name },
-                approved: inputs.signals.count { $0.strategy == name && $0.decision == .approved },
-                sent: sentEntries.count { $0.strategy == name }, trades: trades.count, winners: winners,
+                strategy: name, uses: signals.reduce(0) { $0 + $1.count },
+                approved: signals.filter(\.passed).reduce(0) { $0 + $1.count },
+                sent: inputs.entryOrders[name]?.sent ?? 0, trades: trades.count, winners: winners,
                 successRate: trades.isEmpty ? nil : Double(winners) / Double(trades.count))
         }
 

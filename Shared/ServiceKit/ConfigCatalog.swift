@@ -142,7 +142,7 @@ extension ConfigCatalog {
             "executor.quotes.budgetPollMs", "executor.quotes.sweepMs",
             // trace-recorder
             "traceRecorder.database", "traceRecorder.flushIntervalMs", "traceRecorder.maxBatch",
-            "traceRecorder.retentionDays", "traceRecorder.maxBacklog",
+            "traceRecorder.retentionDays", "traceRecorder.maxBacklog", "traceRecorder.archiveDirectory",
             // breakwater (the supervisor)
             "supervisor.admin", "admin.token",
         ],

@@ -186,12 +186,12 @@ public struct Settings: Sendable {
         return string(key, default: "\(directory)/\(file)")
     }
 
-    /// A file in the recorded market data folder: `$BREAKWATER_DATA_DIR`, else `../shared/data`
-    /// beside the repository holding this executable (RepositoryPaths), never the working directory.
     /// The trace database the recorder writes and the report, the model trainer and the risk gate's
     /// VaR history read.
     public mutating func traceDatabasePath() -> String { dataPath("traceRecorder.database", file: "trace.db") }
 
+    /// A file in the recorded market data folder: `$BREAKWATER_DATA_DIR`, else `../shared/data`
+    /// beside the repository holding this executable (RepositoryPaths), never the working directory.
     public func sharedDataFile(_ name: String) -> String {
         let folder = RepositoryPaths.sharedDataDirectory(
             configured: nil, environment: dataDirectoryVariable.map { [RepositoryPaths.dataDirectoryVariable: $0] } ?? [:])

@@ -2,6 +2,13 @@ import Foundation
 import GRDB
 import Schema
 
+/// A trace database this build cannot open as it is.
+public struct TraceDatabaseError: Error, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "trace database \(path): \(message)" }
+}
+
 /// The trace recorder's database: every envelope with indexed header columns, one
 /// row per decision cycle from bar to fill, and rows for gaps and restarts.
 public final class TraceDatabase: Sendable {
@@ -16,6 +23,21 @@ public final class TraceDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.read { db in
+            let applied = try Self.migrator.appliedIdentifiers(db)
+            let unknown = applied.subtracting(Self.schemaVersions)
+            if !unknown.isEmpty {
+                throw TraceDatabaseError(
+                    path: path,
+                    message: "schema \(unknown.sorted().joined(separator: ", ")) is newer than this build knows "
+                        + "(\(Self.schemaVersions.joined(separator: ", "))): read it with the Breakwater that wrote it")
+            }
+            if applied.isEmpty, try db.tableExists("envelope") {
+                throw TraceDatabaseError(
+                    path: path, message: "has an envelope table but no schema version: not a trace database this build can migrate")
+            }
+        }
+        // An older version is brought up to date here (v1 → v2 fills the report's columns from the JSON).
         try Self.migrator.migrate(pool)
     }
 
@@ -82,26 +104,64 @@ public final class TraceDatabase: Sendable {
                     );
                     """)
         }
+        // The report's counts from indexed columns, not from decoding millions of bodies: what the
+        // pipeline report groups by, written by the recorder; an older file is filled from its JSON.
+        migrator.registerMigration("v2") { db in
+            for column in ["strategy", "outcome", "reason", "purpose", "ref"] {
+                try db.execute(sql: "ALTER TABLE envelope ADD COLUMN \(column) TEXT")
+            }
+            let body = "json_extract(CAST(json AS TEXT), '$.body.%@')"
+            func fill(_ type: MessageType, _ columns: [(String, String)]) throws {
+                let assignments = columns.map { "\($0.0) = " + body.replacingOccurrences(of: "%@", with: $0.1) }
+                try db.execute(
+                    sql: "UPDATE envelope SET \(assignments.joined(separator: ", ")) WHERE type = ?", arguments: [type.rawValue])
+            }
+            try fill(.signal, [("strategy", "strategy"), ("outcome", "decision"), ("reason", "reasons[0].code")])
+            try fill(.orderIntent, [("strategy", "strategy"), ("purpose", "purpose"), ("ref", "intentId")])
+            try fill(.riskDecision, [("outcome", "outcome"), ("reason", "reasons[0].code"), ("ref", "intentId")])
+            try fill(
+                .orderCommand, [("strategy", "strategy"), ("outcome", "action"), ("purpose", "purpose"), ("ref", "clientOrderId")])
+            try fill(.fill, [("strategy", "strategy"), ("purpose", "purpose"), ("ref", "clientOrderId")])
+            try fill(.orderReject, [("reason", "reason.code"), ("ref", "clientOrderId")])
+            try db.execute(
+                sql: """
+                    DROP INDEX envelope_type;
+                    CREATE INDEX envelope_type ON envelope(type, publish_time, strategy, outcome, reason, purpose, ref);
+                    CREATE INDEX envelope_signal_tally ON envelope(strategy, outcome, reason, publish_time)
+                        WHERE type = 'sig.signal';
+                    DROP INDEX cycle_bar;
+                    CREATE INDEX cycle_bar ON cycle(bar_at, signal_at, decision_at, order_at, ack_at, fill_at);
+                    CREATE INDEX gap_time ON gap(detected_at);
+                    CREATE INDEX restart_time ON restart(detected_at);
+                    """)
+        }
         return migrator
     }
 
-    /// One batch, one transaction. Cycle columns are filled from the envelopes that mark
-    /// each step; only those few bodies are decoded.
+    /// The schema versions this build knows, oldest first.
+    public static var schemaVersions: [String] { migrator.migrations }
+
+    /// One batch, one transaction. The few message types that mark a cycle's steps are decoded once,
+    /// for the cycle row and for the columns the pipeline report counts by.
     public func write(_ batch: TraceBatch) throws {
         try pool.write { db in
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO envelope (publish_time, received_time, source, instance, sequence, type, topic,
-                        symbol, trace, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        symbol, trace, json, strategy, outcome, reason, purpose, ref)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for item in batch.envelopes {
                 let header = item.envelope.header
+                let step = CycleStep(item.envelope)
+                let facts = step.facts
                 try insert.execute(arguments: [
                     header.publishTime, item.receivedAt, header.source, header.instance,
                     Int64(bitPattern: header.sequence), header.type, item.envelope.topic, header.symbol,
-                    header.traceId, Data(item.envelope.bytes),
+                    header.traceId, Data(item.envelope.bytes), facts.strategy, facts.outcome, facts.reason,
+                    facts.purpose, facts.ref,
                 ])
-                try Self.recordCycleStep(item.envelope, db: db)
+                try Self.record(step, of: header, db: db)
             }
             for gap in batch.gaps {
                 try db.execute(
@@ -128,92 +188,121 @@ public final class TraceDatabase: Sendable {
         }
     }
 
-    static func recordCycleStep(_ envelope: RawEnvelope, db: Database) throws {
-        let header = envelope.header
-        let at = header.publishTime
-        let trace = header.traceId
-        func upsert(_ assignments: String, _ arguments: StatementArguments) throws {
-            try db.execute(
-                sql: "INSERT INTO cycle (trace, symbol) VALUES (?, ?) ON CONFLICT(trace) DO NOTHING",
-                arguments: [trace, header.symbol])
-            try db.execute(sql: "UPDATE cycle SET \(assignments) WHERE trace = ?", arguments: arguments + [trace])
-        }
-        switch header.messageType {
-        case .bar:
-            let bar = try? envelope.decode(Bar.self)
-            try upsert("bar_at = ?, bar_time = ?", [at, bar?.openTime])
-        case .signal:
-            let signal = try? envelope.decode(Signal.self)
-            try upsert("signal_at = ?, signal_decision = ?", [at, signal?.decision.rawValue])
-        case .orderIntent:
-            let intent = try? envelope.decode(OrderIntent.self)
-            try upsert("intent_at = ?, intent_id = ?", [at, intent?.intentId])
-        case .riskDecision:
-            let decision = try? envelope.decode(RiskDecision.self)
-            try upsert("decision_at = ?, decision_outcome = ?", [at, decision?.outcome.rawValue])
-        case .orderCommand:
-            let command = try? envelope.decode(OrderCommand.self)
-            try upsert("order_at = ?, client_order_id = ?", [at, command?.clientOrderId])
-        case .orderAck:
-            try upsert("ack_at = COALESCE(ack_at, ?)", [at])
-        case .orderReject:
-            try upsert("reject_at = ?", [at])
-        case .fill:
-            try upsert("fill_at = COALESCE(fill_at, ?), fills = fills + 1", [at])
-        default:
-            break
-        }
-    }
+    /// A message that marks a step of a decision cycle, decoded (nil when its body does not decode:
+    /// the step's time is still recorded).
+    enum CycleStep {
+        case bar(Bar?), signal(Signal?), intent(OrderIntent?), decision(RiskDecision?), command(OrderCommand?)
+        case ack, reject(OrderReject?), fill(Fill?), other
 
-    /// The time each stage of the cycles took, in ns, by stage name in pipeline order: publish time
-    /// of one message to the publish time of the next on the same trace, over every cycle that has both
-    /// and whose bar was published within the window.
-    /// " AND bar_at …" for a window on the cycles' bar time; nothing without one (cycles without a bar count).
-    private static func barWindow(since: EpochNanos?, until: EpochNanos?) -> (String, StatementArguments) {
-        var condition = ""
-        var arguments: StatementArguments = []
-        if let since {
-            condition += " AND bar_at >= ?"
-            arguments += [since]
+        init(_ envelope: RawEnvelope) {
+            switch envelope.header.messageType {
+            case .bar: self = .bar(try? envelope.decode(Bar.self))
+            case .signal: self = .signal(try? envelope.decode(Signal.self))
+            case .orderIntent: self = .intent(try? envelope.decode(OrderIntent.self))
+            case .riskDecision: self = .decision(try? envelope.decode(RiskDecision.self))
+            case .orderCommand: self = .command(try? envelope.decode(OrderCommand.self))
+            case .orderAck: self = .ack
+            case .orderReject: self = .reject(try? envelope.decode(OrderReject.self))
+            case .fill: self = .fill(try? envelope.decode(Fill.self))
+            default: self = .other
+            }
         }
-        if let until {
-            condition += " AND bar_at < ?"
-            arguments += [until]
-        }
-        return (condition, arguments)
-    }
 
-    /// Cycles whose bar was published within the window (all with none).
-    public func cycleCount(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> Int {
-        try pool.read { db in
-            let (condition, arguments) = Self.barWindow(since: since, until: until)
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cycle WHERE 1 = 1" + condition, arguments: arguments) ?? 0
-        }
-    }
-
-    public func stageLatencies(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> [(stage: String, nanos: [Int64])] {
-        let stages = [
-            ("bar → signal", "bar_at", "signal_at"), ("signal → risk decision", "signal_at", "decision_at"),
-            ("bar → order (tick to order)", "bar_at", "order_at"), ("order → ack (exchange)", "order_at", "ack_at"),
-            ("order → fill", "order_at", "fill_at"),
-        ]
-        let (condition, arguments) = Self.barWindow(since: since, until: until)
-        return try pool.read { db in
-            try stages.map { name, from, to in
-                let values = try Int64.fetchAll(
-                    db, sql: "SELECT \(to) - \(from) FROM cycle WHERE \(from) IS NOT NULL AND \(to) IS NOT NULL" + condition,
-                    arguments: arguments)
-                return (name, values.sorted())
+        /// The envelope's columns the pipeline report groups by.
+        var facts: (strategy: String?, outcome: String?, reason: String?, purpose: String?, ref: String?) {
+            switch self {
+            case .signal(let s?): (s.strategy, s.decision.rawValue, s.reasons.first?.code.rawValue, nil, nil)
+            case .intent(let i?): (i.strategy, nil, nil, i.purpose.rawValue, i.intentId)
+            case .decision(let d?): (nil, d.outcome.rawValue, d.reasons.first?.code.rawValue, nil, d.intentId)
+            case .command(let c?): (c.strategy, c.action.rawValue, nil, c.purpose.rawValue, c.clientOrderId)
+            case .fill(let f?): (f.strategy, nil, nil, f.purpose.rawValue, f.clientOrderId)
+            case .reject(let r?): (nil, nil, r.reason.code.rawValue, nil, r.clientOrderId)
+            default: (nil, nil, nil, nil, nil)
             }
         }
     }
 
-    /// Deletes envelopes published before `cutoff`; cycles, gaps and restarts stay.
+    static func record(_ step: CycleStep, of header: EnvelopeHeader, db: Database) throws {
+        let at = header.publishTime
+        let trace = header.traceId
+        // Cached statements: a step is two statements, and a batch has thousands of steps.
+        func upsert(_ assignments: String, _ arguments: StatementArguments) throws {
+            try db.cachedStatement(sql: "INSERT INTO cycle (trace, symbol) VALUES (?, ?) ON CONFLICT(trace) DO NOTHING")
+                .execute(arguments: [trace, header.symbol])
+            try db.cachedStatement(sql: "UPDATE cycle SET \(assignments) WHERE trace = ?").execute(arguments: arguments + [trace])
+        }
+        switch step {
+        case .bar(let bar): try upsert("bar_at = ?, bar_time = ?", [at, bar?.openTime])
+        case .signal(let signal): try upsert("signal_at = ?, signal_decision = ?", [at, signal?.decision.rawValue])
+        case .intent(let intent): try upsert("intent_at = ?, intent_id = ?", [at, intent?.intentId])
+        case .decision(let decision): try upsert("decision_at = ?, decision_outcome = ?", [at, decision?.outcome.rawValue])
+        case .command(let command): try upsert("order_at = ?, client_order_id = ?", [at, command?.clientOrderId])
+        case .ack: try upsert("ack_at = COALESCE(ack_at, ?)", [at])
+        case .reject: try upsert("reject_at = ?", [at])
+        case .fill: try upsert("fill_at = COALESCE(fill_at, ?), fills = fills + 1", [at])
+        case .other: break
+        }
+    }
+
+    /// `YYYY-MM-DD` (UTC) of a time: an archive file's name.
+    public static func day(of time: EpochNanos) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(time) / 1e9))
+    }
+
+    /// What a prune removed (and archived, when asked).
+    public struct Pruned: Sendable, Equatable {
+        public var envelopes = 0
+        public var cycles = 0
+        public var gaps = 0
+        public var restarts = 0
+        public var total: Int { envelopes + cycles + gaps + restarts }
+
+        public init(envelopes: Int = 0, cycles: Int = 0, gaps: Int = 0, restarts: Int = 0) {
+            self.envelopes = envelopes
+            self.cycles = cycles
+            self.gaps = gaps
+            self.restarts = restarts
+        }
+    }
+
+    /// Deletes what was recorded before `cutoff`: envelopes by publish time, cycles by their bar (or
+    /// their first step without one), gaps and restarts by when they were seen. With `archive`, the
+    /// same rows are first copied into that SQLite file (this schema, made if missing) in the same
+    /// transaction, so that nothing leaves the database that did not reach the archive.
     @discardableResult
-    public func prune(before cutoff: EpochNanos) throws -> Int {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM envelope WHERE publish_time < ?", arguments: [cutoff])
-            return db.changesCount
+    public func prune(before cutoff: EpochNanos, archive: String? = nil) throws -> Pruned {
+        let cycleTime = "COALESCE(bar_at, signal_at, intent_at, decision_at, order_at, ack_at, reject_at, fill_at)"
+        let tables: [(table: String, condition: String)] = [
+            ("envelope", "publish_time < ?"), ("cycle", "\(cycleTime) < ?"), ("gap", "detected_at < ?"),
+            ("restart", "detected_at < ?"),
+        ]
+        if let archive { _ = try TraceDatabase(path: archive) }
+        return try pool.writeWithoutTransaction { db in
+            if let archive { try db.execute(sql: "ATTACH DATABASE ? AS archive", arguments: [archive]) }
+            defer { if archive != nil { try? db.execute(sql: "DETACH DATABASE archive") } }
+            var pruned = Pruned()
+            try db.inTransaction {
+                for (table, condition) in tables {
+                    if archive != nil {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO archive.\(table) SELECT * FROM main.\(table) WHERE \(condition)",
+                            arguments: [cutoff])
+                    }
+                    try db.execute(sql: "DELETE FROM main.\(table) WHERE \(condition)", arguments: [cutoff])
+                    switch table {
+                    case "envelope": pruned.envelopes = db.changesCount
+                    case "cycle": pruned.cycles = db.changesCount
+                    case "gap": pruned.gaps = db.changesCount
+                    default: pruned.restarts = db.changesCount
+                    }
+                }
+                return .commit
+            }
+            return pruned
         }
     }
 
@@ -254,15 +343,9 @@ public final class TraceDatabase: Sendable {
                 sql += " AND source = ?"
                 arguments += [source]
             }
-            if let since {
-                sql += " AND publish_time >= ?"
-                arguments += [since]
-            }
-            if let until {
-                sql += " AND publish_time < ?"
-                arguments += [until]
-            }
-            sql += " ORDER BY publish_time, id"
+            let (window, bounds) = Self.window("publish_time", since: since, until: until)
+            sql += window + " ORDER BY publish_time, id"
+            arguments += bounds
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row -> Envelope<M> in try Self.decode(row) }
         }
     }

@@ -4,35 +4,8 @@ import Testing
 
 @Suite("Pipeline report")
 struct PipelineReportTests {
-    func signal(_ id: String, _ strategy: String, approved: Bool, reason: String = "approved") -> Signal {
-        Signal(
-            signalId: id, symbol: "BTC", strategy: strategy, direction: .long, confidence: 0.5, referencePrice: 100,
-            barTime: 0, indicators: [:], decision: approved ? .approved : .rejected,
-            reasons: [Reason(ReasonCode(rawValue: reason), "\(reason) on \(id)")])
-    }
-
-    func intent(_ id: String, _ strategy: String, purpose: OrderPurpose = .entry) -> OrderIntent {
-        OrderIntent(
-            intentId: id, symbol: "BTC", side: .buy, size: 1, orderType: .limit, price: 100, purpose: purpose,
-            reduceOnly: purpose == .exit, strategy: strategy, origin: "test", createdAt: 0, expiresAt: 1)
-    }
-
-    func decision(_ id: String, _ outcome: RiskDecision.Outcome, reason: String = "within_limits") -> RiskDecision {
-        RiskDecision(
-            intentId: id, symbol: "BTC", outcome: outcome, reasons: [Reason(ReasonCode(rawValue: reason), "\(reason) for \(id)")],
-            requestedSize: 1, approvedSize: outcome == .rejected ? 0 : 1, clientOrderId: outcome == .rejected ? nil : "c-\(id)")
-    }
-
-    func command(_ id: String, _ strategy: String, purpose: OrderPurpose = .entry) -> OrderCommand {
-        OrderCommand(
-            action: .place, clientOrderId: "c-\(id)", intentId: id, symbol: "BTC", side: .buy, size: 1, orderType: .limit,
-            price: 100, timeInForce: .gtc, reduceOnly: false, purpose: purpose, strategy: strategy, ackDeadline: 1)
-    }
-
-    func fill(_ id: String) -> Fill {
-        Fill(
-            fillId: "f-\(id)", clientOrderId: "c-\(id)", symbol: "BTC", side: .buy, price: 100, size: 1, fee: 0,
-            liquidity: .taker, purpose: .entry, strategy: "rsi", time: 0)
+    func tally(_ group: String, _ passed: Bool, _ reason: String, _ count: Int, sample: String = "") -> PipelineReport.Tally {
+        PipelineReport.Tally(group: group, passed: passed, reason: reason, count: count, sample: sample)
     }
 
     /// 10 signals (rsi 6, sma 4), 4 approved; 3 entry intents, 2 risk-approved (one an exit too); 2 sent,
@@ -41,16 +14,15 @@ struct PipelineReportTests {
         var inputs = PipelineReport.Inputs(since: 1_000, until: 2_000)
         inputs.cycles = 10
         inputs.stageLatencies = [("bar → order (tick to order)", (1...100).map { Int64($0) * 1_000_000 })]
-        inputs.signals =
-            (0..<6).map { signal("r\($0)", "rsi", approved: $0 < 3, reason: $0 < 3 ? "approved" : "rsi_neutral") }
-            + (0..<4).map { signal("s\($0)", "sma", approved: $0 == 0, reason: $0 == 0 ? "approved" : "no_crossover") }
-        inputs.intents = [intent("i1", "rsi"), intent("i2", "rsi"), intent("i3", "sma"), intent("x1", "risk-gate", purpose: .exit)]
-        inputs.decisions = [
-            decision("i1", .approved), decision("i2", .resized), decision("i3", .rejected, reason: "max_open_positions"),
-            decision("x1", .approved),
+        inputs.signals = [
+            tally("rsi", true, "approved", 3), tally("rsi", false, "rsi_neutral", 3, sample: "rsi_neutral on r3"),
+            tally("sma", true, "approved", 1), tally("sma", false, "no_crossover", 3, sample: "no_crossover on s1"),
         ]
-        inputs.commands = [command("i1", "rsi"), command("i2", "rsi"), command("x1", "risk-gate", purpose: .exit)]
-        inputs.fills = [fill("i1"), fill("x1")]
+        // Entry intents i1, i2 (rsi), i3 (sma): i1 approved, i2 resized, i3 rejected; exits are not counted.
+        inputs.entryDecisions = [
+            tally("", true, "within_limits", 2), tally("", false, "max_open_positions", 1, sample: "max_open_positions for i3"),
+        ]
+        inputs.entryOrders = ["rsi": (sent: 2, filled: 1)]
         inputs.rejects = [
             OrderReject(clientOrderId: "c-i2", symbol: "BTC", reason: Reason("insufficient_margin", "Insufficient margin")),
             OrderReject(clientOrderId: "c-q", symbol: "BTC", reason: Reason("insufficient_margin", "Insufficient margin again")),
@@ -110,7 +82,7 @@ struct PipelineReportTests {
         #expect(report.alerts.map(\.code) == ["error_rate_high"])
         var slow = inputs()
         slow.stageLatencies = [("bar → order (tick to order)", [6_000_000_000])]
-        slow.fills = []
+        slow.entryOrders = ["rsi": (sent: 2, filled: 0)]
         slow.rejects = []
         slow.breakers = []
         slow.alerts = []

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
+import Ledger
 import Schema
-import Storage
+@testable import Storage
 import Testing
 import TestSupport
 
@@ -225,7 +226,7 @@ struct TraceDatabaseTests {
         #expect(try database.count(type: .bar) == 0)
     }
 
-    @Test("prune(before:) deletes only envelopes published before the cutoff")
+    @Test("prune(before:) deletes envelopes, cycles, gaps and restarts from before the cutoff, and nothing after")
     func prune() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -234,19 +235,137 @@ struct TraceDatabaseTests {
             try (1...5).map { index in
                 try received(bar(), sequence: UInt64(index), at: Int64(index) * 1_000, trace: "t\(index)")
             })
-        written.gaps.append((SequenceGap(source: "feed-handler", instance: "i", after: 1, received: 3), 1))
+        written.gaps.append((SequenceGap(source: "feed-handler", instance: "i", after: 1, received: 3), 1_500))
+        written.restarts.append((PublisherRestart(source: "executor", previousInstance: "a", instance: "b", lastSequence: 9, firstSequence: 1), 4_500))
         try database.write(written)
 
-        #expect(try database.prune(before: 3_000) == 2)  // 1_000 and 2_000; 3_000 is not before 3_000
+        let first = try database.prune(before: 3_000)  // 1_000 and 2_000; 3_000 is not before 3_000
+        #expect(first == TraceDatabase.Pruned(envelopes: 2, cycles: 2, gaps: 1, restarts: 0))
         let left = try database.messages(Bar.self).map(\.header.publishTime)
         #expect(left == [3_000, 4_000, 5_000])
-        #expect(try database.prune(before: 3_000) == 0)
-        #expect(try database.prune(before: 0) == 0)
-        // Cycles and gaps stay.
-        #expect(try database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cycle") } == 5)
-        #expect(try database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM gap") } == 1)
-        #expect(try database.prune(before: .max) == 3)
-        #expect(try database.count(type: .bar) == 0)
+        #expect(try database.prune(before: 3_000).total == 0)
+        #expect(try database.prune(before: 0).total == 0)
+        #expect(try database.cycleCount() == 3)
+        #expect(try database.prune(before: .max) == TraceDatabase.Pruned(envelopes: 3, cycles: 3, gaps: 0, restarts: 1))
+        #expect(try database.count(type: .bar) == 0 && database.cycleCount() == 0)
+    }
+
+    @Test("prune with an archive: the pruned rows are in the archive file, readable as a trace; a second prune adds to it")
+    func pruneIntoArchive() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try TraceDatabase(path: directory.path("trace.sqlite"))
+        try database.write(
+            batch(try (1...4).map { try received(bar(), sequence: UInt64($0), at: Int64($0) * 1_000, trace: "t\($0)") }))
+        let archivePath = directory.path("archive/trace-1970-01-01.db")
+        try FileManager.default.createDirectory(atPath: directory.path("archive"), withIntermediateDirectories: true)
+        #expect(try database.prune(before: 2_500, archive: archivePath).envelopes == 2)
+        #expect(try database.prune(before: 3_500, archive: archivePath).envelopes == 1)
+        let archive = try TraceDatabase(path: archivePath)
+        #expect(try archive.messages(Bar.self).map(\.header.publishTime) == [1_000, 2_000, 3_000])
+        #expect(try archive.cycleCount() == 3)
+        #expect(try database.messages(Bar.self).map(\.header.publishTime) == [4_000])
+        #expect(TraceDatabase.day(of: 86_400_000_000_000 * 365) == "1971-01-01")
+    }
+
+    @Test("the pipeline's counts come from the indexed columns: signals, entry decisions and entry orders by the report's rules")
+    func pipelineInputs() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try TraceDatabase(path: directory.path("trace.sqlite"))
+        func signal(_ strategy: String, _ approved: Bool, _ reason: ReasonCode, _ detail: String) -> Signal {
+            Signal(
+                signalId: UUID().uuidString, symbol: "BTC", strategy: strategy, direction: .long, confidence: 0.5,
+                referencePrice: 100, barTime: 0, indicators: [:], decision: approved ? .approved : .rejected,
+                reasons: [Reason(reason, detail)])
+        }
+        var exit = intent("x1")
+        exit.purpose = .exit
+        var rejected = decision("i2", clientOrderId: "c2", outcome: .rejected)
+        rejected.reasons = [Reason(.maxOpenPositions, "9 of 8")]
+        var exitCommand = command("cx")
+        exitCommand.purpose = .exit
+        var at: EpochNanos = 1_000
+        func next() -> EpochNanos {
+            at += 1
+            return at
+        }
+        let messages: [RawEnvelope] = [
+            try received(signal("rsi", true, .approved, "ok"), at: next(), trace: "a"),
+            try received(signal("rsi", false, ReasonCode(rawValue: "rsi_neutral"), "rsi 50 inside 30…70"), at: next(), trace: "b"),
+            try received(signal("rsi", false, ReasonCode(rawValue: "rsi_neutral"), "rsi 51"), at: next(), trace: "c"),
+            try received(signal("sma", true, .approved, "cross"), at: next(), trace: "d"),
+            try received(intent("i1"), at: next(), trace: "a"), try received(intent("i2"), at: next(), trace: "d"),
+            try received(exit, at: next(), trace: "e"),
+            try received(decision("i1", clientOrderId: "c1"), at: next(), trace: "a"),
+            try received(rejected, at: next(), trace: "d"),
+            try received(decision("x1", clientOrderId: "cx"), at: next(), trace: "e"),
+            try received(command("c1"), at: next(), trace: "a"), try received(exitCommand, at: next(), trace: "e"),
+            try received(fill("f1", order: "c1", size: "0.5"), at: next(), trace: "a"),
+            try received(OrderReject(clientOrderId: "cx", symbol: "BTC", reason: Reason("insufficient_margin", "no")), at: next(), trace: "e"),
+        ]
+        try database.write(batch(messages))
+        let inputs = try database.pipelineInputs(startingCapital: 10_000)
+        let signals = inputs.signals.sorted { ($0.group, $0.reason) < ($1.group, $1.reason) }
+        #expect(
+            signals == [
+                PipelineReport.Tally(group: "rsi", passed: true, reason: "approved", count: 1, sample: ""),
+                PipelineReport.Tally(group: "rsi", passed: false, reason: "rsi_neutral", count: 2, sample: "rsi 50 inside 30…70"),
+                PipelineReport.Tally(group: "sma", passed: true, reason: "approved", count: 1, sample: ""),
+            ])
+        // The exit's decision is not an entry's.
+        #expect(
+            Set(inputs.entryDecisions.map { "\($0.passed) \($0.reason) \($0.count) \($0.sample)" })
+                == ["true within_limits 1 ", "false max_open_positions 1 9 of 8"])
+        #expect(inputs.entryOrders.mapValues { "\($0.sent)/\($0.filled)" } == ["rsi": "1/1"])
+        #expect(inputs.rejects.count == 1 && inputs.cycles == 5)
+        let report = PipelineReport(inputs)
+        #expect(report.funnel == PipelineReport.Funnel(signals: 4, approved: 2, riskApproved: 1, sent: 1, filled: 1, closed: 0, winners: 0))
+        // A window after everything: nothing.
+        #expect(try database.pipelineInputs(since: 10_000, startingCapital: 10_000).signals.isEmpty)
+    }
+
+    @Test("a v1 trace file is migrated (the report's columns filled from its JSON); a newer or unversioned one is refused with its version")
+    func schemaVersions() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // A v1 file as the first recorder wrote it.
+        let old = directory.path("v1.sqlite")
+        do {
+            let pool = try DatabasePool(path: old)
+            try TraceDatabase.migrator.migrate(pool, upTo: "v1")
+            let envelope = try received(signal(decision: .rejected), source: "signal-generator", at: 5, trace: "t")
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO envelope (publish_time, received_time, source, instance, sequence, type, topic, trace, json)
+                        VALUES (5, 6, 'signal-generator', 'i', 1, ?, ?, 't', ?)
+                        """, arguments: [envelope.header.type, envelope.topic, Data(envelope.bytes)])
+            }
+        }
+        let migrated = try TraceDatabase(path: old)
+        let tallies = try migrated.pipelineInputs(startingCapital: 1).signals
+        #expect(tallies == [PipelineReport.Tally(group: "rsi", passed: false, reason: "approved", count: 1, sample: "rsi 24.5 < 30")])
+
+        let newer = directory.path("newer.sqlite")
+        do {
+            var migrator = TraceDatabase.migrator
+            migrator.registerMigration("v9") { db in try db.execute(sql: "CREATE TABLE later (x)") }
+            try migrator.migrate(try DatabasePool(path: newer))
+        }
+        #expect {
+            try TraceDatabase(path: newer)
+        } throws: { error in
+            "\(error)".contains("schema v9 is newer than this build knows (v1, v2)")
+        }
+
+        let unversioned = directory.path("unversioned.sqlite")
+        try DatabasePool(path: unversioned).write { db in try db.execute(sql: "CREATE TABLE envelope (id INTEGER)") }
+        #expect {
+            try TraceDatabase(path: unversioned)
+        } throws: { error in
+            "\(error)".contains("no schema version")
+        }
     }
 
     @Test("the indexes of the migration exist, on the columns the design names")
@@ -264,7 +383,7 @@ struct TraceDatabaseTests {
             Set(indexes) == [
                 "envelope.envelope_time", "envelope.envelope_source", "envelope.envelope_type",
                 "envelope.envelope_topic", "envelope.envelope_symbol", "envelope.envelope_trace", "cycle.cycle_bar",
-                "cycle.cycle_order",
+                "cycle.cycle_order", "gap.gap_time", "restart.restart_time", "envelope.envelope_signal_tally",
             ])
         func columns(_ index: String) throws -> [String] {
             try database.pool.read { db in
@@ -273,11 +392,13 @@ struct TraceDatabaseTests {
         }
         #expect(try columns("envelope_time") == ["publish_time"])
         #expect(try columns("envelope_source") == ["source", "instance", "sequence"])
-        #expect(try columns("envelope_type") == ["type", "publish_time"])
+        #expect(
+            try columns("envelope_type") == ["type", "publish_time", "strategy", "outcome", "reason", "purpose", "ref"])
         #expect(try columns("envelope_topic") == ["topic"])
         #expect(try columns("envelope_symbol") == ["symbol", "publish_time"])
         #expect(try columns("envelope_trace") == ["trace"])
-        #expect(try columns("cycle_bar") == ["bar_at"])
+        #expect(try columns("cycle_bar") == ["bar_at", "signal_at", "decision_at", "order_at", "ack_at", "fill_at"])
+        #expect(try columns("envelope_signal_tally") == ["strategy", "outcome", "reason", "publish_time"])
         #expect(try columns("cycle_order") == ["client_order_id"])
         // And the planner uses them.
         let plan = try database.pool.read { db in

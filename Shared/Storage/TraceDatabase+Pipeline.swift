@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import Ledger
+import Schema
+
+/// The pipeline report's figures, counted in SQLite through the indexes: a window of a million
+/// cycles is grouped without decoding its signals and decisions (only one sample per reason is).
+extension TraceDatabase {
+    /// " AND bar_at …" for a window on the cycles' bar time; nothing without one (cycles without a bar count).
+    private static func barWindow(since: EpochNanos?, until: EpochNanos?) -> (String, StatementArguments) {
+        window("bar_at", since: since, until: until)
+    }
+
+    /// " AND column >= since AND column < until", for the bounds given.
+    static func window(_ column: String, since: EpochNanos?, until: EpochNanos?) -> (String, StatementArguments) {
+        var condition = ""
+        var arguments: StatementArguments = []
+        if let since {
+            condition += " AND \(column) >= ?"
+            arguments += [since]
+        }
+        if let until {
+            condition += " AND \(column) < ?"
+            arguments += [until]
+        }
+        return (condition, arguments)
+    }
+
+    /// Cycles whose bar was published within the window (all with none).
+    public func cycleCount(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> Int {
+        try pool.read { db in try Self.cycleCount(db, since: since, until: until) }
+    }
+
+    private static func cycleCount(_ db: Database, since: EpochNanos?, until: EpochNanos?) throws -> Int {
+        let (condition, arguments) = barWindow(since: since, until: until)
+        return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cycle WHERE 1 = 1" + condition, arguments: arguments) ?? 0
+    }
+
+    /// The time each stage of the cycles took, in ns, by stage name in pipeline order: publish time of
+    /// one message to the publish time of the next on the same trace, over every cycle that has both and
+    /// whose bar was published within the window. Each list is sorted.
+    public func stageLatencies(since: EpochNanos? = nil, until: EpochNanos? = nil) throws -> [(stage: String, nanos: [Int64])] {
+        try pool.read { db in try Self.stageLatencies(db, since: since, until: until) }
+    }
+
+    private static func stageLatencies(_ db: Database, since: EpochNanos?, until: EpochNanos?) throws
+        -> [(stage: String, nanos: [Int64])]
+    {
+        let stages = [
+            ("bar → signal", "bar_at", "signal_at"), ("signal → risk decision", "signal_at", "decision_at"),
+            ("bar → order (tick to order)", "bar_at", "order_at"), ("order → ack (exchange)", "order_at", "ack_at"),
+            ("order → fill", "order_at", "fill_at"),
+        ]
+        let (condition, arguments) = barWindow(since: since, until: until)
+        return try stages.map { name, from, to in
+            let values = try Int64.fetchAll(
+                db, sql: "SELECT \(to) - \(from) FROM cycle WHERE \(from) IS NOT NULL AND \(to) IS NOT NULL" + condition,
+                arguments: arguments)
+            return (name, values.sorted())
+        }
+    }
+
+    /// Everything `PipelineReport` is built from, for the window: cycles and their stage latencies
+    /// (by bar time); signals, entry decisions and entry orders counted by their indexed columns
+    /// (by publish time); exchange rejects, breaker transitions, alerts, fills and funding decoded
+    /// (few), the fills replayed by the FIFO ledger's rules for the closed trades.
+    public func pipelineInputs(since: EpochNanos? = nil, until: EpochNanos? = nil, startingCapital: Amount) throws
+        -> PipelineReport.Inputs
+    {
+        var inputs = PipelineReport.Inputs(since: since, until: until)
+        let (condition, arguments) = Self.window("publish_time", since: since, until: until)
+        func typed(_ type: MessageType) -> StatementArguments { [type.rawValue] + arguments }
+        try pool.read { db in
+            inputs.cycles = try Self.cycleCount(db, since: since, until: until)
+            inputs.stageLatencies = try Self.stageLatencies(db, since: since, until: until)
+
+            // The first reason's detail of one envelope, for a rejection's sample.
+            func sample(_ id: Int64) throws -> String {
+                guard let data = try Data.fetchOne(db, sql: "SELECT json FROM envelope WHERE id = ?", arguments: [id]),
+                    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let body = object["body"] as? [String: Any], let reasons = body["reasons"] as? [[String: Any]]
+                else { return "" }
+                return reasons.first?["detail"] as? String ?? ""
+            }
+
+            // The type as a literal: the planner takes the partial index (in group order) only then.
+            let signals = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT strategy, outcome, reason, COUNT(*) AS n, MIN(id) AS first FROM envelope
+                    WHERE type = '\(MessageType.signal.rawValue)'\(condition) GROUP BY strategy, outcome, reason
+                    """, arguments: arguments)
+            inputs.signals = try signals.map { row in
+                let passed = (row["outcome"] as String?) == Signal.Decision.approved.rawValue
+                return PipelineReport.Tally(
+                    group: row["strategy"] ?? "", passed: passed, reason: row["reason"] ?? "unstated", count: row["n"],
+                    sample: passed ? "" : try sample(row["first"]))
+            }
+
+            // Decisions on the window's entry intents: the intents' ids in a set, the decisions grouped here.
+            let entryIntents = try Set(
+                String.fetchAll(
+                    db, sql: "SELECT ref FROM envelope WHERE type = ?\(condition) AND purpose = ?",
+                    arguments: typed(.orderIntent) + [OrderPurpose.entry.rawValue]))
+            var decisions: [String: (tally: PipelineReport.Tally, first: Int64)] = [:]
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT outcome, reason, ref, id FROM envelope WHERE type = ?\(condition)",
+                arguments: typed(.riskDecision))
+            while let row = try cursor.next() {
+                guard let intent: String = row["ref"], entryIntents.contains(intent) else { continue }
+                let passed = (row["outcome"] as String?) != RiskDecision.Outcome.rejected.rawValue
+                let reason: String = row["reason"] ?? "unstated"
+                let key = "\(passed)|\(reason)"
+                let id: Int64 = row["id"]
+                if decisions[key] == nil {
+                    decisions[key] = (PipelineReport.Tally(group: "", passed: passed, reason: reason, count: 0, sample: ""), id)
+                }
+                decisions[key]!.tally.count += 1
+                decisions[key]!.first = min(decisions[key]!.first, id)
+            }
+            inputs.entryDecisions = try decisions.values.map { entry in
+                var tally = entry.tally
+                if !tally.passed { tally.sample = try sample(entry.first) }
+                return tally
+            }
+
+            let filledOrders = try Set(
+                String.fetchAll(db, sql: "SELECT DISTINCT ref FROM envelope WHERE type = ?\(condition)", arguments: typed(.fill)))
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT strategy, ref FROM envelope WHERE type = ?\(condition) AND outcome = ? AND purpose = ?",
+                arguments: typed(.orderCommand) + [OrderCommand.Action.place.rawValue, OrderPurpose.entry.rawValue])
+            for row in entries {
+                let strategy: String = row["strategy"] ?? ""
+                let filled = (row["ref"] as String?).map(filledOrders.contains) ?? false
+                inputs.entryOrders[strategy, default: (0, 0)].sent += 1
+                if filled { inputs.entryOrders[strategy, default: (0, 0)].filled += 1 }
+            }
+        }
+        inputs.rejects = try messages(OrderReject.self, since: since, until: until).map(\.body)
+        inputs.breakers = try messages(BreakerTransition.self, since: since, until: until).map(\.body)
+        inputs.alerts = try messages(Alert.self, since: since, until: until).map(\.body)
+        let fills = try messages(Fill.self, since: since, until: until).map(\.body)
+        let funding = try messages(FundingSettlement.self, since: since, until: until).map(\.body)
+        let ledger = try FifoLedger.replaying(fills: fills, funding: funding, startingCapital: startingCapital)
+        inputs.closedTrades = ledger.closedTrades.map { ($0.strategy, $0.netPnl) }
+        return inputs
+    }
+}
