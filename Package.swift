@@ -87,7 +87,9 @@ let package = Package(
             path: "Shared/Recall"),
         .target(name: "Execution", dependencies: ["Schema", "Hyperliquid"], path: "Shared/Execution"),
         .target(name: "Bus", dependencies: ["CZeroMQ", "Schema", log, metrics], path: "Shared/Bus"),
-        .target(name: "Storage", dependencies: ["Schema", "Ledger", grdb], path: "Shared/Storage"),
+        .target(
+            name: "Storage",
+            dependencies: ["Schema", "Ledger", grdb, .product(name: "GRDBSQLite", package: "GRDB.swift")], path: "Shared/Storage"),
         .target(
             name: "ServiceKit",
             dependencies: [

@@ -24,7 +24,7 @@ struct ReportBench: ParsableCommand {
     @Option(help: "Timed report runs.")
     var runs = 7
 
-    @Option(help: "Trace database to write (kept); default: a temporary file, removed at the end.")
+    @Option(help: "Trace database to write and keep, or to reuse if it has cycles; default: a temporary file, removed at the end.")
     var database: String?
 
     @Flag(help: "Also time the report's parts once: cycle count, stage latencies, fills, alerts, the counts.")
@@ -43,16 +43,23 @@ struct ReportBench: ParsableCommand {
         }
         let trace = try TraceDatabase(path: path)
         let start: EpochNanos = 1_767_225_600_000_000_000  // 2026-01-01
-        let (envelopes, seconds) = try generate(into: trace, from: start)
-        print(
-            "generated \(cycles) cycles, \(envelopes) envelopes through the recorder's write path in "
-                + String(format: "%.1f s: %.0f envelopes/s", seconds, Double(envelopes) / seconds))
+        let existing = try trace.cycleCount()
+        if existing > 0 {
+            print("reusing \(path): \(existing) cycles")
+        } else {
+            let (envelopes, seconds) = try generate(into: trace, from: start)
+            print(
+                "generated \(cycles) cycles, \(envelopes) envelopes through the recorder's write path in "
+                    + String(format: "%.1f s: %.0f envelopes/s", seconds, Double(envelopes) / seconds))
+        }
 
         if parts {
             func part(_ name: String, _ body: () throws -> Void) rethrows {
-                let began = monotonicNanos()
+                let (began, cpu) = (monotonicNanos(), cpuSeconds())
                 try body()
-                print(name, Double(monotonicNanos() - began) / 1e6, "ms")
+                print(
+                    "  " + name
+                        + String(format: ": %.0f ms, CPU %.0f ms", Double(monotonicNanos() - began) / 1e6, (cpuSeconds() - cpu) * 1e3))
             }
             try part("cycleCount") { _ = try trace.cycleCount() }
             try part("stageLatencies") { _ = try trace.stageLatencies() }
@@ -62,6 +69,7 @@ struct ReportBench: ParsableCommand {
         }
         var timings: [Double] = []
         var report: PipelineReport?
+        let cpuBefore = cpuSeconds()
         for _ in 0..<runs {
             let began = monotonicNanos()
             let inputs = try trace.pipelineInputs(startingCapital: 10_000)
@@ -70,13 +78,14 @@ struct ReportBench: ParsableCommand {
             _ = try PerformanceReport(fills: fills, funding: [], startingCapital: 10_000)
             timings.append(Double(monotonicNanos() - began) / 1e6)
         }
+        let cpuPerRun = (cpuSeconds() - cpuBefore) / Double(max(runs, 1)) * 1e3
         guard let report else { return }
         let sorted = timings.sorted()
         let median = sorted[sorted.count / 2]
         let p99 = sorted[min(sorted.count - 1, Int((0.99 * Double(sorted.count)).rounded(.up)) - 1)]
         print(
             "whole report (pipeline + P&L) over \(report.cycles) cycles, \(runs) runs: "
-                + String(format: "median %.0f ms, p99 %.0f ms", median, p99))
+                + String(format: "median %.0f ms, p99 %.0f ms (CPU %.0f ms a run, all threads)", median, p99, cpuPerRun))
         print(
             "  funnel: \(report.funnel.signals) signals → \(report.funnel.approved) approved → "
                 + "\(report.funnel.riskApproved) risk-approved → \(report.funnel.sent) sent → \(report.funnel.filled) filled "
@@ -179,6 +188,14 @@ struct ReportBench: ParsableCommand {
         }
         try flush()
         return (written, Double(writeNanos) / 1e9)
+    }
+
+    /// User and system CPU time of this process so far: on a loaded machine, what a run costs.
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// Signals, approved signals, risk-approved entries and entry orders counted by decoding each message.
