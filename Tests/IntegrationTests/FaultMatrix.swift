@@ -327,7 +327,7 @@ struct FaultMatrix {
                 }
                 let time = cell.recovery.map { String(format: "%.1f s", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
                 var text = cell.passed ? "pass" : "FAIL"
-                if let time { text += ", \(time), \(cell.positions) pos" }
+                if let time { text += cell.passed ? ", \(time), \(cell.positions) pos" : ", \(time)" }
                 if !cell.passed && cell.dependsOn != nil { text += " (*)" }
                 line += " | " + pad(text, width)
             }
