@@ -83,11 +83,14 @@ final class TraceWriter: @unchecked Sendable {
         if pending.count >= maxBatch { condition.signal() }
     }
 
-    /// Whether the trace has this fill (written, not merely pending).
+    /// Whether the trace has this fill, written or waiting to be (a writer behind, a full disk).
     func hasTraced(_ fillId: String) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return tracedFills.contains(fillId)
+        if tracedFills.contains(fillId) { return true }
+        return pending.envelopes.contains {
+            $0.envelope.messageType == .fill && (try? $0.envelope.decode(Fill.self))?.fillId == fillId
+        }
     }
 
     /// Writes what is pending and stops the writer thread.
