@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 
-.PHONY: run test build release bench bench-quotes bench-model bench-report clean
+.PHONY: run test faults build release bench bench-quotes bench-model bench-report clean
 
 run:
 	@.ci/deps.sh run
@@ -16,6 +16,13 @@ test:
 	@.ci/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# The whole fault matrix: every service SIGKILLed and SIGSTOPped (10 s) in turn while trading, the
+# invariants checked after each (`make test` runs one fault per service). About 10 minutes.
+faults:
+	@.ci/deps.sh test
+	$(SWIFT) build --build-tests
+	FAULT_MATRIX=full $(SWIFT) test --skip-build --no-parallel --filter FaultMatrixTests
 
 build:
 	@.ci/deps.sh run

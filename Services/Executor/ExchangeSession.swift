@@ -32,6 +32,11 @@ final class ExchangeSession: Sendable {
     private let statsGauges: TradeStatsGauges
     /// Statistics are recomputed from every closed trade: at most once per 5 s, and only after a close.
     private let statsRefresh = Mutex(StatisticsRefresh(intervalNanos: 5_000_000_000))
+    /// The ledger's free-space rule and its alert edges (a full disk refuses new exposure, with one alert).
+    private let ledgerSpace: LedgerSpace
+    private let ledgerHealth = Mutex(LedgerHealthWatch())
+    private let ledgerFreeBytes: Gauge
+    private let ledgerRefusals: Counter
     /// Told of every fill and funding payment once it is in the ledger (the quote driver).
     let fillObserver = Mutex<(@Sendable (Fill) -> Void)?>(nil)
     let fundingObserver = Mutex<(@Sendable (FundingSettlement) -> Void)?>(nil)
@@ -87,7 +92,55 @@ final class ExchangeSession: Sendable {
         deadManExpiry.record(0)
         Gauge(label: "breakwater_exec_dead_man_seconds", factory: runtime.metrics).record(config.deadManSeconds)
         statsGauges = TradeStatsGauges(factory: runtime.metrics)
+        ledgerSpace = LedgerSpace(reserveBytes: config.ledgerReserveBytes)
+        ledgerFreeBytes = Gauge(label: "breakwater_exec_ledger_free_bytes", factory: runtime.metrics)
+        ledgerRefusals = Counter(label: "breakwater_exec_ledger_refusals_total", factory: runtime.metrics)
         refreshStatistics()
+    }
+
+    // MARK: The ledger's disk
+
+    /// Free bytes on the ledger's volume for an unprivileged writer, nil if it cannot be measured.
+    func measureLedgerSpace() -> Int64? {
+        var figures = statvfs()
+        let directory = (store.path as NSString).deletingLastPathComponent
+        guard statvfs(directory.isEmpty ? "." : directory, &figures) == 0 else { return nil }
+        let free = Int64(figures.f_bavail) * Int64(figures.f_frsize)
+        ledgerFreeBytes.record(free)
+        if let change = ledgerHealth.withLock({ $0.observeSpace(freeBytes: free, rule: ledgerSpace) }) {
+            announce(change, code: "ledger_space_low")
+        }
+        return free
+    }
+
+    /// A ledger write's outcome, for the alert edges.
+    private func ledgerWrite(failed error: Error?) {
+        if error == nil { runtime.status.setDegraded("ledger", nil) }
+        if let change = ledgerHealth.withLock({ $0.observeWrite(error: error.map { "\($0)" }) }) {
+            announce(change, code: "ledger_write_failed")
+        }
+    }
+
+    /// One alert when the ledger goes bad (no new exposure is sent), one when it is well again.
+    private func announce(_ change: LedgerHealthWatch.Change, code: String) {
+        switch change {
+        case .failing(let detail):
+            runtime.status.setDegraded("ledger_space", "no new exposure: \(detail)")
+            runtime.logger.critical("ledger cannot take new orders", metadata: ["detail": "\(detail)"])
+            runtime.publish(
+                Alert(
+                    severity: .critical, code: code,
+                    message: "the executor refuses new exposure: \(detail)", service: runtime.name.rawValue),
+                traceId: runtime.newIdentifier())
+        case .recovered:
+            runtime.status.setDegraded("ledger_space", nil)
+            runtime.logger.notice("ledger writable again; new orders resume")
+            runtime.publish(
+                Alert(
+                    severity: .info, code: "ledger_recovered", message: "the ledger is writable again; new orders resume",
+                    service: runtime.name.rawValue),
+                traceId: runtime.newIdentifier())
+        }
     }
 
     /// The headline statistics gauges, from the ledger's closed trades: at start, and after a trade
@@ -128,16 +181,37 @@ final class ExchangeSession: Sendable {
     /// In a `normalTpsl` group the entry and its stops go together or not at all: an entry never
     /// goes out unprotected.
     private func record(_ orders: [ActionPlan.PlannedOrder], grouping: Grouping) -> [ActionPlan.PlannedOrder] {
+        // Below the ledger's free-space reserve no new exposure goes out (its fills might not be
+        // recordable); in a `normalTpsl` group the stops go with their entry or not at all.
+        let free = measureLedgerSpace()
+        let refusals = orders.map { ledgerSpace.refusal($0.command, freeBytes: free) }
+        if let first = refusals.compactMap({ $0 }).first {
+            let whole = grouping == .normalTpsl
+            var admitted: [ActionPlan.PlannedOrder] = []
+            for (order, refusal) in zip(orders, refusals) {
+                if let reason = refusal ?? (whole ? first : nil) {
+                    ledgerRefusals.increment()
+                    reject(order.command, reason, traceId: order.traceId, record: false)
+                } else {
+                    admitted.append(order)
+                }
+            }
+            guard !admitted.isEmpty else { return [] }
+            return record(admitted, grouping: grouping)
+        }
         let results: [LedgerStore.StoreError?]
         do {
             results = try store.recordOrders(orders.map { ($0.command, $0.traceId) }, at: now)
         } catch {
             runtime.status.setDegraded("ledger", "\(error)")
+            ledgerWrite(failed: error)
             for order in orders {
+                ledgerRefusals.increment()
                 reject(order.command, Reason(.ledgerWriteFailed, "\(error)"), traceId: order.traceId, record: false)
             }
             return []
         }
+        ledgerWrite(failed: nil)
         // The ledger refuses a client order id it has seen: an order is never placed twice.
         let allOrNothing = grouping == .normalTpsl && results.contains { $0 != nil }
         var recorded: [ActionPlan.PlannedOrder] = []
@@ -589,6 +663,7 @@ final class ExchangeSession: Sendable {
             guard try store.recordFill(fill) else { return }
         } catch {
             runtime.status.setDegraded("ledger", "\(error)")
+            ledgerWrite(failed: error)
             runtime.logger.critical(
                 "fill not recorded; the next sync retries it", metadata: ["fill": "\(fill.fillId)", "error": "\(error)"])
             runtime.publish(
@@ -598,7 +673,7 @@ final class ExchangeSession: Sendable {
                 traceId: traceId)
             return
         }
-        runtime.status.setDegraded("ledger", nil)
+        ledgerWrite(failed: nil)
         let closed = desk.withLock { (try? $0.ledger.apply(fill))?.report?.closedTrades.isEmpty == false }
         runtime.publish(fill, traceId: traceId)
         if closed {

@@ -30,6 +30,8 @@ struct ExecutorConfig: Sendable {
     var pollMs: Int
     var joinGraceMs: Int
     var reconcileSeconds: Int
+    /// Free space kept on the ledger's volume for fills: below it no new exposure is sent.
+    var ledgerReserveBytes: Int64
     var quotes: QuoteDriver.Configuration
     var margin: MarginRules
 
@@ -75,6 +77,7 @@ struct ExecutorConfig: Sendable {
             pollMs: settings.int("executor.pollMs", default: 3_000, in: 100...600_000),
             joinGraceMs: settings.int("executor.joinGraceMs", default: 1_500, in: 0...60_000),
             reconcileSeconds: settings.int("executor.reconcileSeconds", default: 30, in: 1...86_400),
+            ledgerReserveBytes: Int64(settings.int("executor.ledgerReserveMB", default: 64, in: 0...1_000_000)) * 1_048_576,
             quotes: QuoteDriver.Configuration.read(&settings), margin: MarginRules.read(&settings, symbols: symbols))
     }
 }
@@ -261,6 +264,8 @@ await ServiceMain.run(.executor, readConfig: ExecutorConfig.read) { runtime, con
             }
         },
         every(.milliseconds(config.pollMs)) { await session.poll() },
+        // The ledger's free space: its gauge, and the alert when it runs low, even while no order comes.
+        every(.seconds(1)) { _ = session.measureLedgerSpace() },
         // Closes the per-fill refresh deferred (a burst within its interval).
         every(.seconds(1), waitFirst: true) { session.refreshStatistics() },
         every(.milliseconds(config.quotes.budgetPollMs), waitFirst: true) { await quotes.pollBudget() },

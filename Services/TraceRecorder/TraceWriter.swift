@@ -17,6 +17,8 @@ final class TraceWriter: @unchecked Sendable {
     /// P&L of the fills written so far, from the one FIFO ledger every component shares.
     private var ledger: FifoLedger
     private var failures = 0
+    /// Every fill id in the trace: a fill is written once, from the bus or from the ledger's backfill.
+    private var tracedFills: Set<String>
     private var lastError: String?
     private let condition = NSCondition()
     private let done = DispatchSemaphore(value: 0)
@@ -30,6 +32,10 @@ final class TraceWriter: @unchecked Sendable {
     private let writtenCounter: CoreMetrics.Counter
     private let lostCounter: CoreMetrics.Counter
     private let batchTimer: CoreMetrics.Timer
+    /// Failed batch writes (a full disk), and envelopes held in memory waiting to be written.
+    private let failureCounter: CoreMetrics.Counter
+    private let duplicateFills: CoreMetrics.Counter
+    private let backlogGauge: CoreMetrics.Gauge
     private let onWriteFailure: @Sendable (String) -> Void
 
     init(
@@ -38,6 +44,8 @@ final class TraceWriter: @unchecked Sendable {
         onWriteFailure: @escaping @Sendable (String) -> Void
     ) {
         self.ledger = FifoLedger(startingCapital: startingCapital)
+        // The fills already there (a restart): none is written twice.
+        tracedFills = (try? database.fillIds()) ?? []
         self.onWriteFailure = onWriteFailure
         self.database = database
         self.flushInterval = flushInterval
@@ -49,6 +57,10 @@ final class TraceWriter: @unchecked Sendable {
         writtenCounter = CoreMetrics.Counter(label: "breakwater_trace_written_total", factory: metrics)
         lostCounter = CoreMetrics.Counter(label: "breakwater_trace_lost_total", factory: metrics)
         batchTimer = CoreMetrics.Timer(label: "breakwater_trace_batch_seconds", factory: metrics)
+        duplicateFills = CoreMetrics.Counter(label: "breakwater_trace_duplicate_fills_total", factory: metrics)
+        failureCounter = CoreMetrics.Counter(label: "breakwater_trace_write_failures_total", factory: metrics)
+        backlogGauge = CoreMetrics.Gauge(label: "breakwater_trace_backlog", factory: metrics)
+        backlogGauge.record(0)
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "trace-writer"
         thread.start()
@@ -69,6 +81,16 @@ final class TraceWriter: @unchecked Sendable {
         case .restart(let restart): pending.restarts.append((restart, now))
         }
         if pending.count >= maxBatch { condition.signal() }
+    }
+
+    /// Whether the trace has this fill, written or waiting to be (a writer behind, a full disk).
+    func hasTraced(_ fillId: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if tracedFills.contains(fillId) { return true }
+        return pending.envelopes.contains {
+            $0.envelope.messageType == .fill && (try? $0.envelope.decode(Fill.self))?.fillId == fillId
+        }
     }
 
     /// Writes what is pending and stops the writer thread.
@@ -100,23 +122,39 @@ final class TraceWriter: @unchecked Sendable {
             if !finished && pending.count < maxBatch {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(backoff)))
             }
-            let batch = pending
+            var batch = pending
             pending = TraceBatch()
             let stop = finished
+            let known = tracedFills
             condition.unlock()
+            // A fill already in the trace (a backfill and its late bus copy) is not written again.
+            var fills: [Fill] = []
+            var seen = known
+            var duplicates = 0
+            batch.envelopes.removeAll { item in
+                guard item.envelope.messageType == .fill, let fill = try? item.envelope.decode(Fill.self) else { return false }
+                guard seen.insert(fill.fillId).inserted else {
+                    duplicates += 1
+                    return true
+                }
+                fills.append(fill)
+                return false
+            }
+            if duplicates > 0 { duplicateFills.increment(by: Int64(duplicates)) }
             if !batch.isEmpty {
                 let started = ContinuousClock.now
                 do {
                     try database.write(batch)
                     batchTimer.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                     writtenCounter.increment(by: Int64(batch.count))
-                    let fills = batch.envelopes.compactMap { item -> Fill? in
-                        item.envelope.messageType == .fill ? try? item.envelope.decode(Fill.self) : nil
-                    }
                     condition.lock()
                     written += batch.envelopes.count
-                    for fill in fills { _ = try? ledger.apply(fill) }
+                    for fill in fills {
+                        tracedFills.insert(fill.fillId)
+                        _ = try? ledger.apply(fill)
+                    }
                     condition.unlock()
+                    backlogGauge.record(0)
                     if backoff != flushInterval {
                         backoff = flushInterval
                         status.setDegraded("database", nil)
@@ -133,6 +171,8 @@ final class TraceWriter: @unchecked Sendable {
                     failures += 1
                     lastError = "\(error)"
                     condition.unlock()
+                    failureCounter.increment()
+                    backlogGauge.record(merged.count)
                     status.setDegraded("database", "writes failing: \(error)")
                     logger.error("trace write failed; holding the batch", metadata: ["error": "\(error)"])
                     if backoff == flushInterval { onWriteFailure("\(error)") }

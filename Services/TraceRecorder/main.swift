@@ -1,5 +1,6 @@
 import Bus
 import Foundation
+import Ledger
 import Logging
 import Metrics
 import Schema
@@ -17,6 +18,9 @@ struct RecorderConfig: Sendable {
     /// Envelopes held in memory while the database refuses writes (a full disk).
     var maxBacklog: Int
     var startingCapital: Amount
+    /// The executor's ledger, read for fills the bus did not bring (published while the recorder was down).
+    var ledger: String
+    var backfillSeconds: Int
 
     static func read(_ settings: inout Settings) -> RecorderConfig {
         RecorderConfig(
@@ -26,7 +30,9 @@ struct RecorderConfig: Sendable {
             retentionDays: settings.int("traceRecorder.retentionDays", default: 30, in: 0...3_650),
             archiveDirectory: settings.optionalString("traceRecorder.archiveDirectory"),
             maxBacklog: settings.int("traceRecorder.maxBacklog", default: 2_000_000, in: 1_000...100_000_000),
-            startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1))
+            startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
+            ledger: settings.dataPath("executor.ledger", file: "ledger.db"),
+            backfillSeconds: settings.int("traceRecorder.backfillSeconds", default: 5, in: 1...3_600))
     }
 }
 
@@ -56,6 +62,34 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     }
     runtime.adopt(subscriber, upstreams: ServiceName.allCases)
     runtime.status.setReady()
+    // Fills published while this recorder was down never reach it over the bus: the ledger has
+    // them (written before published), so they are written from there, once.
+    let backfilled = Counter(label: "breakwater_trace_backfilled_fills_total", factory: runtime.metrics)
+    let backfill = Task {
+        var plan = FillBackfill()
+        var ledger: LedgerStore?
+        while !Task.isCancelled {
+            if ledger == nil, FileManager.default.fileExists(atPath: config.ledger) {
+                ledger = try? LedgerStore(readingOnly: config.ledger)
+            }
+            if let ledger {
+                do {
+                    let fresh = try ledger.fills(afterSeq: plan.watermark)
+                    for fill in plan.pass(fresh: fresh, traced: recorder.hasTraced) {
+                        let traceId = (try? ledger.order(fill.clientOrderId))??.traceId
+                        let (topic, bytes) = try FillBackfill.envelope(fill, traceId: traceId)
+                        recorder.accept(.envelope(try RawEnvelope(topic: topic, bytes: bytes)))
+                        backfilled.increment()
+                        runtime.logger.notice(
+                            "fill missing from the trace written from the ledger", metadata: ["fill": "\(fill.fillId)"])
+                    }
+                } catch {
+                    runtime.logger.warning("cannot read the ledger for missing fills", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: .seconds(config.backfillSeconds))
+        }
+    }
     let retention = Task {
         guard config.retentionDays > 0 else { return }
         while !Task.isCancelled {
@@ -86,6 +120,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     }
     try? await gracefulShutdown()
     retention.cancel()
+    backfill.cancel()
     // Stop taking new envelopes, then write everything already taken.
     subscriber.close()
     recorder.finish()

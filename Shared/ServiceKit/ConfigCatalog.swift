@@ -136,13 +136,14 @@ extension ConfigCatalog {
             // executor
             "executor.ledger", "executor.marketSlippageBps", "executor.snapshotIntervalMs", "executor.deadManSeconds",
             "executor.batchMax", "executor.batchWindowMs", "executor.pollMs", "executor.joinGraceMs",
-            "executor.reconcileSeconds",
+            "executor.reconcileSeconds", "executor.ledgerReserveMB",
             "executor.quotes.reserveFraction", "executor.quotes.minimumReserve", "executor.quotes.requestsPerSecond",
             "executor.quotes.burst", "executor.quotes.minRefreshMs", "executor.quotes.maxRefreshMs",
             "executor.quotes.budgetPollMs", "executor.quotes.sweepMs",
             // trace-recorder
             "traceRecorder.database", "traceRecorder.flushIntervalMs", "traceRecorder.maxBatch",
             "traceRecorder.retentionDays", "traceRecorder.maxBacklog", "traceRecorder.archiveDirectory",
+            "traceRecorder.backfillSeconds",
             // breakwater (the supervisor)
             "supervisor.admin", "admin.token",
         ],

@@ -45,6 +45,15 @@ public final class LedgerStore: Sendable {
         try Self.migrator.migrate(queue)
     }
 
+    /// Another process's view of an existing ledger (the trace recorder's backfill): read-only, no
+    /// migrations, and never creates the file.
+    public init(readingOnly path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.readonly = true
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -244,15 +253,26 @@ public final class LedgerStore: Sendable {
     /// Every fill, in the order the ledger recorded them.
     public func fills() throws -> [Fill] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ledger_fill ORDER BY seq").map { row in
-                Fill(
-                    fillId: row["fill_id"], clientOrderId: row["client_order_id"], symbol: row["symbol"],
-                    side: try Self.value(row["side"]), price: try Self.amount(row["price"]),
-                    size: try Self.amount(row["size"]), fee: try Self.amount(row["fee"]),
-                    liquidity: try Self.value(row["liquidity"]), purpose: try Self.value(row["purpose"]),
-                    strategy: row["strategy"], time: row["time"], quoteTier: row["quote_tier"])
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_fill ORDER BY seq").map(Self.fill)
+        }
+    }
+
+    /// The fills recorded after the recording sequence `seq`, with theirs, in recording order.
+    public func fills(afterSeq seq: Int64) throws -> [(seq: Int64, fill: Fill)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_fill WHERE seq > ? ORDER BY seq", arguments: [seq]).map {
+                (seq: $0["seq"], fill: try Self.fill($0))
             }
         }
+    }
+
+    static func fill(_ row: Row) throws -> Fill {
+        Fill(
+            fillId: row["fill_id"], clientOrderId: row["client_order_id"], symbol: row["symbol"],
+            side: try value(row["side"]), price: try amount(row["price"]),
+            size: try amount(row["size"]), fee: try amount(row["fee"]),
+            liquidity: try value(row["liquidity"]), purpose: try value(row["purpose"]),
+            strategy: row["strategy"], time: row["time"], quoteTier: row["quote_tier"])
     }
 
     // MARK: Funding

@@ -333,6 +333,11 @@ public final class TraceDatabase: Sendable {
         }
     }
 
+    /// The fill id of every fill in the trace (the recorder's duplicate check and backfill).
+    public func fillIds() throws -> Set<String> {
+        Set(try messages(Fill.self).map(\.body.fillId))
+    }
+
     /// Bodies of one type, in publish order.
     public func messages<M: BusMessage>(
         _ type: M.Type, source: String? = nil, since: EpochNanos? = nil, until: EpochNanos? = nil

@@ -21,6 +21,10 @@ final class RunningSystem: @unchecked Sendable {
     let supervisorPort: Int
     /// exchange-sim's port (paper mode's exchange, run by `breakwater up`).
     let exchangePort: Int
+    /// The trace database and the ledger: under `var/` unless the overrides put them elsewhere
+    /// (`traceRecorder.database`, `executor.ledger`; the full-disk tests put them on a tmpfs).
+    let traceDatabase: String
+    let ledgerDatabase: String
     private let process = Process()
     private let output: URL
 
@@ -58,6 +62,9 @@ final class RunningSystem: @unchecked Sendable {
             "exchangeSim": ["candleSeconds": 1, "adminToken": Self.simToken],
         ]
         config = Self.merge(config, overrides)
+        let varPath = directory.appendingPathComponent("var").path
+        traceDatabase = (config["traceRecorder"] as? [String: Any])?["database"] as? String ?? "\(varPath)/trace.db"
+        ledgerDatabase = (config["executor"] as? [String: Any])?["ledger"] as? String ?? "\(varPath)/ledger.db"
         configPath = directory.appendingPathComponent("config.json").path
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: configPath))
@@ -86,8 +93,6 @@ final class RunningSystem: @unchecked Sendable {
     }
 
     var varDirectory: URL { directory.appendingPathComponent("var") }
-    var traceDatabase: String { varDirectory.appendingPathComponent("trace.db").path }
-    var ledgerDatabase: String { varDirectory.appendingPathComponent("ledger.db").path }
     var supervisorLog: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
     func serviceLog(_ name: String) -> String {

@@ -31,7 +31,7 @@ public func runProcess(
     }
 }
 
-private func runToEnd(
+func runToEnd(
     _ executable: URL, _ arguments: [String], directory: URL?, environment: [String: String]?,
     errorsIntoOutput: Bool
 ) throws -> ProcessResult {
