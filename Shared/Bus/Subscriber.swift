@@ -58,6 +58,7 @@ public final class Subscriber: Sendable {
                 continue
             }
             guard let service = peer.service, let key = security.keyring.publicKey(of: service) else {
+                done.signal()  // no socket thread will: deinit's close() must not wait for one
                 throw BusError(
                     operation: "connect", endpoint: peer.endpoint,
                     message: "no bus public key for its publisher \(peer.service ?? "(unnamed)")")
