@@ -145,7 +145,7 @@ final class RawZeroMQ: @unchecked Sendable {
             zmq_msg_init(&message)
             zmq_msg_recv(&message, subscriber, 0)
             if !first, zmq_msg_size(&message) >= 8 {
-                stamp = zmq_msg_data(&message).load(as: Int64.self)
+                stamp = zmq_msg_data(&message).loadUnaligned(as: Int64.self)
             }
             first = false
             more = zmq_msg_more(&message) != 0
