@@ -19,7 +19,9 @@ struct Breakwater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakwater",
         abstract: "Run and operate Breakwater.",
-        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self])
+        subcommands: [
+            Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self, Keys.self,
+        ])
 }
 
 /// Options every subcommand shares: where the config and the run data are.
@@ -121,14 +123,30 @@ struct Up: AsyncParsableCommand {
             for problem in settings.problems { printError("config problem: \(problem)") }
             throw ExitCode(2)
         }
+        // The bus's keys: one keypair per process, made once under the var directory (or given in config).
+        do {
+            let made = try BusKeys.ensureStored(&settings)
+            if !made.isEmpty { print("[breakwater] new bus keys for \(made.joined(separator: ", ")) in \(BusKeys.directory(&settings))") }
+        } catch {
+            printError("breakwater: \(error)")
+            throw ExitCode(2)
+        }
+        let authentication = BusKeys.read(&settings, principal: BusKeys.supervisor)
+        if !settings.problems.isEmpty {
+            for problem in settings.problems { printError("config problem: \(problem)") }
+            throw ExitCode(2)
+        }
         if let chroma = try chromaSpec(&settings) { specs.insert(chroma, at: 0) }
         let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
         let supervisor = Supervisor(specs: specs, logDirectory: logs, logger: logger)
+        if let warning = authentication.warning { print("[breakwater] warning: \(warning)") }
 
         let context = BusContext()
         let subscriber = try Subscriber(
-            context: context, endpoints: order.map(topology.bus), topics: ["svc.hb"],
-            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "supervisor"), logger: logger
+            context: context, peers: BusAuthentication.peers(order, in: topology),
+            security: authentication.security(rejections: BusRejections(factory: supervisor.metrics, logger: logger)),
+            topics: ["svc.hb"], counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "supervisor"),
+            logger: logger
         ) { event in
             guard case .envelope(let raw) = event, let beat = try? raw.decode(Heartbeat.self) else { return }
             supervisor.heartbeat(beat, instance: raw.header.instance)
@@ -169,6 +187,9 @@ extension Up {
     /// config and environment, so that one command lists every problem of every process.
     func check(_ settings: inout Settings) async throws {
         _ = OperatorToken.read(&settings)
+        // `up` makes the bus keys at its first start; the check makes them too, so that it checks what `up` runs.
+        do { _ = try BusKeys.ensureStored(&settings) } catch { settings.problem("bus keys: \(error)") }
+        _ = BusKeys.read(&settings, principal: BusKeys.supervisor)
         var exchange = ExchangeSettings.read(&settings, needsKey: false)
         let simulator = PaperExchange.simulatorArguments(&settings, exchange: exchange)
         if simulator == nil, settings.problems.isEmpty { exchange.readKey(&settings) }
@@ -231,6 +252,21 @@ extension Up {
             arguments: ["run", "--path", data, "--host", host, "--port", "\(port)"],
             environment: ["ANONYMIZED_TELEMETRY": "False"], bus: nil, admin: serve.baseURL,
             healthPath: "/api/v2/heartbeat", publishesHeartbeats: false)
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the bus's CURVE keys (a keypair per process, owner-only, under bus.keyDir) where they are missing; "
+            + "`up` does this itself, compose runs it once before the services.")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        var (_, _, settings) = try await common.load()
+        let made = try BusKeys.ensureStored(&settings)
+        let directory = BusKeys.directory(&settings)
+        print(made.isEmpty ? "bus keys present in \(directory)" : "made bus keys for \(made.joined(separator: ", ")) in \(directory)")
     }
 }
 

@@ -41,10 +41,16 @@ struct BusBench: ParsableCommand {
         let rawRate = try raw.throughput(count: throughputMessages)
         raw.close()
 
-        let bus = try BusPath(bar: bar)
+        let bus = try BusPath(bar: bar, curve: false)
         let busLatency = try bus.latency(count: latencyMessages, warmup: warmup)
         let busRate = try bus.throughput(count: throughputMessages)
         bus.close()
+
+        // The same path with CURVE (encryption, ZAP, the sender check) on both sockets.
+        let secure = try BusPath(bar: bar, curve: true)
+        let curveLatency = try secure.latency(count: latencyMessages, warmup: warmup)
+        let curveRate = try secure.throughput(count: throughputMessages)
+        secure.close()
 
         let ratio = busLatency.p50 / rawLatency.p50
         print(
@@ -55,7 +61,15 @@ struct BusBench: ParsableCommand {
             String(
                 format: "bus envelope one-way p50 %7.1f µs  p99 %7.1f µs  throughput %9.0f msg/s (received, decoded)",
                 busLatency.p50, busLatency.p99, busRate.received))
+        print(
+            String(
+                format: "bus + CURVE  one-way p50 %7.1f µs  p99 %7.1f µs  throughput %9.0f msg/s (received, decoded)",
+                curveLatency.p50, curveLatency.p99, curveRate.received))
         print(String(format: "ratio p50 bus/raw %.2f (target ≤ 1.5); throughput target ≥ 200000/s", ratio))
+        print(
+            String(
+                format: "ratio CURVE/plain bus: p50 %.2f  p99 %.2f  throughput %.2f", curveLatency.p50 / busLatency.p50,
+                curveLatency.p99 / busLatency.p99, curveRate.received / max(busRate.received, 1)))
         let summary: [String: Any] = [
             "envelopeBytes": size,
             "raw": ["p50us": rawLatency.p50, "p99us": rawLatency.p99, "throughput": rawRate],
@@ -63,7 +77,13 @@ struct BusBench: ParsableCommand {
                 "p50us": busLatency.p50, "p99us": busLatency.p99, "throughput": busRate.received,
                 "dropped": busRate.dropped,
             ],
+            "busCurve": [
+                "p50us": curveLatency.p50, "p99us": curveLatency.p99, "throughput": curveRate.received,
+                "dropped": curveRate.dropped,
+            ],
             "ratioP50": ratio,
+            "curveRatioP50": curveLatency.p50 / busLatency.p50,
+            "curveRatioP99": curveLatency.p99 / busLatency.p99,
         ]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         print(String(decoding: json, as: UTF8.self))
@@ -125,7 +145,7 @@ final class RawZeroMQ: @unchecked Sendable {
             zmq_msg_init(&message)
             zmq_msg_recv(&message, subscriber, 0)
             if !first, zmq_msg_size(&message) >= 8 {
-                stamp = zmq_msg_data(&message).load(as: Int64.self)
+                stamp = zmq_msg_data(&message).loadUnaligned(as: Int64.self)
             }
             first = false
             more = zmq_msg_more(&message) != 0
@@ -212,19 +232,36 @@ final class BusPath: @unchecked Sendable {
     let endpoint = freeEndpoint()
     let publisher: Publisher
     let bar: Bar
+    /// The subscriber's side of CURVE; nil for plain text.
+    let subscriberSecurity: BusSecurity?
 
-    init(bar: Bar) throws {
+    init(bar: Bar, curve: Bool) throws {
         self.bar = bar
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+        var publisherSecurity: BusSecurity?
+        var subscriberSecurity: BusSecurity?
+        if curve {
+            let (publisherKeys, subscriberKeys) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+            let keyring = try BusKeyring(
+                publicKeys: ["bench": publisherKeys.publicKey, "bench-sub": subscriberKeys.publicKey],
+                publishers: ["bench"])
+            let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
+            publisherSecurity = BusSecurity(
+                keyring: keyring, principal: "bench", keyPair: publisherKeys, rejections: rejections)
+            subscriberSecurity = BusSecurity(
+                keyring: keyring, principal: "bench-sub", keyPair: subscriberKeys, rejections: rejections)
+        }
+        self.subscriberSecurity = subscriberSecurity
         publisher = try Publisher(
             context: context, endpoint: endpoint, identity: PublisherIdentity(service: "bench", instance: "bench"),
-            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "pub"), clock: monotonicNanos,
+            security: publisherSecurity, counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "pub"), clock: monotonicNanos,
             logger: logger)
     }
 
     private func subscribe(_ handler: @escaping @Sendable (RawEnvelope) -> Void) throws -> Subscriber {
         let subscriber = try Subscriber(
-            context: context, endpoints: [endpoint], counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "sub"),
+            context: context, peers: [BusPeer(endpoint: endpoint, service: "bench")], security: subscriberSecurity,
+            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "sub"),
             logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
         ) { event in
             if case .envelope(let raw) = event { handler(raw) }

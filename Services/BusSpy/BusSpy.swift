@@ -15,7 +15,10 @@ struct BusSpy: AsyncParsableCommand {
     @Option(help: "The JSON config file with the endpoint table.")
     var config: String?
 
-    @Option(name: .customLong("endpoint"), help: "Also connect to this publisher (tcp://host:port).")
+    @Option(help: "The run-data directory of `breakwater up`, where busspy finds its bus key (keys/bus).")
+    var varDir: String?
+
+    @Option(name: .customLong("endpoint"), help: "Also connect to this publisher (tcp://host:port; plain-text buses only).")
     var extraEndpoints: [String] = []
 
     @Option(help: "Only topics starting with this prefix (repeatable).")
@@ -43,8 +46,15 @@ struct BusSpy: AsyncParsableCommand {
     var seconds: Double?
 
     func run() async throws {
-        var settings = await Settings.load(file: config)
+        var environment = ProcessInfo.processInfo.environment
+        if let varDir { environment["BREAKWATER_VAR_DIR"] = varDir }
+        var settings = await Settings.load(file: config, environment: environment)
         let topology = Topology.read(&settings)
+        // busspy has a key of its own, which publishers admit and no subscriber trusts as a publisher.
+        let authentication = BusKeys.read(&settings, principal: BusKeys.spy)
+        if case .curve = authentication, !extraEndpoints.isEmpty {
+            settings.problem("--endpoint: on a CURVE bus busspy connects only to the publishers of the endpoint table")
+        }
         guard settings.problems.isEmpty else {
             for problem in settings.problems { FileHandle.standardError.write(Data("config problem: \(problem)\n".utf8)) }
             throw ExitCode(2)
@@ -52,11 +62,14 @@ struct BusSpy: AsyncParsableCommand {
         var logger = Logger(label: "busspy") { JSONLogHandler(label: $0, level: .warning) }
         logger.logLevel = .error
         let context = BusContext()
-        let endpoints = ServiceName.allCases.map(topology.bus) + extraEndpoints
+        let peers = BusAuthentication.peers(ServiceName.allCases, in: topology)
+            + extraEndpoints.map { BusPeer(endpoint: $0, service: nil) }
         let counters = BusCounters(factory: NOOPMetricsHandler.instance, role: "busspy")
+        let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
+        if let warning = authentication.warning { FileHandle.standardError.write(Data("busspy: \(warning)\n".utf8)) }
         let (subscriber, stream) = try Subscriber.stream(
-            context: context, endpoints: endpoints, topics: topic.isEmpty ? [""] : topic, counters: counters,
-            logger: logger)
+            context: context, peers: peers, security: authentication.security(rejections: rejections),
+            topics: topic.isEmpty ? [""] : topic, counters: counters, logger: logger)
         let filter = MessageFilter(services: Set(service), symbol: symbol, trace: trace)
         let deadline = seconds.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
         let stopper = Task {

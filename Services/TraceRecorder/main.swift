@@ -55,7 +55,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     runtime.status.setFact("database", config.database)
     runtime.status.addDetail("recorder") { recorder.statistics }
     let subscriber = try Subscriber(
-        context: runtime.context, endpoints: ServiceName.allCases.map(runtime.topology.bus),
+        context: runtime.context, peers: runtime.peers(ServiceName.allCases), security: runtime.security,
         counters: runtime.subscriberCounters, logger: runtime.logger
     ) { event in
         recorder.accept(event)

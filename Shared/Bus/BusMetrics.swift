@@ -1,4 +1,5 @@
 import CoreMetrics
+import Logging
 import Synchronization
 
 /// The bus's counters: kept here for `/status` and tests, and exported through an
@@ -54,4 +55,54 @@ public final class BusCounters: Sendable {
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
+}
+
+/// What the bus refused, by reason (`breakwater_bus_rejected_total{reason}`): forged or misrouted
+/// envelopes, failed handshakes, unknown keys. Each is logged (sampled) and handed to `onRejection`,
+/// which a service turns into a rate-limited alert.
+public final class BusRejections: Sendable {
+    public struct Rejection: Sendable, Equatable {
+        public var reason: BusRejectionReason
+        /// The peer or envelope, for the log: an endpoint, an address, `src` and topic.
+        public var detail: String
+    }
+
+    private let counts = Mutex<[BusRejectionReason: UInt64]>([:])
+    private let counters: [BusRejectionReason: Counter]
+    private let logger: Logger
+    private let onRejection: @Sendable (Rejection) -> Void
+
+    public init(
+        factory: any MetricsFactory, logger: Logger, onRejection: @escaping @Sendable (Rejection) -> Void = { _ in }
+    ) {
+        var counters: [BusRejectionReason: Counter] = [:]
+        for reason in BusRejectionReason.allCases {
+            counters[reason] = Counter(
+                label: "breakwater_bus_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+        }
+        self.counters = counters
+        self.logger = logger
+        self.onRejection = onRejection
+    }
+
+    public func record(_ reason: BusRejectionReason, detail: String) {
+        let count = counts.withLock { counts in
+            counts[reason, default: 0] += 1
+            return counts[reason]!
+        }
+        counters[reason]?.increment()
+        if RejectionThrottle.shouldLog(count: count) {
+            logger.warning(
+                "bus rejected", metadata: ["reason": "\(reason.rawValue)", "detail": "\(detail)", "count": "\(count)"])
+        }
+        onRejection(Rejection(reason: reason, detail: detail))
+    }
+
+    public func count(_ reason: BusRejectionReason) -> UInt64 { counts.withLock { $0[reason] ?? 0 } }
+
+    /// Every reason with its count, for `/status`.
+    public var snapshot: [String: UInt64] {
+        let counts = counts.withLock { $0 }
+        return Dictionary(uniqueKeysWithValues: BusRejectionReason.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+    }
 }

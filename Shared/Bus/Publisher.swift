@@ -27,11 +27,18 @@ public final class Publisher: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let logger: Logger
 
-    /// Binds on the socket's own thread; throws if the endpoint cannot be bound.
+    /// Whether subscribers must authenticate (CURVE); false on a plain-text bus.
+    public let isSecure: Bool
+
+    /// Binds on the socket's own thread; throws if the endpoint cannot be bound. With `security` the
+    /// socket is a CURVE server and the context's ZAP handler admits only the keyring's keys.
     public init(
         context: BusContext, endpoint: String, identity: PublisherIdentity, options: SocketOptions = .publisher,
-        counters: BusCounters, clock: @escaping @Sendable () -> EpochNanos, logger: Logger
+        security: BusSecurity? = nil, counters: BusCounters, clock: @escaping @Sendable () -> EpochNanos,
+        logger: Logger
     ) throws {
+        self.isSecure = security != nil
+        if let security { try context.authenticate(with: security) }
         self.identity = identity
         self.endpoint = endpoint
         self.counters = counters
@@ -47,6 +54,12 @@ public final class Publisher: Sendable {
                 return
             }
             ZMQ.apply(options, to: socket, isPublisher: true)
+            if let security, !ZMQ.applyServer(security, to: socket) {
+                started(.failure(.last("curve server", endpoint)))
+                zmq_close(socket)
+                done.signal()
+                return
+            }
             guard zmq_bind(socket, endpoint) == 0 else {
                 started(.failure(.last("bind", endpoint)))
                 zmq_close(socket)

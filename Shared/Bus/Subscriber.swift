@@ -25,43 +25,124 @@ public final class Subscriber: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let closeHandlers = Mutex<[@Sendable () -> Void]>([])
 
-    public init(
+    /// A plain-text subscriber of `endpoints`.
+    public convenience init(
         context: BusContext, endpoints: [String], topics: [String] = [""], options: SocketOptions = .subscriber,
         counters: BusCounters, logger: Logger, handler: @escaping @Sendable (BusEvent) -> Void
     ) throws {
-        self.endpoints = endpoints
+        try self.init(
+            context: context, peers: endpoints.map { BusPeer(endpoint: $0, service: nil) }, security: nil,
+            topics: topics, options: options, counters: counters, logger: logger, handler: handler)
+    }
+
+    /// One SUB socket per publisher, all on one thread. With `security` each socket is a CURVE client
+    /// pinning its publisher's key, so every envelope on it comes from that publisher: one whose `src`
+    /// is another, or whose topic its sender may not use, is dropped and counted. Failed handshakes
+    /// (a server with the wrong key, a plain-text peer) are seen through a socket monitor and counted.
+    public init(
+        context: BusContext, peers: [BusPeer], security: BusSecurity?, topics: [String] = [""],
+        options: SocketOptions = .subscriber, counters: BusCounters, logger: Logger,
+        handler: @escaping @Sendable (BusEvent) -> Void
+    ) throws {
+        self.endpoints = peers.map(\.endpoint)
         self.counters = counters
         let stopping = self.stopping
         let done = self.done
         let filter = TopicFilter(topics)
         let heard = self.heard
-        let connectResult: Result<Void, BusError> = SocketThread.start(name: "bus-sub") { started in
-            guard let socket = zmq_socket(context.handle, ZMQ_SUB) else {
-                started(.failure(.last("socket", endpoints.joined(separator: ","))))
-                done.signal()
-                return
+        // Each peer's pinned key, resolved before any socket exists.
+        var serverKeys: [String?] = []
+        for peer in peers {
+            guard let security else {
+                serverKeys.append(nil)
+                continue
             }
-            ZMQ.apply(options, to: socket, isPublisher: false)
-            zmq_setsockopt(socket, ZMQ_SUBSCRIBE, "", 0)
-            for endpoint in endpoints where zmq_connect(socket, endpoint) != 0 {
-                started(.failure(.last("connect", endpoint)))
-                zmq_close(socket)
-                done.signal()
-                return
+            guard let service = peer.service, let key = security.keyring.publicKey(of: service) else {
+                done.signal()  // no socket thread will: deinit's close() must not wait for one
+                throw BusError(
+                    operation: "connect", endpoint: peer.endpoint,
+                    message: "no bus public key for its publisher \(peer.service ?? "(unnamed)")")
+            }
+            serverKeys.append(key)
+        }
+        let pinned = serverKeys
+        let monitorTag = UInt64.random(in: 0...UInt64.max)
+        let connectResult: Result<Void, BusError> = SocketThread.start(name: "bus-sub") { started in
+            var sockets: [UnsafeMutableRawPointer] = []
+            var monitors: [(socket: UnsafeMutableRawPointer, endpoint: String)] = []
+            func closeAll() {
+                for socket in sockets {
+                    zmq_socket_monitor(socket, nil, 0)
+                    zmq_close(socket)
+                }
+                for monitor in monitors { zmq_close(monitor.socket) }
+            }
+            for (index, peer) in peers.enumerated() {
+                guard let socket = zmq_socket(context.handle, ZMQ_SUB) else {
+                    started(.failure(.last("socket", peer.endpoint)))
+                    closeAll()
+                    done.signal()
+                    return
+                }
+                sockets.append(socket)
+                ZMQ.apply(options, to: socket, isPublisher: false)
+                if let security, let key = pinned[index] {
+                    let address = "inproc://bus-monitor-\(monitorTag)-\(index)"
+                    let events =
+                        ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                        | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                    guard ZMQ.applyClient(security, serverKey: key, to: socket),
+                        zmq_socket_monitor(socket, address, events) == 0,
+                        let monitor = zmq_socket(context.handle, ZMQ_PAIR)
+                    else {
+                        started(.failure(.last("curve client", peer.endpoint)))
+                        closeAll()
+                        done.signal()
+                        return
+                    }
+                    ZMQ.setInt(monitor, ZMQ_LINGER, 0)
+                    monitors.append((monitor, peer.endpoint))
+                    guard zmq_connect(monitor, address) == 0 else {
+                        started(.failure(.last("monitor", peer.endpoint)))
+                        closeAll()
+                        done.signal()
+                        return
+                    }
+                }
+                zmq_setsockopt(socket, ZMQ_SUBSCRIBE, "", 0)
+                guard zmq_connect(socket, peer.endpoint) == 0 else {
+                    started(.failure(.last("connect", peer.endpoint)))
+                    closeAll()
+                    done.signal()
+                    return
+                }
             }
             started(.success(()))
+            let senders = security == nil ? peers.map { _ in nil } : peers.map(\.service)
             var receiver = Receiver(
-                filter: filter, counters: counters, heard: heard, logger: logger, handler: handler)
-            var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+                filter: filter, counters: counters, heard: heard, logger: logger, security: security,
+                handler: handler)
+            var items = (sockets + monitors.map(\.socket)).map {
+                zmq_pollitem_t(socket: $0, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+            }
             while !stopping.isSet {
                 // The timeout bounds how long close() waits for this thread.
-                guard zmq_poll(&item, 1, 100) > 0 else { continue }
-                while let frames = ZMQ.receiveFrames(socket) {
-                    receiver.accept(frames)
+                guard zmq_poll(&items, Int32(items.count), 100) > 0 else { continue }
+                for index in items.indices where items[index].revents & Int16(ZMQ_POLLIN) != 0 {
+                    if index < sockets.count {
+                        while let frames = ZMQ.receiveFrames(sockets[index]) {
+                            receiver.accept(frames, sender: senders[index])
+                        }
+                    } else {
+                        let monitor = monitors[index - sockets.count]
+                        while let frames = ZMQ.receiveFrames(monitor.socket) {
+                            receiver.handshakeFailed(frames, endpoint: monitor.endpoint)
+                        }
+                    }
                 }
                 receiver.flush()
             }
-            zmq_close(socket)
+            closeAll()
             done.signal()
         }
         try connectResult.get()
@@ -87,10 +168,20 @@ public final class Subscriber: Sendable {
         context: BusContext, endpoints: [String], topics: [String] = [""], options: SocketOptions = .subscriber,
         counters: BusCounters, logger: Logger, bufferLimit: Int = 100_000
     ) throws -> (Subscriber, AsyncStream<BusEvent>) {
+        try stream(
+            context: context, peers: endpoints.map { BusPeer(endpoint: $0, service: nil) }, security: nil,
+            topics: topics, options: options, counters: counters, logger: logger, bufferLimit: bufferLimit)
+    }
+
+    /// The stream form of `init(context:peers:security:…)`.
+    public static func stream(
+        context: BusContext, peers: [BusPeer], security: BusSecurity?, topics: [String] = [""],
+        options: SocketOptions = .subscriber, counters: BusCounters, logger: Logger, bufferLimit: Int = 100_000
+    ) throws -> (Subscriber, AsyncStream<BusEvent>) {
         let (stream, continuation) = AsyncStream<BusEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
         let subscriber = try Subscriber(
-            context: context, endpoints: endpoints, topics: topics, options: options, counters: counters,
-            logger: logger
+            context: context, peers: peers, security: security, topics: topics, options: options,
+            counters: counters, logger: logger
         ) { event in
             if case .dropped = continuation.yield(event) { counters.add(.dropped) }
         }
@@ -114,6 +205,8 @@ struct Receiver {
     let counters: BusCounters
     let heard: HeardSources
     let logger: Logger
+    /// Set on a CURVE bus: the keyring decides which envelopes each sender may deliver.
+    let security: BusSecurity?
     let handler: @Sendable (BusEvent) -> Void
     var tracker = SequenceTracker()
     var complaints = 0
@@ -128,7 +221,9 @@ struct Receiver {
         heardInBatch.removeAll(keepingCapacity: true)
     }
 
-    mutating func accept(_ frames: [[UInt8]]) {
+    /// `sender`: the principal whose pinned key authenticated the socket the frames came in on; nil on
+    /// a plain-text bus.
+    mutating func accept(_ frames: [[UInt8]], sender: String? = nil) {
         received += 1
         guard frames.count == 2 else {
             reject(.malformed("expected 2 frames, got \(frames.count)"), topic: frames.first ?? [])
@@ -139,6 +234,16 @@ struct Receiver {
             raw = try RawEnvelope(topic: String(decoding: frames[0], as: UTF8.self), bytes: frames[1])
         } catch {
             reject(error, topic: frames[0])
+            return
+        }
+        // Before the sequence check: a forged envelope must not move another publisher's sequence.
+        if let security, let sender,
+            case .rejected(let reason) = security.keyring.verdict(
+                topic: raw.topic, source: raw.header.source, sender: sender)
+        {
+            security.rejections.record(
+                reason,
+                detail: "from \(sender): src \(raw.header.source.prefix(64)), topic \(raw.topic.prefix(80))")
             return
         }
         heardInBatch.insert(raw.header.source)
@@ -166,6 +271,20 @@ struct Receiver {
         if filter.matches(frames[0]) {
             handler(.envelope(raw))
         }
+    }
+
+    /// A socket monitor's event: `[u16 event, u32 value][endpoint]` (only handshake failures are asked for).
+    func handshakeFailed(_ frames: [[UInt8]], endpoint: String) {
+        guard let security, frames.count == 2, frames[0].count >= 6 else { return }
+        let event = UInt16(frames[0][0]) | UInt16(frames[0][1]) << 8
+        let value = frames[0][2..<6].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let kind: String
+        switch Int32(event) {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: kind = "protocol error 0x\(String(value, radix: 16))"
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: kind = "refused, status \(value)"
+        default: kind = "closed during the handshake (wrong server key?)"
+        }
+        security.rejections.record(.handshakeFailed, detail: "publisher \(endpoint): \(kind)")
     }
 
     private mutating func reject(_ error: EnvelopeError, topic: [UInt8]) {

@@ -5,7 +5,8 @@
 // ADDING A KEY IS ONE LINE in `ConfigCatalog.breakwater` below: `"section.newKey",` for a single
 // value, `.list("key")` for a JSON array, `.section("key")` for an object read as a whole.
 // A segment `*` matches any one segment (`strategies.*.period`); `<service>` matches a service's
-// config name (feedHandler, signalGenerator, riskGate, executor, traceRecorder).
+// config name (feedHandler, signalGenerator, riskGate, executor, traceRecorder); `<principal>` one of those,
+// `supervisor` or `busspy` (BusKeys).
 
 /// The config keys Breakwater knows, and the `BREAKWATER_` variables that are not config keys.
 public struct ConfigCatalog: Sendable {
@@ -61,6 +62,8 @@ extension ConfigCatalog {
             // Every process
             "mode", "logLevel", "varDir", .list("symbols"),
             "endpoints.<service>.bus", "endpoints.<service>.bind", "endpoints.<service>.admin",
+            // the bus's CURVE keys (BusKeys; every process on the bus)
+            "bus.curve", "bus.keyDir", "bus.keys.<principal>.public", "bus.keys.<principal>.secret",
             "account.startingCapital",
             // The exchange (ExchangeSettings; executor, feed, supervisor)
             "exchange.url", "exchange.account", "exchange.privateKey", "exchange.keyFile",
@@ -153,7 +156,7 @@ extension ConfigCatalog {
             "BREAKWATER_SUPERVISOR_PID": "set by `breakwater up` for its children, which stop when it is gone",
             "BREAKWATER_PAPER_ADDRESS": "compose: the paper account exchange-sim funds",
         ],
-        placeholders: ["<service>": ServiceName.allCases.map(\.configKey)],
+        placeholders: ["<service>": ServiceName.allCases.map(\.configKey), "<principal>": BusKeys.configKeys],
         // Refused, not honoured: a key set under an old name would otherwise be silently missing.
         formerVariables: ["BREAKWATER_HL_PRIVATE_KEY": "exchange.privateKey"],
         formerKeys: [

@@ -33,14 +33,16 @@ public final class ServiceRuntime: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let metrics: PrometheusMetricsFactory
     public let subscriberCounters: BusCounters
+    /// CURVE keys and rules for every socket; nil on a plain-text bus (paper mode only).
+    public let security: BusSecurity?
     private let subscribers = Mutex<[Subscriber]>([])
     /// Services this one subscribes to; it is degraded while it does not hear one of them.
     private let upstreams = Mutex<Set<String>>([])
     private let publishFailures: CoreMetrics.Counter
 
     init(
-        name: ServiceName, topology: Topology, logger: Logger, clock: WallClock, instance: String,
-        registry: PrometheusCollectorRegistry
+        name: ServiceName, topology: Topology, authentication: BusAuthentication, logger: Logger, clock: WallClock,
+        instance: String, registry: PrometheusCollectorRegistry
     ) throws {
         self.name = name
         self.topology = topology
@@ -53,19 +55,34 @@ public final class ServiceRuntime: Sendable {
         self.status = ServiceStatus(service: name.rawValue, instance: instance, startedAt: clock.now())
         self.subscriberCounters = BusCounters(factory: metrics, role: "sub")
         self.publishFailures = CoreMetrics.Counter(label: "breakwater_publish_failures_total", factory: metrics)
+        // Refusals are alerted at most once a minute per reason: a rogue peer retries ten times a second.
+        let alerts = RejectionAlerts(service: name.rawValue, clock: clock)
+        let rejections = BusRejections(factory: metrics, logger: logger) { alerts.raise($0) }
+        self.security = authentication.security(rejections: rejections)
         self.publisher = try Publisher(
-            context: context, endpoint: topology.bind(name), identity: identity,
+            context: context, endpoint: topology.bind(name), identity: identity, security: security,
             counters: BusCounters(factory: metrics, role: "pub"), clock: clock.now, logger: logger)
         let publisher = self.publisher
+        alerts.setPublish { [weak publisher] alert in
+            var generator = SystemRandomNumberGenerator()
+            _ = try? publisher?.publish(alert, traceId: Identifier.random(using: &generator))
+        }
         let subscriberCounters = self.subscriberCounters
+        let secure = security != nil
         status.addDetail("bus") {
             [
                 "endpoint": publisher.endpoint,
+                "curve": secure,
                 "published": Self.countersDocument(publisher.counters.snapshot),
                 "subscribed": Self.countersDocument(subscriberCounters.snapshot),
+                "rejected": rejections.snapshot,
             ]
         }
+        if let warning = authentication.warning { logger.warning("\(warning)") }
     }
+
+    /// Where the publishers of `services` are, and whose keys to pin.
+    public func peers(_ services: [ServiceName]) -> [BusPeer] { BusAuthentication.peers(services, in: topology) }
 
     static func countersDocument(_ snapshot: BusCounters.Snapshot) -> [String: UInt64] {
         [
@@ -82,8 +99,8 @@ public final class ServiceRuntime: Sendable {
         to services: [ServiceName], topics: [String] = [""], readiness: Bool = true
     ) throws -> AsyncStream<BusEvent> {
         let (subscriber, stream) = try Subscriber.stream(
-            context: context, endpoints: services.map(topology.bus), topics: topics, counters: subscriberCounters,
-            logger: logger)
+            context: context, peers: peers(services), security: security, topics: topics,
+            counters: subscriberCounters, logger: logger)
         subscribers.withLock { $0.append(subscriber) }
         if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
         return stream
@@ -174,6 +191,7 @@ public enum ServiceMain {
         let logLevel = settings.oneOf(
             "logLevel", default: "info", allowed: Logger.Level.allCases.map(\.rawValue))
         let topology = Topology.read(&settings)
+        let authentication = BusKeys.read(&settings, principal: name.rawValue)
         let config = readConfig(&settings)
         if !settings.problems.isEmpty {
             for problem in settings.problems {
@@ -198,7 +216,8 @@ public enum ServiceMain {
         let runtime: ServiceRuntime
         do {
             runtime = try ServiceRuntime(
-                name: name, topology: topology, logger: logger, clock: clock, instance: instance,
+                name: name, topology: topology, authentication: authentication, logger: logger, clock: clock,
+                instance: instance,
                 registry: PrometheusCollectorRegistry())
         } catch {
             logger.critical("cannot start: \(error)")
@@ -268,5 +287,36 @@ struct HeartbeatService: Service {
             runtime.publish(runtime.status.heartbeat(now: runtime.clock.now()), traceId: runtime.newIdentifier())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
+    }
+}
+
+/// Turns bus refusals into `alert.bus_rejected`, at most one per reason a minute.
+final class RejectionAlerts: @unchecked Sendable {
+    let service: String
+    let clock: WallClock
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var throttle = RejectionThrottle(interval: 60_000_000_000)
+    // Guarded by `lock`; set once the publisher exists.
+    private var publish: (@Sendable (Alert) -> Void)?
+
+    init(service: String, clock: WallClock) {
+        self.service = service
+        self.clock = clock
+    }
+
+    func setPublish(_ publish: @escaping @Sendable (Alert) -> Void) { lock.withLock { self.publish = publish } }
+
+    func raise(_ rejection: BusRejections.Rejection) {
+        let due = lock.withLock { throttle.shouldAlert(rejection.reason, now: clock.now()) }
+        guard due, let publish = lock.withLock({ publish }) else { return }
+        publish(
+            Alert(
+                // A forged envelope is an attack; a failed handshake may be a peer restarting mid-handshake.
+                severity: [.handshakeFailed, .unknownKey].contains(rejection.reason) ? .warning : .critical,
+                code: "bus_rejected",
+                message: "the bus refused \(rejection.reason.rawValue): \(rejection.detail) "
+                    + "(breakwater_bus_rejected_total counts every one)",
+                service: service))
     }
 }

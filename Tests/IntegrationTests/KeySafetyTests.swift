@@ -1,6 +1,18 @@
+import Bus
 import Foundation
 import Testing
 import TestSupport
+
+/// `bus.keys` for a config: a fresh CURVE keypair for every principal (as compose gives them), so that a
+/// service checked or started on its own, without `breakwater up`, has its bus keys.
+func busKeysConfig() throws -> [String: Any] {
+    var keys: [String: Any] = [:]
+    for name in ["feedHandler", "signalGenerator", "riskGate", "executor", "traceRecorder", "supervisor", "busspy"] {
+        let pair = try CurveKeyPair.generate()
+        keys[name] = ["public": pair.publicKey, "secret": pair.secretKey]
+    }
+    return ["keys": keys]
+}
 
 /// Runs one of the built executables to its end, without an exchange key or mode in its
 /// environment; exit code and everything it printed.
@@ -22,7 +34,9 @@ struct KeySafetyTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = directory.appendingPathComponent("config.json")
-        try Data(#"{"mode": "\#(mode)", "supervisor": {"admin": "127.0.0.1:1"}}"#.utf8).write(to: config)
+        try JSONSerialization.data(withJSONObject: [
+            "mode": mode, "supervisor": ["admin": "127.0.0.1:1"], "bus": try busKeysConfig(),
+        ]).write(to: config)
 
         let (code, output) = try await run("executor", ["--config", config.path, "--check-config"], in: directory)
         #expect(code == 2, "\(output)")

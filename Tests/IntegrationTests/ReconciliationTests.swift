@@ -75,8 +75,25 @@ final class ExecutorRig: @unchecked Sendable {
         wallet = try Wallet(privateKeyHex: Self.keyHex)
         let keyFile = directory.appendingPathComponent("paper.key").path
         try (Self.keyHex + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
+        // A keypair per principal, given in config as compose would; the rig holds the risk gate's.
+        var pairs: [String: CurveKeyPair] = [:]
+        var keys: [String: Any] = [:]
+        for (name, configKey) in [
+            ("feed-handler", "feedHandler"), ("signal-generator", "signalGenerator"), ("risk-gate", "riskGate"),
+            ("executor", "executor"), ("trace-recorder", "traceRecorder"),
+        ] {
+            let pair = try CurveKeyPair.generate()
+            pairs[name] = pair
+            keys[configKey] = ["public": pair.publicKey, "secret": pair.secretKey]
+        }
+        let keyring = try BusKeyring(
+            publicKeys: pairs.mapValues(\.publicKey), publishers: Set(pairs.keys))
+        let security = BusSecurity(
+            keyring: keyring, principal: "risk-gate", keyPair: pairs["risk-gate"]!,
+            rejections: BusRejections(factory: NOOPMetricsHandler.instance, logger: Logger(label: "rig")))
         let config: [String: Any] = [
             "varDir": directory.appendingPathComponent("var").path,
+            "bus": ["keys": keys],
             "endpoints": endpoints,
             "exchange": ["url": exchangeURL, "keyFile": keyFile],
             "executor": ["pollMs": 500, "deadManSeconds": 30, "batchWindowMs": 50],
@@ -91,10 +108,11 @@ final class ExecutorRig: @unchecked Sendable {
             log: directory.appendingPathComponent("exchange-sim.log"))
         publisher = try Publisher(
             context: context, endpoint: riskGateBus, identity: PublisherIdentity(service: "risk-gate", instance: "rig"),
-            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "rig"),
+            security: security, counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "rig"),
             clock: { EpochNanos(Date().timeIntervalSince1970 * 1e9) }, logger: Logger(label: "rig"))
         subscriber = try Subscriber(
-            context: context, endpoints: [executorBus], counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "rig"),
+            context: context, peers: [BusPeer(endpoint: executorBus, service: "executor")], security: security,
+            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "rig"),
             logger: Logger(label: "rig")
         ) { [weak self] event in
             if case .envelope(let raw) = event { self?.received.withLock { $0.append(raw) } }

@@ -118,7 +118,9 @@ extension SystemTests {
         let handle = try FileHandle(forWritingTo: output)
         let spy = Process()
         spy.executableURL = Repository.binaries.appendingPathComponent("busspy")
-        spy.arguments = ["--config", system.configPath, "--topic", "svc.hb", "--seconds", "400"]
+        spy.arguments = [
+            "--config", system.configPath, "--var-dir", system.varDirectory.path, "--topic", "svc.hb", "--seconds", "400",
+        ]
         spy.standardOutput = handle
         spy.standardError = handle
         try spy.run()
