@@ -92,6 +92,15 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         let hub = WebSocketHub()
         let service = VenueService(
             core: core, players: setup.players, hub: hub, sourceDescription: setup.description, stateFile: stateFile)
+        if let store = stateFile?.store {
+            // WAL checkpoints (each syncs the disk) on a thread of their own, never in an order's answer.
+            Thread.detachNewThread {
+                while true {
+                    Thread.sleep(forTimeInterval: 1)
+                    try? store.checkpoint()
+                }
+            }
+        }
         do {
             // The funded accounts of a fresh venue (or those new in the configuration) are on disk before anyone trades.
             try await service.save()

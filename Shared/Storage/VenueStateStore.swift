@@ -11,6 +11,10 @@ import GRDB
 /// system's hands before the HTTP answer leaves, so it survives the process being killed (SIGKILL,
 /// a crash), which is what a paper venue must survive; only a power cut can take the last saves.
 /// `durableAgainstPowerLoss` makes every commit wait for the disk (`synchronous = FULL`).
+///
+/// The saving connection never checkpoints the WAL itself (a checkpoint syncs the disk, which would
+/// land on one unlucky order's answer): `checkpoint()` does it on a connection of its own, from
+/// whatever background thread the owner runs it on.
 public final class VenueStateStore: Sendable {
     /// The file's format. A file written by a newer format is refused, never guessed at.
     public static let formatVersion = 1
@@ -104,6 +108,7 @@ public final class VenueStateStore: Sendable {
 
     public let queue: DatabaseQueue
     public let path: String
+    private let checkpointer: DatabaseQueue
 
     /// Opens the file, creating it and its folder when missing (a fresh venue).
     public init(path: String, durableAgainstPowerLoss: Bool = false) throws {
@@ -112,11 +117,13 @@ public final class VenueStateStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: durableAgainstPowerLoss ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            checkpointer = try DatabaseQueue(path: path)
             if try queue.read({ try Self.migrator.hasBeenSuperseded($0) }) {
                 throw StoreError.futureVersion(Self.formatVersion + 1)
             }
@@ -151,6 +158,12 @@ public final class VenueStateStore: Sendable {
                     """)
         }
         return migrator
+    }
+
+    /// Copies the WAL's committed pages into the database file (passive: never waits for the saving
+    /// connection), so that the WAL does not grow without end.
+    public func checkpoint() throws {
+        try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
     }
 
     /// Writes one save in one transaction: all of it or, on an error, nothing.
