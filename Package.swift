@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "ExchangeSim",
             dependencies: [
-                "Schema", "Market", "Resilience", "Hyperliquid", "ServiceKit", argumentParser, log,
+                "Schema", "Market", "Resilience", "Hyperliquid", "ServiceKit", "Storage", argumentParser, log,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
@@ -186,7 +186,8 @@ let package = Package(
             ],
             path: "Tests/HyperliquidTests"),
         .testTarget(
-            name: "ExchangeSimTests", dependencies: ["TestSupport", "ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience"],
+            name: "ExchangeSimTests",
+            dependencies: ["TestSupport", "ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience", "Storage", grdb],
             path: "Tests/ExchangeSimTests", exclude: ["sdk"]),
         .testTarget(
             name: "ExecutionTests", dependencies: ["Execution", "Hyperliquid", "Schema"], path: "Tests/ExecutionTests"),

@@ -4,9 +4,11 @@ import Schema
 import ServiceKit
 
 /// Paper mode's exchange: exchange-sim as a child process, a paper key made once, its address
-/// funded at every start. exchange-sim keeps its accounts in memory, so every `up` is a fresh
-/// paper session; the previous session's ledger and trace move to `var/archive/` so that the
-/// ledger never disagrees with an exchange that forgot it.
+/// funded when the venue opens it. exchange-sim keeps its venue (accounts, positions, orders,
+/// fills) in `var/exchange-sim/venue.sqlite`, so a simulator that is
+/// killed or restarted inside a session comes back with what it had. Every `up` is a new paper
+/// session: the previous session's ledger, trace and venue move together to `var/archive/`, so that
+/// the ledger and the exchange always start and end a session together.
 struct PaperExchange {
     var spec: ChildSpec
     var address: Address
@@ -64,12 +66,19 @@ struct PaperExchange {
         let (wallet, created) = try paperWallet(at: ExchangeSettings.paperKeyFile(&settings))
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         arguments += ["--fund", "\(wallet.address.lowercased)=\(capital)"]
+        // Absolute: the simulator's working directory never decides where the venue lives.
+        arguments += ["--state", URL(fileURLWithPath: venueStateFile(varDir)).standardizedFileURL.path]
         let spec = ChildSpec(
             name: "exchange-sim", executable: "\(executables)/exchange-sim", arguments: arguments, bus: nil,
             admin: "http://\(host):\(port)", healthPath: "/health/ready", publishesHeartbeats: false)
         return PaperExchange(
             spec: spec, address: wallet.address, keyCreated: created, archived: try archivePreviousSession(varDir))
     }
+
+    /// Where the managed simulator keeps its venue: inside the run's var directory, archived with the session.
+    static func venueStateFile(_ varDir: String) -> String { "\(varDir)/\(venueFolder)/venue.sqlite" }
+
+    static let venueFolder = "exchange-sim"
 
     /// A valid key that is never written anywhere: `--check-config` before the first `up`.
     static func throwawayKey() -> String {
@@ -102,11 +111,12 @@ struct PaperExchange {
         }
     }
 
-    /// Moves the last session's ledger and trace database to `var/archive/<time>/`.
+    /// Moves the last session's ledger, trace database and venue (`exchange-sim/`) to
+    /// `var/archive/<time>/`.
     static func archivePreviousSession(_ varDir: String) throws -> String? {
-        let files = ["ledger.db", "ledger.db-wal", "ledger.db-shm", "trace.db", "trace.db-wal", "trace.db-shm"]
+        let files = ["ledger.db", "ledger.db-wal", "ledger.db-shm", "trace.db", "trace.db-wal", "trace.db-shm", venueFolder]
         let present = files.filter { FileManager.default.fileExists(atPath: "\(varDir)/\($0)") }
-        guard present.contains(where: { $0 == "ledger.db" || $0 == "trace.db" }) else { return nil }
+        guard present.contains(where: { $0 == "ledger.db" || $0 == "trace.db" || $0 == venueFolder }) else { return nil }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let archive = "\(varDir)/archive/\(stamp)"
         try FileManager.default.createDirectory(atPath: archive, withIntermediateDirectories: true)

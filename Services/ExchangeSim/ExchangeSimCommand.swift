@@ -36,6 +36,15 @@ struct ExchangeSimCommand: AsyncParsableCommand {
     var list: String?
     @Option(help: "Listed coins to make isolated-only (cross margin refused, as on some real listings), comma-separated.")
     var onlyIsolated: String?
+    @Option(
+        help: ArgumentHelp(
+            "SQLite file that keeps the venue (accounts, positions, orders, fills, funding, nonces) across restarts.",
+            discussion: "Created when missing; read back at start (a file that does not read back stops the start). "
+                + "Configured and --fund accounts are funded only when the file does not have them yet. "
+                + "Without it the venue lives in memory only."))
+    var state: String?
+    @Flag(help: "With --state: wait for the disk at every save (survives a power cut, not only the process being killed).")
+    var stateFsync = false
     @Option(help: "Log level.") var logLevel = "info"
 
     func run() async throws {
@@ -51,6 +60,28 @@ struct ExchangeSimCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("exchange-sim: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        var core = VenueCore(config: settings)
+        var stateFile: VenueStateFile?
+        if let state {
+            do {
+                guard !state.isEmpty else { throw SetupError("--state needs a file path") }
+                let file = try VenueStateFile(path: state, durableAgainstPowerLoss: stateFsync)
+                if let restored = try file.load(config: settings) {
+                    core = restored
+                    let orders = restored.liveOrders.values.reduce(0) { $0 + $1.count }
+                    let fills = restored.accounts.values.reduce(0) { $0 + $1.fills.count }
+                    let line = "exchange-sim: venue restored from \(state) (\(restored.accounts.count) accounts, \(orders) open orders, \(fills) fills)\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                } else {
+                    FileHandle.standardOutput.write(Data("exchange-sim: new venue in \(state)\n".utf8))
+                }
+                stateFile = file
+            } catch {
+                FileHandle.standardError.write(
+                    Data("exchange-sim: venue state \(state): \(error)\n(the venue is not started on a fresh state in its place: move the file aside to start a new venue)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         if checkConfig {
             print(
                 "exchange-sim: configuration OK (\(settings.assets.count) assets, \(settings.accounts.count) accounts, "
@@ -60,7 +91,23 @@ struct ExchangeSimCommand: AsyncParsableCommand {
 
         let hub = WebSocketHub()
         let service = VenueService(
-            core: VenueCore(config: settings), players: setup.players, hub: hub, sourceDescription: setup.description)
+            core: core, players: setup.players, hub: hub, sourceDescription: setup.description, stateFile: stateFile)
+        if let store = stateFile?.store {
+            // WAL checkpoints (each syncs the disk) on a thread of their own, never in an order's answer.
+            Thread.detachNewThread {
+                while true {
+                    Thread.sleep(forTimeInterval: 1)
+                    try? store.checkpoint()
+                }
+            }
+        }
+        do {
+            // The funded accounts of a fresh venue (or those new in the configuration) are on disk before anyone trades.
+            try await service.save()
+        } catch {
+            FileHandle.standardError.write(Data("exchange-sim: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let faults = FaultInjector()
         let limits = IPRateLimits()
         let router = HTTPServer.buildRouter(
@@ -77,16 +124,22 @@ struct ExchangeSimCommand: AsyncParsableCommand {
             },
             logger: logger)
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            group.addTask {
-                while !Task.isCancelled {
-                    await service.advance(now: VenueService.nowMs())
-                    try await Task.sleep(for: .milliseconds(setup.tickMs))
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        // A failed save (here or in a request) stops the venue: memory is ahead of the file.
+                        try await service.advance(now: VenueService.nowMs())
+                        try await Task.sleep(for: .milliseconds(setup.tickMs))
+                    }
                 }
+                try await group.next()
+                group.cancelAll()
             }
-            try await group.next()
-            group.cancelAll()
+        } catch let failure as VenueStateFailure {
+            FileHandle.standardError.write(Data("exchange-sim: \(failure); stopping\n".utf8))
+            throw ExitCode(75)
         }
     }
 

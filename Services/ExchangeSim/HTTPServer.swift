@@ -210,7 +210,9 @@ enum HTTPServer {
             else {
                 return response(.json(.object([("error", .string("need {\"address\": \"0x…\", \"amount\": \"1000\"}"))]), status: 400))
             }
-            await service.credit(address, amount: amount)
+            do { try await service.credit(address, amount: amount) } catch {
+                return response(.json(.object([("error", .string("\(error)"))]), status: 500))
+            }
             logger.info("credited \(Wire.plain(amount)) USDC to \(address.lowercased)")
             return response(.json(.object([("address", .string(address.lowercased)), ("credited", .usd(amount))])))
         }
@@ -235,7 +237,11 @@ enum HTTPServer {
                 guard let amount = fundAmount(raw), amount.isPositive else { return usage }
                 px = amount
             }
-            guard await service.setMark(coin: coin, px: px) else {
+            let known: Bool
+            do { known = try await service.setMark(coin: coin, px: px) } catch {
+                return response(.json(.object([("error", .string("\(error)"))]), status: 500))
+            }
+            guard known else {
                 return response(.json(.object([("error", .string("unknown coin \(coin)"))]), status: 400))
             }
             logger.info("mark of \(coin) \(px.map { "pinned at " + Wire.plain($0) } ?? "released")")
@@ -243,7 +249,10 @@ enum HTTPServer {
         }
         admin.post("funding") { request, _ -> Response in
             guard authorised(request) else { return unauthorised }
-            let payments = await service.payFundingNow()
+            let payments: Int
+            do { payments = try await service.payFundingNow() } catch {
+                return response(.json(.object([("error", .string("\(error)"))]), status: 500))
+            }
             logger.info("funding paid now: \(payments) payments")
             return response(.json(.object([("payments", .integer(payments))])))
         }

@@ -2,7 +2,14 @@ import Foundation
 import Hyperliquid
 import Schema
 
-/// Owns the venue core and the market players; turns core events into WebSocket messages.
+/// A save of the venue state that failed: the change it held was neither answered nor published.
+struct VenueStateFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Owns the venue core and the market players; turns core events into WebSocket messages. With a
+/// state file, every change is saved before it is answered or published: an acknowledged order, and
+/// a fill the market made that a subscriber may have seen, survive the process being killed.
 actor VenueService {
     private var core: VenueCore
     private var players: [MarketPlayer]
@@ -10,20 +17,43 @@ actor VenueService {
     let sourceDescription: String
     private var lastMids: String = ""
     private var marketSeen = false
+    private let stateFile: VenueStateFile?
+    /// Set once a save fails: the venue then refuses every change (memory is ahead of the file) and
+    /// the process stops, so that a restart reads back what was saved.
+    private(set) var stateFailure: VenueStateFailure?
 
-    init(core: VenueCore, players: [MarketPlayer], hub: WebSocketHub, sourceDescription: String) {
+    init(
+        core: VenueCore, players: [MarketPlayer], hub: WebSocketHub, sourceDescription: String, stateFile: VenueStateFile? = nil
+    ) {
         self.core = core
         self.players = players
         self.hub = hub
         self.sourceDescription = sourceDescription
+        self.stateFile = stateFile
     }
 
     static func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
+    /// Saves what changed since the last save (without a state file, only forgets it).
+    func save() throws(VenueStateFailure) {
+        if let stateFailure { throw stateFailure }
+        let changes = core.takeChanges()
+        guard let stateFile else { return }
+        do {
+            try stateFile.save(changes)
+        } catch {
+            let failure = VenueStateFailure(description: "venue state could not be saved to \(stateFile.path): \(error)")
+            stateFailure = failure
+            throw failure
+        }
+    }
+
     // MARK: HTTP
 
     func exchange(_ body: [UInt8]) -> HTTPReply {
+        if let stateFailure { return .text(stateFailure.description, status: 503) }
         let reply = core.handleExchange(body: body, now: Self.nowMs())
+        do { try save() } catch { return .text(error.description, status: 500) }
         publish()
         return reply
     }
@@ -32,24 +62,30 @@ actor VenueService {
         core.handleInfo(body: body, now: Self.nowMs())
     }
 
-    func credit(_ address: Address, amount: Amount) {
+    func credit(_ address: Address, amount: Amount) throws(VenueStateFailure) {
+        if let stateFailure { throw stateFailure }
         core.credit(address, amount: amount)
+        try save()
     }
 
     var isReady: Bool { marketSeen }
 
     /// Pins the mark of `coin` (nil releases it) and fires the triggers it reaches; false: unknown coin.
-    func setMark(coin: String, px: Amount?) -> Bool {
+    func setMark(coin: String, px: Amount?) throws(VenueStateFailure) -> Bool {
+        if let stateFailure { throw stateFailure }
         guard let asset = core.assetIndex[coin] else { return false }
         core.setMark(asset: asset, px: px, now: Self.nowMs())
+        try save()
         publish()
         return true
     }
 
     /// Pays one funding period now (as at an hour boundary); returns how many payments were made.
-    func payFundingNow() -> Int {
+    func payFundingNow() throws(VenueStateFailure) -> Int {
+        if let stateFailure { throw stateFailure }
         let before = core.accounts.values.reduce(0) { $0 + $1.fundings.count }
         core.payFunding(now: Self.nowMs())
+        try save()
         return core.accounts.values.reduce(0) { $0 + $1.fundings.count } - before
     }
 
@@ -82,8 +118,10 @@ actor VenueService {
 
     // MARK: Market
 
-    /// Plays the market up to `now`, runs the clock-driven rules, and publishes.
-    func advance(now: UInt64) {
+    /// Plays the market up to `now`, runs the clock-driven rules, saves what they changed (fills of
+    /// resting orders, triggers, funding, liquidations), and publishes.
+    func advance(now: UInt64) throws(VenueStateFailure) {
+        if let stateFailure { throw stateFailure }
         for i in players.indices {
             for event in players[i].events(upTo: now) {
                 core.applyMarket(event, now: now)
@@ -91,6 +129,7 @@ actor VenueService {
             }
         }
         core.tick(now: now)
+        try save()
         publish()
         let mids = core.allMids().jsonString()
         if mids != lastMids && hub.hasSubscribers("allMids") {

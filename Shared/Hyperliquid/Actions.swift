@@ -3,13 +3,13 @@ import Foundation
 // Action values in the SDK's wire shape. Key order in `wireValue` is the SDK's dict order,
 // which the action hash depends on.
 
-public enum Tif: String, Sendable, Hashable, CaseIterable {
+public enum Tif: String, Sendable, Hashable, CaseIterable, Codable {
     case alo = "Alo"
     case ioc = "Ioc"
     case gtc = "Gtc"
 }
 
-public enum Tpsl: String, Sendable, Hashable, CaseIterable {
+public enum Tpsl: String, Sendable, Hashable, CaseIterable, Codable {
     case tp
     case sl
 }

@@ -1,5 +1,5 @@
-/// Client order id: 16 bytes, on the wire as "0x" + 32 lowercase hex digits.
-public struct Cloid: Hashable, Sendable, CustomStringConvertible {
+/// Client order id: 16 bytes, on the wire (and `Codable`) as "0x" + 32 lowercase hex digits.
+public struct Cloid: Hashable, Sendable, CustomStringConvertible, Codable {
     public let bytes: [UInt8]
 
     public init(bytes: [UInt8]) throws(HyperliquidError) {
@@ -28,4 +28,16 @@ public struct Cloid: Hashable, Sendable, CustomStringConvertible {
 
     public var rawValue: String { Hex.encode(bytes) }
     public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(hex: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a cloid: \(text)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }

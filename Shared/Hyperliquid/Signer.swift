@@ -16,8 +16,9 @@ final class Secp256k1Context: @unchecked Sendable {
     }
 }
 
-/// A 20-byte Ethereum address. `description` is the EIP-55 checksummed form.
-public struct Address: Hashable, Sendable, CustomStringConvertible {
+/// A 20-byte Ethereum address. `description` is the EIP-55 checksummed form; `Codable` as the
+/// lowercase "0x…" text.
+public struct Address: Hashable, Sendable, CustomStringConvertible, Codable {
     public let bytes: [UInt8]
 
     public static let zero = Address(unchecked: [UInt8](repeating: 0, count: 20))
@@ -64,6 +65,18 @@ public struct Address: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { checksummed }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(hex: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an address: \(text)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(lowercased)
+    }
 }
 
 /// A secp256k1 secret key. Never printed: description, debugDescription and mirror are redacted.

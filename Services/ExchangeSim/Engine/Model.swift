@@ -4,7 +4,7 @@ import Schema
 func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
 
 /// Status names as Hyperliquid reports them (orderStatus, orderUpdates).
-enum SimOrderStatus: String, Sendable {
+enum SimOrderStatus: String, Sendable, Codable {
     case open, filled, canceled, triggered, rejected, marginCanceled, reduceOnlyCanceled, selfTradeCanceled
     case scheduledCancel, siblingFilledCanceled, liquidatedCanceled
     // Orders refused at placement are kept with the reason, as orderStatus and historicalOrders show them.
@@ -13,7 +13,7 @@ enum SimOrderStatus: String, Sendable {
     var isLive: Bool { self == .open || self == .triggered }
 }
 
-enum SimOrderKind: Sendable, Equatable {
+enum SimOrderKind: Sendable, Equatable, Codable {
     case limit(Tif)
     case trigger(isMarket: Bool, triggerPx: Amount, tpsl: Tpsl)
 
@@ -21,7 +21,7 @@ enum SimOrderKind: Sendable, Equatable {
 }
 
 /// An order of a paper account. `sz` is what remains; `origSz` what was asked.
-struct SimOrder: Sendable {
+struct SimOrder: Sendable, Equatable, Codable {
     let oid: UInt64
     let user: Address
     let asset: Int
@@ -74,7 +74,7 @@ struct SimOrder: Sendable {
 }
 
 /// A signed position of one asset.
-struct SimPosition: Sendable, Equatable {
+struct SimPosition: Sendable, Equatable, Codable {
     var szi: Amount = 0
     var entryPx: Amount = 0
     var cumFundingAllTime: Amount = 0
@@ -86,13 +86,13 @@ struct SimPosition: Sendable, Equatable {
     var isolatedMargin: Amount = 0
 }
 
-struct LeverageSetting: Sendable, Equatable {
+struct LeverageSetting: Sendable, Equatable, Codable {
     var isCross: Bool
     var leverage: Int
 }
 
 /// One fill of a paper account, as userFills reports it.
-struct SimFill: Sendable {
+struct SimFill: Sendable, Equatable, Codable {
     var coin: String
     var px: Amount
     var sz: Amount
@@ -122,7 +122,7 @@ struct SimFill: Sendable {
     }
 }
 
-struct FundingRecord: Sendable {
+struct FundingRecord: Sendable, Equatable, Codable {
     var time: UInt64
     var coin: String
     var usdc: Amount
@@ -144,8 +144,9 @@ struct FundingRecord: Sendable {
     }
 }
 
-/// A paper account: cash, positions, settings and history.
-struct SimAccount: Sendable {
+/// A paper account: cash, positions, settings and history. Its `Codable` form leaves out the
+/// history (fills, fundings), which is saved row by row as it grows.
+struct SimAccount: Sendable, Equatable, Codable {
     let address: Address
     /// Deposits + realised P&L − fees + funding.
     var usdc: Amount
@@ -169,10 +170,15 @@ struct SimAccount: Sendable {
         self.address = address
         self.usdc = usdc
     }
+
+    enum CodingKeys: String, CodingKey {
+        case address, usdc, positions, leverage, scheduledCancel, scheduledCancelDay, scheduledCancelFired, requestsUsed
+        case lastThrottledRequest, cumVolume, agents, leader, lastPartialLiquidation
+    }
 }
 
 /// The last 100 nonces of one signer: a new one must be above the smallest of them and unused.
-struct NonceBook: Sendable {
+struct NonceBook: Sendable, Equatable, Codable {
     static let keep = 100
     private(set) var nonces: [UInt64] = []  // ascending
 
@@ -185,5 +191,33 @@ struct NonceBook: Sendable {
         let index = nonces.firstIndex(where: { $0 > n }) ?? nonces.count
         nonces.insert(n, at: index)
         if nonces.count > Self.keep { nonces.removeFirst() }
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let saved = try container.decode([UInt64].self, forKey: .nonces)
+        guard saved.count <= Self.keep, zip(saved, saved.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .nonces, in: container, debugDescription: "at most \(Self.keep) nonces, ascending and distinct")
+        }
+        nonces = saved
+    }
+}
+
+/// Which order a client order id names, per account: the order placed with it last (a refused
+/// order takes the name only from an order that is no longer live).
+struct CloidBook: Sendable {
+    struct Key: Hashable, Sendable {
+        var user: Address
+        var cloid: Cloid
+    }
+
+    var table = TrackedTable<Key, UInt64>()
+
+    subscript(user: Address, cloid: Cloid) -> UInt64? {
+        get { table[Key(user: user, cloid: cloid)] }
+        set { table[Key(user: user, cloid: cloid)] = newValue }
     }
 }

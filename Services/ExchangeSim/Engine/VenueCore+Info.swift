@@ -88,7 +88,7 @@ extension VenueCore {
             if let number = request["oid"]?.uint64Value {
                 oid = number
             } else if let text = request["oid"]?.stringValue, let cloid = try? Cloid(hex: text) {
-                oid = cloids[user]?[cloid]
+                oid = cloids[user, cloid]
             }
             guard let oid, let order = orders[oid], order.user == user else {
                 return (.json(.object([("status", .string("unknownOid"))])), weight)

@@ -141,7 +141,7 @@ extension VenueCore {
 
 /// What a liquidation fill carries in `userFills` (`liquidation`): method "market" when sent to the
 /// book, "backstop" when the liquidator vault took it.
-struct SimLiquidation: Sendable, Equatable {
+struct SimLiquidation: Sendable, Equatable, Codable {
     var liquidatedUser: Address
     var markPx: Amount
     var method: String

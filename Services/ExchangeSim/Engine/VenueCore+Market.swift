@@ -53,7 +53,7 @@ extension VenueCore {
             defer {
                 // Orders at the price the print did not reach still lose the external size it ate.
                 for (oid, queue) in zip(atPrice, queues) where orders[oid]?.status.isLive == true {
-                    orders[oid]?.queueAhead = queue - Amount.min(queue, queueEaten)
+                    orders.updateUnsaved(oid) { $0.queueAhead = queue - Amount.min(queue, queueEaten) }
                 }
             }
             var index = 0
@@ -69,7 +69,7 @@ extension VenueCore {
                     queue -= eat
                     left -= eat
                     queueEaten += eat
-                    orders[oid]?.queueAhead = queue
+                    orders.updateUnsaved(oid) { $0.queueAhead = queue }
                     if queue.isPositive || !left.isPositive {
                         index += 1
                         continue
@@ -98,7 +98,7 @@ extension VenueCore {
             for oid in (isBuy ? restingBids[asset] : restingAsks[asset]) ?? [] {
                 guard let order = orders[oid], order.queueAhead.isPositive else { continue }
                 let shown = displayedSize(asset: asset, isBuy: isBuy, px: order.limitPx)
-                if shown < order.queueAhead { orders[oid]?.queueAhead = shown }
+                if shown < order.queueAhead { orders.updateUnsaved(oid) { $0.queueAhead = shown } }
             }
         }
     }

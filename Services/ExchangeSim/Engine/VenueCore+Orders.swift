@@ -146,7 +146,7 @@ extension VenueCore {
             isPositionTpsl: isPositionTpsl, parentOid: parent, ocoGroup: ocoGroup, sequence: nextSequence)
         nextSequence += 1
         orders[oid] = order
-        if let cloid { cloids[user, default: [:]][cloid] = oid }
+        if let cloid { cloids[user, cloid] = oid }
 
         if kind.isTrigger {
             addLive(order)
@@ -172,8 +172,8 @@ extension VenueCore {
         nextSequence += 1
         orders[oid] = order
         // A cloid still naming a live order keeps naming it.
-        if let cloid, cloids[user]?[cloid].flatMap({ orders[$0] })?.status.isLive != true {
-            cloids[user, default: [:]][cloid] = oid
+        if let cloid, cloids[user, cloid].flatMap({ orders[$0] })?.status.isLive != true {
+            cloids[user, cloid] = oid
         }
         emitUpdate(oid)
     }
@@ -459,7 +459,7 @@ extension VenueCore {
             dir: Self.direction(start: start, isBuy: isBuy, end: position.szi), closedPnl: closedPnl, hash: hash, oid: oid,
             crossed: crossed, fee: fee, tid: tid, cloid: cloid, liquidation: liquidation)
         account.fills.append(fill)
-        if account.fills.count > 10_000 { account.fills.removeFirst(account.fills.count - 10_000) }
+        if account.fills.count > Self.fillHistoryLimit { account.fills.removeFirst(account.fills.count - Self.fillHistoryLimit) }
         accounts[user] = account
         emit(.fill(user: user, fill.wire))
         enforceReduceOnly(user: user, asset: asset, now: now)
@@ -584,7 +584,7 @@ extension VenueCore {
         let oid: UInt64?
         switch modify.oid {
         case .oid(let o): oid = o
-        case .cloid(let c): oid = cloids[user]?[c]
+        case .cloid(let c): oid = cloids[user, c]
         }
         guard let oid, let old = orders[oid], old.user == user, old.status.isLive, old.asset == modify.order.asset else {
             return .object([("error", .string(VenueError.cannotModify))])

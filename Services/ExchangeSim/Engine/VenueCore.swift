@@ -21,20 +21,22 @@ struct VenueCore: Sendable {
     let assets: [AssetSpec]
     let assetIndex: [String: Int]
 
-    var accounts: [Address: SimAccount] = [:]
-    var agentOwner: [Address: Address] = [:]
-    var signerNonces: [Address: NonceBook] = [:]
+    // What the venue keeps across a restart lives in tracked tables (see VenueState.swift), so that
+    // saving after a request writes what the request changed.
+    var accounts = TrackedTable<Address, SimAccount>()
+    var agentOwner = TrackedTable<Address, Address>()
+    var signerNonces = TrackedTable<Address, NonceBook>()
     var markets: [Int: ExternalBook] = [:]
     /// Marks set by the operator (admin route); they replace the external mark until cleared.
     var markOverrides: [Int: Amount] = [:]
-    var orders: [UInt64: SimOrder] = [:]
+    var orders = TrackedTable<UInt64, SimOrder>()
     /// Resting limit orders per asset, best price first, then time.
     var restingBids: [Int: [UInt64]] = [:]
     var restingAsks: [Int: [UInt64]] = [:]
     /// Trigger orders waiting for the mark, per asset (armed ones, and normalTpsl children waiting for
     /// their parent, which are skipped until armed).
     var triggers: [Int: [UInt64]] = [:]
-    var cloids: [Address: [Cloid: UInt64]] = [:]
+    var cloids = CloidBook()
     var nextOid: UInt64 = 1_000_000_000
     var nextTid: UInt64 = 1
     var nextSequence: UInt64 = 1
@@ -48,20 +50,35 @@ struct VenueCore: Sendable {
     var liquidations = 0
 
     private(set) var events: [VenueEvent] = []
+    /// What the last save wrote (or the restore read): the base `takeChanges()` compares with.
+    var saved = SaveMarks()
 
+    /// A fresh venue: the configured accounts funded.
     init(config: VenueConfig) {
+        self.init(listing: config)
+        openConfiguredAccounts(fresh: true)
+    }
+
+    /// The listing alone: no account yet.
+    init(listing config: VenueConfig) {
         self.config = config
         self.assets = config.assets
         var index: [String: Int] = [:]
         for (i, a) in config.assets.enumerated() { index[a.name] = i }
         self.assetIndex = index
+    }
+
+    /// Funds the configured accounts and approves their agents and leaders. A fresh venue credits
+    /// every entry; a restored one only accounts it does not have yet (added to the configuration
+    /// since): an account the venue kept keeps its balance, the start's funding is not paid twice.
+    mutating func openConfiguredAccounts(fresh: Bool) {
         for spec in config.accounts {
             guard let address = parseAddress(spec.address) else { continue }
-            credit(address, amount: spec.usdc)
+            if fresh || accounts[address] == nil { credit(address, amount: spec.usdc) }
             for agentText in spec.agents {
-                if let agent = parseAddress(agentText) { approveAgent(agent, for: address) }
+                if let agent = parseAddress(agentText), agentOwner[agent] != address { approveAgent(agent, for: address) }
             }
-            if let leaderText = spec.leader, let leader = parseAddress(leaderText) {
+            if let leaderText = spec.leader, let leader = parseAddress(leaderText), accounts[address]?.leader != leader {
                 accounts[address]?.leader = leader
             }
         }
@@ -172,7 +189,7 @@ struct VenueCore: Sendable {
             return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
         case .cancelByCloid(let cancels):
             let statuses = cancels.map { c -> WireValue in
-                guard let oid = cloids[user]?[c.cloid] else { return .object([("error", .string(VenueError.missingOrder(asset: c.asset)))]) }
+                guard let oid = cloids[user, c.cloid] else { return .object([("error", .string(VenueError.missingOrder(asset: c.asset)))]) }
                 return cancel(user: user, asset: c.asset, oid: oid, now: now)
             }
             return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
