@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libsecp256k1-dev pkg-config python3-venv sqlite3 curl)
 # promtool (Debian's prometheus) checks and unit-tests the alert rules; amtool and alertmanager run their routing.
 [ "${1:-run}" = "test" ] && packages+=(prometheus prometheus-alertmanager)
+# Headless Chromium renders the report page (`breakwater report --html`, the supervisor's `/`) and proves its charts drew.
+[ "${1:-run}" = "test" ] && packages+=(chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

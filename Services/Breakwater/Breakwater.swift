@@ -119,6 +119,8 @@ struct Up: AsyncParsableCommand {
             printError("breakwater: \(error)")
             throw ExitCode(2)
         }
+        // `/` on the admin port: the report page over the run, P&L from the executor's ledger.
+        let pageSource = ReportPageSource(settings: &settings, pnlSource: .ledger)
         if !settings.problems.isEmpty {
             for problem in settings.problems { printError("config problem: \(problem)") }
             throw ExitCode(2)
@@ -153,8 +155,9 @@ struct Up: AsyncParsableCommand {
         }
 
         let (shutdown, trigger) = AsyncStream<String>.makeStream()
+        let reportPage = ReportPageServer(source: pageSource)
         let admin = SupervisorAdmin.make(
-            address: adminAddress, supervisor: supervisor, token: operatorToken, logger: logger
+            address: adminAddress, supervisor: supervisor, token: operatorToken, reportPage: reportPage, logger: logger
         ) {
             trigger.yield("down requested")
         }
@@ -424,7 +427,8 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
             "Print the trading statistics per strategy, per symbol and overall: win rate, reward to risk, expectancy, "
-            + "profit factor, holding time, exposure, max drawdown, Sharpe, Sortino, fees, funding.")
+            + "profit factor, holding time, exposure, max drawdown, Sharpe, Sortino, fees, funding; or, with --html, the "
+            + "whole report as one page with charts.")
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
         /// The fills and funding payments the trace recorder saw on the bus.
@@ -449,6 +453,12 @@ struct Report: AsyncParsableCommand {
 
     @Flag(help: "Print the pipeline (from the trace): latency percentiles per stage, the funnel from signals to winners with the rejections ranked, strategy usage, errors by dependency, and the report's alerts.")
     var pipeline = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Write the whole report as one self-contained HTML page with charts (no network needed to open it) to this file.",
+            valueName: "file"))
+    var html: String?
 
     @Option(help: "Only what was published at or after this UTC time (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS).")
     var since: String?
@@ -477,28 +487,17 @@ struct Report: AsyncParsableCommand {
 
     func run() async throws {
         var (_, _, settings) = try await common.load()
+        if let html { return try writePage(&settings, to: html) }
         if pipeline { return try printPipeline(&settings) }
         if latency { return try printLatency(&settings) }
         if quotes { return try printQuotes(&settings) }
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
-        let fills: [Fill]
-        let funding: [FundingSettlement]
-        switch source {
-        case .trace:
-            let trace = try openTrace(&settings)
-            let (since, until) = try window()
-            fills = try trace.messages(Fill.self, since: since, until: until).map(\.body)
-            funding = try trace.messages(FundingSettlement.self, since: since, until: until).map(\.body)
-        case .ledger:
-            let path = settings.dataPath("executor.ledger", file: "ledger.db")
-            guard FileManager.default.fileExists(atPath: path) else {
-                printError("no ledger at \(path)")
-                throw ExitCode(1)
+        let (since, until) = try window()
+        let (fills, funding) =
+            switch source {
+            case .trace: try Self.pnlRecords(source: source, trace: try openTrace(&settings), ledger: nil, since: since, until: until)
+            case .ledger: try Self.pnlRecords(source: source, trace: nil, ledger: try openLedger(&settings), since: since, until: until)
             }
-            let ledger = try LedgerStore(path: path)
-            fills = try ledger.fills()
-            funding = try ledger.fundingPayments()
-        }
         let report = try PerformanceReport(fills: fills, funding: funding, startingCapital: capital)
         if json {
             let encoder = JSONEncoder()
@@ -521,14 +520,49 @@ extension Report {
         return try TraceDatabase(path: path)
     }
 
+    /// The executor's ledger, or exit 1 saying where it was looked for.
+    func openLedger(_ settings: inout Settings) throws -> LedgerStore {
+        let path = settings.dataPath("executor.ledger", file: "ledger.db")
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("no ledger at \(path)")
+            throw ExitCode(1)
+        }
+        return try LedgerStore(path: path)
+    }
+
+    /// The fills and funding payments the P&L is booked from: those the trace recorder saw published in
+    /// the window, or those the ledger holds with an exchange time in the window. Nothing from a store not given.
+    static func pnlRecords(
+        source: Source, trace: TraceDatabase?, ledger: LedgerStore?, since: EpochNanos?, until: EpochNanos?
+    ) throws -> (fills: [Fill], funding: [FundingSettlement]) {
+        switch source {
+        case .trace:
+            guard let trace else { return ([], []) }
+            return (
+                try trace.messages(Fill.self, since: since, until: until).map(\.body),
+                try trace.messages(FundingSettlement.self, since: since, until: until).map(\.body)
+            )
+        case .ledger:
+            guard let ledger else { return ([], []) }
+            func inside(_ time: EpochNanos) -> Bool { (since.map { time >= $0 } ?? true) && (until.map { time < $0 } ?? true) }
+            return (try ledger.fills().filter { inside($0.time) }, try ledger.fundingPayments().filter { inside($0.time) })
+        }
+    }
+
     /// The pipeline over the window, from the trace; closed trades by the FIFO ledger's rules over the
     /// window's fills.
+    static func pipelineReport(
+        trace: TraceDatabase, since: EpochNanos?, until: EpochNanos?, capital: Amount, fills: [Fill]? = nil,
+        funding: [FundingSettlement]? = nil
+    ) throws -> PipelineReport {
+        PipelineReport(
+            try trace.pipelineInputs(since: since, until: until, startingCapital: capital, fills: fills, funding: funding))
+    }
+
     func printPipeline(_ settings: inout Settings) throws {
         let capital = settings.amount("account.startingCapital", default: 10_000, minimum: 1)
         let (since, until) = try window()
-        let trace = try openTrace(&settings)
-        let inputs = try trace.pipelineInputs(since: since, until: until, startingCapital: capital)
-        let report = PipelineReport(inputs)
+        let report = try Self.pipelineReport(trace: try openTrace(&settings), since: since, until: until, capital: capital)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -536,6 +570,27 @@ extension Report {
         } else {
             print(report.text())
         }
+    }
+
+    /// `--html FILE`: the page over the window, written whole or not at all (a temporary file renamed).
+    func writePage(_ settings: inout Settings, to file: String) throws {
+        if json || pipeline || latency || quotes {
+            printError("--html writes the whole report; it does not combine with --json, --pipeline, --latency or --quotes")
+            throw ExitCode(2)
+        }
+        let (since, until) = try window()
+        let source = ReportPageSource(settings: &settings, pnlSource: self.source)
+        let trace = try openTrace(&settings)
+        let ledger = self.source == .ledger ? try openLedger(&settings) : nil
+        let page = try source.page(trace: trace, ledger: ledger, since: since, until: until, now: WallClock.system.now())
+        let data = Data(page.html().utf8)
+        do {
+            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+        } catch {
+            printError("cannot write \(file): \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        print("wrote \(file) (\(data.count / 1024) KiB)" + (page.isEmpty ? ": nothing was traced or booked in this window" : ""))
     }
 
     /// p50 / p99 / max per stage, and each stage's p50 against tick to order's.

@@ -6,15 +6,22 @@ import ServiceKit
 import FoundationNetworking
 #endif
 
-/// The supervisor's loopback HTTP port: how `status`, `restart` and `down` reach a running `up`.
-/// `restart` and `down` want the operator token.
+/// The supervisor's loopback HTTP port: how `status`, `restart` and `down` reach a running `up`, and
+/// the report page (`/`) an operator opens in a browser. `restart` and `down` want the operator token.
 enum SupervisorAdmin {
     static func make(
-        address: HostPort, supervisor: Supervisor, token: String?, logger: Logger,
+        address: HostPort, supervisor: Supervisor, token: String?, reportPage: ReportPageServer, logger: Logger,
         down: @escaping @Sendable () -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: AdminRequestContext.self)
         let guardian = OperatorGuard(token: token, metrics: supervisor.metrics, logger: logger)
+        // Read-only, so no token: the page is built off the request threads and at most every few seconds.
+        router.get("/") { _, _ in
+            let (status, html) = await reportPage.page()
+            return Response(
+                status: .init(code: status), headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
         router.get("/status") { _, _ in
             AdminServer.json(supervisor.statusDocument())
         }

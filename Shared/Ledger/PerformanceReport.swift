@@ -166,34 +166,53 @@ public struct PerformanceReport: Sendable, Equatable, Encodable {
         try container.encode(realizedEquity, forKey: .realizedEquity)
     }
 
+    /// One table of the report: a header and its rows of cells, as `table()` prints them and the HTML
+    /// page shows them.
+    public struct Table: Sendable, Equatable {
+        public var header: [String]
+        public var rows: [[String]]
+    }
+
     /// Two tables per grouping (per strategy, then per symbol, each ending with "all"): trade figures,
-    /// then time and risk figures; then the account line. "—" marks a ratio that does not exist.
+    /// then time and risk figures. "—" marks a ratio that does not exist.
+    public func tables() -> [Table] {
+        [("STRATEGY", rows), ("SYMBOL", symbols)].flatMap { title, rows -> [Table] in
+            [
+                Table(
+                    header: [title, "TRADES", "WIN RATE", "AVG WIN", "AVG LOSS", "REWARD:RISK", "EXPECTANCY", "PROFIT F.",
+                        "LARGEST WIN", "LARGEST LOSS"],
+                    rows: (rows + [total]).map { row in
+                        [row.name, "\(row.trades)", Self.percent(row.winRate), Self.money(row.averageWin),
+                            Self.money(row.averageLoss), Self.ratio(row.rewardToRisk), Self.money(row.expectancy),
+                            Self.ratio(row.profitFactor), Self.money(row.largestWin), Self.money(row.largestLoss)]
+                    }),
+                Table(
+                    header: [title, "AVG HOLD", "EXPOSURE", "EXPOSURE %", "MAX DD", "SHARPE", "SORTINO", "DAYS", "NET P&L",
+                        "FEES", "FUNDING"],
+                    rows: (rows + [total]).map { row in
+                        [row.name, Self.duration(row.averageHoldingSeconds), Self.duration(row.exposureSeconds),
+                            row.exposureShare.map(Self.percent) ?? "—", Self.percent(row.maxDrawdown),
+                            Self.ratio(row.sharpe), Self.ratio(row.sortino), "\(row.days)", Self.money(row.netPnl),
+                            Self.money(row.fees), Self.money(row.funding)]
+                    }),
+            ]
+        }
+    }
+
+    /// The account line under the tables.
+    public var accountLine: String {
+        "\(fills) fills; \(fundingPayments) funding payments (\(funding)); starting capital \(startingCapital); "
+            + "realised equity \(realizedEquity.rounded(scale: 2))"
+    }
+
+    /// The tables (`tables()`), each followed by a blank line; then the account line.
     public func table() -> String {
         var lines: [String] = []
-        for (title, rows) in [("STRATEGY", rows), ("SYMBOL", symbols)] {
-            lines += Self.render(
-                [title, "TRADES", "WIN RATE", "AVG WIN", "AVG LOSS", "REWARD:RISK", "EXPECTANCY", "PROFIT F.",
-                    "LARGEST WIN", "LARGEST LOSS"],
-                (rows + [total]).map { row in
-                    [row.name, "\(row.trades)", Self.percent(row.winRate), Self.money(row.averageWin),
-                        Self.money(row.averageLoss), Self.ratio(row.rewardToRisk), Self.money(row.expectancy),
-                        Self.ratio(row.profitFactor), Self.money(row.largestWin), Self.money(row.largestLoss)]
-                })
-            lines.append("")
-            lines += Self.render(
-                [title, "AVG HOLD", "EXPOSURE", "EXPOSURE %", "MAX DD", "SHARPE", "SORTINO", "DAYS", "NET P&L", "FEES",
-                    "FUNDING"],
-                (rows + [total]).map { row in
-                    [row.name, Self.duration(row.averageHoldingSeconds), Self.duration(row.exposureSeconds),
-                        row.exposureShare.map(Self.percent) ?? "—", Self.percent(row.maxDrawdown),
-                        Self.ratio(row.sharpe), Self.ratio(row.sortino), "\(row.days)", Self.money(row.netPnl),
-                        Self.money(row.fees), Self.money(row.funding)]
-                })
+        for table in tables() {
+            lines += Self.render(table.header, table.rows)
             lines.append("")
         }
-        lines.append(
-            "\(fills) fills; \(fundingPayments) funding payments (\(funding)); starting capital \(startingCapital); "
-                + "realised equity \(realizedEquity.rounded(scale: 2))")
+        lines.append(accountLine)
         lines.append(
             "Sharpe and Sortino: daily (UTC) equity returns × √365, risk-free 0; funding received is positive. "
                 + "Definitions: README, `breakwater report`.")
