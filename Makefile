@@ -2,8 +2,11 @@
 SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+# Inputs per fuzz target: `make fuzz` runs the full count, `make test` a short run of each.
+FUZZ_RUNS ?= 10000000
+FUZZ_TEST_RUNS ?= 20000
 
-.PHONY: run test build release bench bench-quotes bench-model clean
+.PHONY: run test build release bench bench-quotes bench-model fuzz clean
 
 run:
 	@.ci/deps.sh run
@@ -16,6 +19,12 @@ test:
 	@.ci/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	FUZZ_RUNS=$(FUZZ_TEST_RUNS) SWIFT=$(SWIFT) .ci/fuzz.sh
+
+# Every libFuzzer target (Tests/Fuzz) for FUZZ_RUNS inputs each, one at a time; a crash, hang or
+# sanitizer report fails the run and leaves its input in .build-fuzz/findings/.
+fuzz:
+	FUZZ_RUNS=$(FUZZ_RUNS) SWIFT=$(SWIFT) .ci/fuzz.sh
 
 build:
 	@.ci/deps.sh run
