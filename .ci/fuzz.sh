@@ -49,9 +49,14 @@ for target in "${targets[@]}"; do
     findings="$scratch/findings/$target"
     log="$scratch/logs/$target.log"
     mkdir -p "$corpus" "$findings" "$(dirname "$log")"
+    extra=()
+    # swift-foundation's Data(contentsOf:) loses a 4 KiB buffer per small file it reads (the config
+    # file, read by swift-configuration's FileProvider): a leak in the toolchain, not ours, that makes
+    # libFuzzer run LeakSanitizer after every input (5 inputs a second). Memory errors are still caught.
+    [ "$target" = FuzzConfig ] && extra=(-detect_leaks=0)
     start=$(date +%s)
     # The first corpus folder takes the new inputs; the seeds in the repository stay as they are.
-    "$binary" -runs="$runs" -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
+    "$binary" -runs="$runs" -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" \
         -artifact_prefix="$findings/" "$corpus" "Tests/Fuzz/$target/corpus" >"$log" 2>&1
     status=$?
     seconds=$(( $(date +%s) - start ))
