@@ -2,9 +2,11 @@
 SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
-# Inputs per fuzz target: `make fuzz` runs the full count, `make test` a short run of each.
+# Inputs per fuzz target: `make fuzz` runs the full count, `make test` a short run of each (20,000
+# inputs or 15 s, from a debug build).
 FUZZ_RUNS ?= 10000000
 FUZZ_TEST_RUNS ?= 20000
+FUZZ_TEST_SECONDS ?= 15
 
 .PHONY: run test build release bench bench-quotes bench-model fuzz clean
 
@@ -19,7 +21,7 @@ test:
 	@.ci/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
-	FUZZ_RUNS=$(FUZZ_TEST_RUNS) SWIFT=$(SWIFT) .ci/fuzz.sh
+	FUZZ_RUNS=$(FUZZ_TEST_RUNS) FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_CONFIGURATION=debug SWIFT=$(SWIFT) .ci/fuzz.sh
 
 # Every libFuzzer target (Tests/Fuzz) for FUZZ_RUNS inputs each, one at a time; a crash, hang or
 # sanitizer report fails the run and leaves its input in .build-fuzz/findings/.
