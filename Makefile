@@ -2,8 +2,13 @@
 SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+# Inputs per fuzz target: `make fuzz` runs the full count, `make fuzz-short` a short run of each
+# (20,000 inputs or 15 s, from a debug build with the sanitizers).
+FUZZ_RUNS ?= 10000000
+FUZZ_TEST_RUNS ?= 20000
+FUZZ_TEST_SECONDS ?= 15
 
-.PHONY: run test faults build release bench bench-quotes bench-model bench-report clean
+.PHONY: run test faults fuzz fuzz-short build release bench bench-quotes bench-model bench-report clean
 
 run:
 	@.ci/deps.sh run
@@ -16,6 +21,18 @@ test:
 	@.ci/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	@# Every fuzz target replays its seed corpus and past findings (an ordinary build; no sanitizers).
+	for target in fuzz-envelope fuzz-message-body fuzz-hyperliquid-rest fuzz-hyperliquid-stream fuzz-market-files fuzz-config; do \
+		.build/debug/$$target || exit 1; done
+
+# A short sanitizer run of every fuzz target: the instrumented build alone takes 6+ minutes on 2 cores.
+fuzz-short:
+	FUZZ_RUNS=$(FUZZ_TEST_RUNS) FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_CONFIGURATION=debug SWIFT=$(SWIFT) .ci/fuzz.sh
+
+# Every libFuzzer target (Tests/Fuzz) for FUZZ_RUNS inputs each, one at a time; a crash, hang or
+# sanitizer report fails the run and leaves its input in .build-fuzz/findings/.
+fuzz:
+	FUZZ_RUNS=$(FUZZ_RUNS) SWIFT=$(SWIFT) .ci/fuzz.sh
 
 # The whole fault matrix: every service SIGKILLed and SIGSTOPped (10 s) in turn while trading, the
 # invariants checked after each (`make test` runs one fault per service). About 10 minutes.

@@ -14,6 +14,12 @@ func service(_ name: String, product: String, _ deps: [Target.Dependency]) -> Ta
         name: name, dependencies: ["ServiceKit", "Bus", "Schema", log, metrics, lifecycle] + deps, path: "Services/\(name)")
 }
 
+/// A libFuzzer target under Tests/Fuzz/<name>, its seed corpus beside it. `make fuzz` builds it with
+/// `-sanitize=fuzzer,address -DFUZZING`; an ordinary build makes a program that replays the corpus.
+func fuzzTarget(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + deps, path: "Tests/Fuzz/\(name)", exclude: ["corpus"])
+}
+
 let package = Package(
     name: "Breakwater",
     platforms: [.macOS(.v15)],
@@ -31,6 +37,12 @@ let package = Package(
         .executable(name: "quote-bench", targets: ["QuoteBench"]),
         .executable(name: "model-bench", targets: ["ModelBench"]),
         .executable(name: "report-bench", targets: ["ReportBench"]),
+        .executable(name: "fuzz-envelope", targets: ["FuzzEnvelope"]),
+        .executable(name: "fuzz-message-body", targets: ["FuzzMessageBody"]),
+        .executable(name: "fuzz-hyperliquid-rest", targets: ["FuzzHyperliquidREST"]),
+        .executable(name: "fuzz-hyperliquid-stream", targets: ["FuzzHyperliquidStream"]),
+        .executable(name: "fuzz-market-files", targets: ["FuzzMarketFiles"]),
+        .executable(name: "fuzz-config", targets: ["FuzzConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -159,6 +171,15 @@ let package = Package(
 
         // Tests: what every test target shares (repository paths, free ports, temporary directories).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Fuzz targets (Tests/Fuzz, `make fuzz`).
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/Support"),
+        fuzzTarget("FuzzEnvelope", ["Schema"]),
+        fuzzTarget("FuzzMessageBody", ["Schema"]),
+        fuzzTarget("FuzzHyperliquidREST", ["Hyperliquid", "Schema"]),
+        fuzzTarget("FuzzHyperliquidStream", ["Hyperliquid", "Market", "Schema"]),
+        fuzzTarget("FuzzMarketFiles", ["Market", "Schema"]),
+        fuzzTarget("FuzzConfig", ["ServiceKit", "Risk", "Schema"]),
         .testTarget(
             name: "SchemaTests", dependencies: ["TestSupport", "Schema"], path: "Tests/SchemaTests", exclude: ["validate_proto.py"]),
         .testTarget(name: "BusTests", dependencies: ["TestSupport", "Bus", "Schema", metrics], path: "Tests/BusTests"),

@@ -209,8 +209,8 @@ private struct DepthUpdateWire: Decodable {
                 venue: "binance", message: "depthUpdate with U \(firstUpdateId) after u \(finalUpdateId)")
         }
         return BinanceDepthDiff(
-            symbol: symbol, eventTime: WireValue.nanos(fromMilliseconds: eventTime),
-            transactionTime: WireValue.nanos(fromMilliseconds: transactionTime), firstUpdateId: firstUpdateId,
+            symbol: symbol, eventTime: try WireValue.nanos(fromMilliseconds: eventTime, venue: "binance"),
+            transactionTime: try WireValue.nanos(fromMilliseconds: transactionTime, venue: "binance"), firstUpdateId: firstUpdateId,
             finalUpdateId: finalUpdateId, previousFinalUpdateId: previousFinalUpdateId, bids: try levels(bids),
             asks: try levels(asks))
     }
@@ -229,8 +229,8 @@ private struct DepthSnapshotWire: Decodable {
 
     func snapshot() throws -> BinanceDepthSnapshot {
         BinanceDepthSnapshot(
-            lastUpdateId: lastUpdateId, eventTime: eventTime.map(WireValue.nanos(fromMilliseconds:)),
-            transactionTime: transactionTime.map(WireValue.nanos(fromMilliseconds:)), bids: try levels(bids),
+            lastUpdateId: lastUpdateId, eventTime: try eventTime.map { try WireValue.nanos(fromMilliseconds: $0, venue: "binance") },
+            transactionTime: try transactionTime.map { try WireValue.nanos(fromMilliseconds: $0, venue: "binance") }, bids: try levels(bids),
             asks: try levels(asks))
     }
 }
@@ -255,8 +255,8 @@ private struct BookTickerWire: Decodable {
             symbol: symbol, updateId: updateId,
             bestBid: try WireValue.level(price: bidPrice, size: bidSize, venue: "binance"),
             bestAsk: try WireValue.level(price: askPrice, size: askSize, venue: "binance"),
-            eventTime: WireValue.nanos(fromMilliseconds: eventTime),
-            transactionTime: WireValue.nanos(fromMilliseconds: transactionTime))
+            eventTime: try WireValue.nanos(fromMilliseconds: eventTime, venue: "binance"),
+            transactionTime: try WireValue.nanos(fromMilliseconds: transactionTime, venue: "binance"))
     }
 }
 
@@ -284,7 +284,7 @@ private struct TradeWire: Decodable {
         }
         return BinanceTrade(
             symbol: symbol, tradeId: tradeId, price: price, quantity: quantity, buyerIsMaker: buyerIsMaker,
-            kind: kind ?? "MARKET", eventTime: WireValue.nanos(fromMilliseconds: eventTime),
-            tradeTime: WireValue.nanos(fromMilliseconds: tradeTime))
+            kind: kind ?? "MARKET", eventTime: try WireValue.nanos(fromMilliseconds: eventTime, venue: "binance"),
+            tradeTime: try WireValue.nanos(fromMilliseconds: tradeTime, venue: "binance"))
     }
 }

@@ -66,8 +66,9 @@ public enum CandleFile {
     public static func bars(_ text: String, symbol: String) throws(ParseError) -> [Bar] {
         let candles = try parse(text)
         guard candles.count > 1 else { throw ParseError(line: candles.count + 1, reason: "fewer than 2 candles") }
-        let interval = (candles[1].openTime - candles[0].openTime) / 1_000_000_000
-        guard interval > 0, interval <= 86_400 * 7 else {
+        let (span, overflow) = candles[1].openTime.subtractingReportingOverflow(candles[0].openTime)
+        let interval = span / 1_000_000_000
+        guard !overflow, interval > 0, interval <= 86_400 * 7 else {
             throw ParseError(line: 3, reason: "the first two candles are not in time order one interval apart")
         }
         return candles.map { $0.bar(symbol: symbol, intervalSeconds: Int(interval)) }
@@ -103,7 +104,10 @@ public enum CandleFile {
         }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return seconds * 1_000_000_000 + Int64(nanos)
+        // Epoch nanoseconds hold about 1677 to 2262: a year outside is no timestamp, not a trap.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (time, overflowAgain) = whole.addingReportingOverflow(Int64(nanos))
+        return overflow || overflowAgain ? nil : time
     }
 
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).

@@ -144,7 +144,7 @@ private struct BookWire: Decodable {
                 venue: "hyperliquid", message: "l2Book has \(levels.count) sides of levels, not 2")
         }
         return HyperliquidBook(
-            coin: coin, time: WireValue.nanos(fromMilliseconds: time), bids: try levels[0].map { try $0.level() },
+            coin: coin, time: try WireValue.nanos(fromMilliseconds: time, venue: "hyperliquid"), bids: try levels[0].map { try $0.level() },
             asks: try levels[1].map { try $0.level() })
     }
 }
@@ -172,7 +172,7 @@ private struct TradeWire: Decodable {
             throw MarketDataParseError(venue: "hyperliquid", message: "trade \(tid) with px \(px) sz \(sz)")
         }
         return HyperliquidTrade(
-            coin: coin, side: aggressor, price: price, size: size, time: WireValue.nanos(fromMilliseconds: time),
+            coin: coin, side: aggressor, price: price, size: size, time: try WireValue.nanos(fromMilliseconds: time, venue: "hyperliquid"),
             hash: hash, tradeId: tid, users: users ?? [])
     }
 }

@@ -38,7 +38,15 @@ enum WireValue {
         return BookLevel(price: price, size: size)
     }
 
-    static func nanos(fromMilliseconds milliseconds: Int64) -> EpochNanos { milliseconds * 1_000_000 }
+    /// Epoch nanoseconds from a venue's milliseconds; a time beyond what nanoseconds hold (about the
+    /// year 2262) is a parse error, not an overflow trap.
+    static func nanos(fromMilliseconds milliseconds: Int64, venue: String) throws -> EpochNanos {
+        let (nanos, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else {
+            throw MarketDataParseError(venue: venue, message: "time \(milliseconds) ms is out of range")
+        }
+        return nanos
+    }
 
     /// Runs a JSONDecoder and reports its failure as a parse error of this venue.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, with decoder: JSONDecoder, venue: String) throws

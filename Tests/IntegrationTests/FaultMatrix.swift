@@ -25,8 +25,6 @@ struct FaultCell: Sendable {
     var recovery: Duration?
     /// Invariants broken after the recovery, or why it did not recover; empty on a pass.
     var violations: [String]
-    /// A contract this cell relies on that is not in this branch yet (then its failure is a known issue).
-    var dependsOn: String?
     /// Open positions (each with its exchange stop) when the invariants last held.
     var positions = 0
 
@@ -66,11 +64,6 @@ struct FaultMatrix {
     }
 
     /// What a cell relies on beyond this branch.
-    static func dependency(_ service: String, _ fault: InjectedFault) -> String? {
-        service == "exchange-sim" && fault == .kill
-            ? "exchange-sim keeping its venue state across SIGKILL (branch simstate)" : nil
-    }
-
     static let symbols = ["BTC", "ETH", "SOL"]
     static let maxOpenPositions = 2
     static let maxSymbolNotional: Amount = "150"
@@ -136,7 +129,7 @@ struct FaultMatrix {
 
     /// Injects `fault` into `service`, waits for the recovery and checks the invariants.
     func run(_ service: String, _ fault: InjectedFault) async -> FaultCell {
-        var cell = FaultCell(service: service, fault: fault, violations: [], dependsOn: Self.dependency(service, fault))
+        var cell = FaultCell(service: service, fault: fault, violations: [])
         guard let entry = await system.entry(service), let pid = entry["pid"] as? Int else {
             cell.violations = ["\(service) is not running"]
             return cell
@@ -328,14 +321,12 @@ struct FaultMatrix {
                 let time = cell.recovery.map { String(format: "%.1f s", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
                 var text = cell.passed ? "pass" : "FAIL"
                 if let time { text += cell.passed ? ", \(time), \(cell.positions) pos" : ", \(time)" }
-                if !cell.passed && cell.dependsOn != nil { text += " (*)" }
                 line += " | " + pad(text, width)
             }
             lines.append(line)
         }
         for cell in cells where !cell.passed {
             lines.append("\(cell.service) \(cell.fault.rawValue): \(cell.violations.joined(separator: "; "))")
-            if let dependsOn = cell.dependsOn { lines.append("  (*) depends on \(dependsOn)") }
         }
         lines.append("time: from the end of the fault (the kill, or SIGCONT) to every process healthy and a new fill in the ledger")
         lines.append("pos: open positions, each with its stop on the exchange, when the invariants were checked")

@@ -31,11 +31,7 @@ import TestSupport
         print("\nFault matrix\n" + FaultMatrix.table(cells, took: ContinuousClock.now - started, trading: trading))
         for cell in cells where !cell.passed {
             let text = "\(cell.service) \(cell.fault.rawValue): \(cell.violations.joined(separator: "; "))"
-            if let dependsOn = cell.dependsOn {
-                withKnownIssue("needs \(dependsOn)", isIntermittent: true) { Issue.record(Comment(rawValue: text)) }
-            } else {
-                Issue.record(Comment(rawValue: text))
-            }
+            Issue.record(Comment(rawValue: text))
         }
         #expect(cells.count == FaultMatrix.selected.count)
     }

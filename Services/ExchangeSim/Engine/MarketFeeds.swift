@@ -35,12 +35,12 @@ enum MarketScripts {
         var steps: [MarketScript.Step] = []
         var first: Int64?
         for line in text.split(whereSeparator: \.isNewline) {
-            guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else { continue }
-            let json = line[line.index(after: space)...]
+            guard let (ns, json) = CaptureFile.line(line) else { continue }
             let message: HyperliquidMessage
             do { message = try decoder.decode(Array(json.utf8)) } catch { throw MarketScriptError.parse("\(error)") }
-            first = first ?? ns
-            let offset = UInt64(max(0, (ns - first!) / 1_000_000))
+            let start = first ?? ns
+            first = start
+            let offset = CaptureFile.offsetMilliseconds(from: start, to: ns, unitsPerMillisecond: 1_000_000)
             switch message {
             case .l2Book(let book):
                 steps.append(
@@ -71,17 +71,22 @@ enum MarketScripts {
         var steps: [MarketScript.Step] = []
         var first: Int64?
         for line in text.split(whereSeparator: \.isNewline) {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count >= 8, let micros = Int64(fields[2]) else { continue }
-            guard let px = Amount(fields[6]), let sz = Amount(fields[7]), px.isPositive, sz.isPositive else {
-                throw MarketScriptError.parse("bad trade line \(line.prefix(80))")
+            let row: BinanceTradeRow
+            do {
+                guard let parsed = try BinanceTradeRow.parse(line) else { continue }
+                row = parsed
+            } catch {
+                throw MarketScriptError.parse("\(error)")
             }
-            first = first ?? micros
-            let offset = UInt64(max(0, (micros - first!) / 1_000))
-            let (bids, asks) = syntheticBook(around: px, spec: spec)
+            let start = first ?? row.microseconds
+            first = start
+            let offset = CaptureFile.offsetMilliseconds(from: start, to: row.microseconds, unitsPerMillisecond: 1_000)
+            let (bids, asks) = syntheticBook(around: row.price, spec: spec)
             steps.append(.init(offsetMs: offset, event: .book(coin: coin, bids: bids, asks: asks)))
             steps.append(
-                .init(offsetMs: offset, event: .trades(coin: coin, [ExternalTrade(px: px, sz: sz, aggressorIsBuy: fields[5] == "buy")])))
+                .init(
+                    offsetMs: offset,
+                    event: .trades(coin: coin, [ExternalTrade(px: row.price, sz: row.amount, aggressorIsBuy: row.aggressorIsBuy)])))
         }
         guard let last = steps.last else { throw MarketScriptError.empty("the Binance trades file") }
         return MarketScript(steps: steps, durationMs: last.offsetMs + 500)
@@ -114,17 +119,18 @@ enum MarketScripts {
         }
         for line in text.split(whereSeparator: \.isNewline) {
             lineNumber += 1
-            guard let space = line.firstIndex(of: " "), let ns = Int64(line[..<space]) else {
+            guard let (ns, json) = CaptureFile.line(line) else {
                 throw MarketScriptError.parse("Binance capture line \(lineNumber): no `<ns> <json>`")
             }
             let message: BinanceMessage
             do {
-                message = try decoder.decode(Array(line[line.index(after: space)...].utf8))
+                message = try decoder.decode(Array(json.utf8))
             } catch {
                 throw MarketScriptError.parse("Binance capture line \(lineNumber): \(error)")
             }
-            first = first ?? ns
-            let offset = UInt64(max(0, (ns - first!) / 1_000_000))
+            let start = first ?? ns
+            first = start
+            let offset = CaptureFile.offsetMilliseconds(from: start, to: ns, unitsPerMillisecond: 1_000_000)
             switch message {
             case .depthUpdate(let diff):
                 if sync == nil { sync = BinanceDepthSync(symbol: diff.symbol) }
