@@ -378,7 +378,7 @@ extension ReportPage {
             let onLeft = px > Double(left) + plotWidth / 2
             body += "<circle cx=\"\(Self.f(px))\" cy=\"\(Self.f(py))\" r=\"3.5\" fill=\"\(Self.red)\"/>"
                 + "<text x=\"\(Self.f(onLeft ? px - 8 : px + 8))\" y=\"\(Self.f(max(py - 6, Double(top + 12))))\" "
-                + "text-anchor=\"\(onLeft ? "end" : "start")\">max drawdown \(Self.esc(Self.finePercent(equity.maxDrawdown)))</text>\n"
+                + "text-anchor=\"\(onLeft ? "end" : "start")\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">max drawdown \(Self.esc(Self.finePercent(equity.maxDrawdown)))</text>\n"
         }
         return Self.svg("drawdown", "drawdown from the running peak", width: width, height: height, body)
     }
@@ -608,10 +608,12 @@ extension ReportPage {
         var count = 0
         while tick <= t1, count < 12 {
             let position = f(x(tick))
+            // A label at the right end would be cut by the chart's edge: it ends there instead.
+            let anchor = x(tick) > x(t1) - 28 ? "end" : "middle"
             let label = utc(Int64(tick))
             let text = daily ? String(label.dropFirst(5).prefix(11)) : String(label.dropFirst(11).prefix(step < 60 * second ? 8 : 5))
             body += "<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(top)\" y2=\"\(bottom)\" stroke=\"#f0f1f3\"/>"
-                + "<text x=\"\(position)\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(text)</text>\n"
+                + "<text x=\"\(position)\" y=\"\(bottom + 16)\" text-anchor=\"\(anchor)\">\(text)</text>\n"
             tick += step
             count += 1
         }
