@@ -579,6 +579,12 @@ extension Report {
             throw ExitCode(2)
         }
         let (since, until) = try window()
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            printError("cannot write \(file): no directory \(directory)")
+            throw ExitCode(1)
+        }
         let source = ReportPageSource(settings: &settings, pnlSource: self.source)
         let trace = try openTrace(&settings)
         let ledger = self.source == .ledger ? try openLedger(&settings) : nil

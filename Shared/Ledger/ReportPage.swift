@@ -133,7 +133,7 @@ public struct ReportPage: Sendable {
             tile("Cycles", "\(pipeline.cycles)", "\(pipeline.funnel.signals) signals"),
             tile("Execution rate", pipeline.executionRate.map(Self.percent) ?? "—", "filled of approved signals"),
             tile("Error rate", pipeline.errorRate.map(Self.percent) ?? "—",
-                "\(pipeline.errors.reduce(0) { $0 + $1.count }) errors over \(pipeline.cycles) cycles"),
+                Self.count(pipeline.errors.reduce(0) { $0 + $1.count }, "error") + " over " + Self.count(pipeline.cycles, "cycle")),
         ]
         return "<section id=\"summary\" class=\"tiles\">\(tiles.joined())</section>\n"
     }
@@ -224,7 +224,7 @@ public struct ReportPage: Sendable {
             text += errorTimelineChart()
         }
         guard !pipeline.errors.isEmpty else { return text + "</section>\n" }
-        text += "<p class=\"caption\">\(count) errors, \(esc(pipeline.errorRate.map(Self.percent) ?? "—")) of cycles.</p>\n"
+        text += "<p class=\"caption\">\(Self.count(count, "error")), \(esc(pipeline.errorRate.map(Self.percent) ?? "—")) of cycles.</p>\n"
         text += "<table><tr><th>dependency</th><th class=\"l\">type</th><th>count</th><th class=\"l\">samples</th></tr>\n"
         for group in pipeline.errors {
             text += "<tr><td>\(esc(group.dependency))</td><td class=\"l\">\(esc(group.type))</td><td>\(group.count)</td>"
@@ -359,7 +359,8 @@ extension ReportPage {
         series += ordered.map { (time: Double($0.element.time), value: -drawdowns[$0.offset] * 100) }
         series = Self.thin(series, columns: Int(plotWidth))
         let (t0, t1) = Self.timeDomain(series.map(\.time))
-        let deepest = max(equity.maxDrawdown * 100, 0.01) * 1.1
+        // In percent, with room below the deepest point; a curve that never fell gets a scale of 0.1 %.
+        let deepest = equity.maxDrawdown > 0 ? equity.maxDrawdown * 100 * 1.15 : 0.1
         func x(_ t: Double) -> Double { Double(left) + (t - t0) / (t1 - t0) * plotWidth }
         func y(_ v: Double) -> Double { Double(top) + (0 - v) / deepest * plotHeight }
         var body = Self.valueAxis(low: -deepest, high: 0, y: y, left: left, right: width - right) { value, decimals in
@@ -377,7 +378,7 @@ extension ReportPage {
             let onLeft = px > Double(left) + plotWidth / 2
             body += "<circle cx=\"\(Self.f(px))\" cy=\"\(Self.f(py))\" r=\"3.5\" fill=\"\(Self.red)\"/>"
                 + "<text x=\"\(Self.f(onLeft ? px - 8 : px + 8))\" y=\"\(Self.f(max(py - 6, Double(top + 12))))\" "
-                + "text-anchor=\"\(onLeft ? "end" : "start")\">max drawdown \(Self.esc(Self.finePercent(equity.maxDrawdown)))</text>\n"
+                + "text-anchor=\"\(onLeft ? "end" : "start")\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">max drawdown \(Self.esc(Self.finePercent(equity.maxDrawdown)))</text>\n"
         }
         return Self.svg("drawdown", "drawdown from the running peak", width: width, height: height, body)
     }
@@ -475,7 +476,8 @@ extension ReportPage {
         if pow(10, lo) <= limit && limit <= pow(10, hi) {
             let position = Self.f(x(limit))
             body += "<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(top - 4)\" y2=\"\(height - bottom)\" stroke=\"\(Self.red)\" "
-                + "stroke-dasharray=\"5 3\"><title>cycle_slow fires when the bar → order p95 is over 5 s</title></line>\n"
+                + "stroke-dasharray=\"5 3\"><title>cycle_slow fires when the bar → order p95 is over 5 s</title></line>"
+                + "<text x=\"\(position)\" y=\"\(top - 8)\" text-anchor=\"middle\" fill=\"\(Self.red)\">5 s</text>\n"
         }
         // Legend.
         body += "<rect x=\"\(left)\" y=\"4\" width=\"14\" height=\"10\" fill=\"#76b7b2\"/><text x=\"\(left + 18)\" y=\"13\">p50–p90</text>"
@@ -502,8 +504,8 @@ extension ReportPage {
             body += "<line x1=\"\(Self.f(p50))\" x2=\"\(Self.f(p50))\" y1=\"\(Self.f(centre - 11))\" y2=\"\(Self.f(centre + 11))\" "
                 + "stroke=\"#111827\" stroke-width=\"2.5\"/>"
             body += "<circle cx=\"\(Self.f(x(stage.mean)))\" cy=\"\(Self.f(centre))\" r=\"4\" fill=\"#f28e2b\"/>"
-            body += "<text x=\"\(width - right + 12)\" y=\"\(Self.f(centre + 4))\">p50 \(Self.micros(stage.p50)) · p99 "
-                + "\(Self.micros(stage.p99))</text></g>\n"
+            body += "<text x=\"\(width - right + 12)\" y=\"\(Self.f(centre + 4))\">p50 \(Self.micros(stage.p50, digits: 3)) · p99 "
+                + "\(Self.micros(stage.p99, digits: 3))</text></g>\n"
         }
         return Self.svg("latency", "latency percentiles per stage", width: width, height: height, body)
     }
@@ -526,8 +528,9 @@ extension ReportPage {
         func colour(_ index: Int) -> String { index < top5.count ? Self.palette[index] : "#9ca3af" }
         func x(_ t: Double) -> Double { Double(left) + (t - t0) / (t1 - t0) * plotWidth }
         func y(_ v: Double) -> Double { Double(top) + (highest - v) / highest * plotHeight }
-        var body = Self.valueAxis(low: 0, high: highest, y: y, left: left, right: width - right) { value, _ in
-            value == value.rounded() ? String(Int(value)) : ""
+        // Counts: whole steps only.
+        var body = Self.valueAxis(low: 0, high: highest, y: y, left: left, right: width - right, minimumStep: 1) { value, _ in
+            String(Int(value.rounded()))
         }
         body += Self.timeAxis(t0, t1, x: x, top: top, bottom: height - bottom)
         let bucketWidth = plotWidth / Double(timeline.counts.count)
@@ -562,9 +565,10 @@ extension ReportPage {
     /// Gridlines and labels at round values between low and high; `format` gets each value and the decimals
     /// its step needs (0 for a step of 1 or more, 2 for 0.05).
     static func valueAxis(
-        low: Double, high: Double, y: (Double) -> Double, left: Int, right: Int, format: (Double, Int) -> String
+        low: Double, high: Double, y: (Double) -> Double, left: Int, right: Int, minimumStep: Double = 0,
+        format: (Double, Int) -> String
     ) -> String {
-        let ticks = niceTicks(low, high)
+        let ticks = niceTicks(low, high, minimumStep: minimumStep)
         let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
         let decimals = step >= 1 ? 0 : min(Int((-log10(step)).rounded(.up)), 8)
         var body = ""
@@ -577,12 +581,12 @@ extension ReportPage {
     }
 
     /// Round steps (1, 2 or 5 × 10ⁿ), about `count` of them, covering low…high.
-    static func niceTicks(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+    static func niceTicks(_ low: Double, _ high: Double, count: Int = 5, minimumStep: Double = 0) -> [Double] {
         guard high > low, low.isFinite, high.isFinite else { return [low] }
         let rough = (high - low) / Double(count)
         let magnitude = pow(10, log10(rough).rounded(.down))
         let residual = rough / magnitude
-        let step = (residual < 1.5 ? 1 : residual < 3 ? 2 : residual < 7 ? 5 : 10) * magnitude
+        let step = max((residual < 1.5 ? 1 : residual < 3 ? 2 : residual < 7 ? 5 : 10) * magnitude, minimumStep)
         var ticks: [Double] = []
         var value = (low / step).rounded(.up) * step
         while value <= high + step * 1e-9, ticks.count < 50 {
@@ -604,10 +608,12 @@ extension ReportPage {
         var count = 0
         while tick <= t1, count < 12 {
             let position = f(x(tick))
+            // A label at the right end would be cut by the chart's edge: it ends there instead.
+            let anchor = x(tick) > x(t1) - 28 ? "end" : "middle"
             let label = utc(Int64(tick))
             let text = daily ? String(label.dropFirst(5).prefix(11)) : String(label.dropFirst(11).prefix(step < 60 * second ? 8 : 5))
             body += "<line x1=\"\(position)\" x2=\"\(position)\" y1=\"\(top)\" y2=\"\(bottom)\" stroke=\"#f0f1f3\"/>"
-                + "<text x=\"\(position)\" y=\"\(bottom + 16)\" text-anchor=\"middle\">\(text)</text>\n"
+                + "<text x=\"\(position)\" y=\"\(bottom + 16)\" text-anchor=\"\(anchor)\">\(text)</text>\n"
             tick += step
             count += 1
         }
@@ -636,6 +642,9 @@ extension ReportPage {
     }
 
     func esc(_ text: String) -> String { Self.esc(text) }
+
+    /// "1 error", "3 errors".
+    static func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
 
     static func clip(_ text: String, _ length: Int) -> String {
         text.count <= length ? text : String(text.prefix(length - 1)) + "…"
@@ -669,11 +678,16 @@ extension ReportPage {
         return text + " %"
     }
 
-    /// Microseconds as µs, ms or s.
-    static func micros(_ value: Double) -> String {
-        if value < 1_000 { return trim(value) + " µs" }
-        if value < 1_000_000 { return trim(value / 1_000) + " ms" }
-        return trim(value / 1_000_000) + " s"
+    /// Microseconds as µs, ms or s, to two decimals or (`digits`) to that many significant digits.
+    static func micros(_ value: Double, digits: Int? = nil) -> String {
+        func number(_ value: Double) -> String {
+            guard let digits, value.isFinite, abs(value) >= 1 else { return trim(value) }
+            let decimals = max(digits - 1 - Int(log10(abs(value)).rounded(.down)), 0)
+            return trim((value * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals)))
+        }
+        if value < 1_000 { return number(value) + " µs" }
+        if value < 1_000_000 { return number(value / 1_000) + " ms" }
+        return number(value / 1_000_000) + " s"
     }
 
     /// A length of time, for the timeline's bucket: "2s", "1m 30s", "2h 5m".
