@@ -32,13 +32,13 @@ struct ReportPageTests {
             ("bar → signal", (1...50).map { Int64($0) * 20_000 }),
             ("bar → order (tick to order)", (1...50).map { Int64($0) * 300_000 }),
         ]
-        inputs.signals = (0..<8).map { index in
-            Signal(
-                signalId: "s\(index)", symbol: "BTC", strategy: index < 5 ? "trend" : hostile, direction: .long,
-                confidence: 0.5, referencePrice: 100, barTime: 0, indicators: [:],
-                decision: index % 2 == 0 ? .approved : .rejected,
-                reasons: [Reason(ReasonCode(rawValue: index % 2 == 0 ? "approved" : hostile), "because \(hostile)")])
-        }
+        // 8 signals: trend 5 (3 approved), the hostile strategy 3 (1 approved); rejected ones give the hostile reason.
+        inputs.signals = [
+            PipelineReport.Tally(group: "trend", passed: true, reason: "approved", count: 3, sample: ""),
+            PipelineReport.Tally(group: "trend", passed: false, reason: hostile, count: 2, sample: "because \(hostile)"),
+            PipelineReport.Tally(group: hostile, passed: true, reason: "approved", count: 1, sample: ""),
+            PipelineReport.Tally(group: hostile, passed: false, reason: hostile, count: 2, sample: "because \(hostile)"),
+        ]
         inputs.rejects = [OrderReject(clientOrderId: "c1", symbol: "BTC", reason: Reason("insufficient_margin", hostile))]
         inputs.breakers = [
             BreakerTransition(
