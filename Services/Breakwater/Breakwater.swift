@@ -19,7 +19,10 @@ struct Breakwater: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakwater",
         abstract: "Run and operate Breakwater.",
-        subcommands: [Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self])
+        subcommands: [
+            Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self, PaperKey.self, Serve.self,
+            Probe.self,
+        ])
 }
 
 /// Options every subcommand shares: where the config and the run data are.
@@ -121,7 +124,7 @@ struct Up: AsyncParsableCommand {
             for problem in settings.problems { printError("config problem: \(problem)") }
             throw ExitCode(2)
         }
-        if let chroma = try chromaSpec(&settings) { specs.insert(chroma, at: 0) }
+        if let chroma = try Self.chromaSpec(&settings, varDir: common.varDir) { specs.insert(chroma, at: 0) }
         let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
         let supervisor = Supervisor(specs: specs, logDirectory: logs, logger: logger)
 
@@ -208,7 +211,7 @@ extension Up {
 
     /// ChromaDB as a child process when recall uses a local one (`recall.chroma.managed`,
     /// default true) and it is installed (`make run` puts it in `.venv`); data under the var dir.
-    func chromaSpec(_ settings: inout Settings) throws -> ChildSpec? {
+    static func chromaSpec(_ settings: inout Settings, varDir: String) throws -> ChildSpec? {
         guard settings.bool("recall.enabled", default: true), settings.bool("recall.chroma.managed", default: true)
         else { return nil }
         let url = settings.string("recall.chroma.url", default: "http://127.0.0.1:8000")
@@ -224,7 +227,7 @@ extension Up {
             print("[breakwater] ChromaDB is not installed (\(command)); recall answers from its local fallback")
             return nil
         }
-        let data = "\(common.varDir)/chroma"
+        let data = "\(varDir)/chroma"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         return ChildSpec(
             name: "chromadb", executable: command,
