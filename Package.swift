@@ -218,6 +218,6 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", grdb, log, metrics,
             ],
-            path: "Tests/IntegrationTests"),
+            path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),
     ]
 )

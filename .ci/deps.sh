@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages=(libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libsecp256k1-dev pkg-config python3-venv sqlite3 curl)
 # promtool (Debian's prometheus) checks and unit-tests the alert rules; amtool and alertmanager run their routing.
-[ "${1:-run}" = "test" ] && packages+=(prometheus prometheus-alertmanager)
+# The compose test runs its own Docker engine (docker.io) on a base image made by debootstrap.
+[ "${1:-run}" = "test" ] && packages+=(prometheus prometheus-alertmanager docker.io docker-compose debootstrap)
 # Headless Chromium renders the report page (`breakwater report --html`, the supervisor's `/`) and proves its charts drew.
 [ "${1:-run}" = "test" ] && packages+=(chromium)
 missing=()
@@ -16,6 +17,13 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
         echo "installing ${missing[*]}"
+        # Debian starts a service when its package is installed; the compose test starts a dockerd of its own
+        # and leaves the machine's daemons alone, so none is started here (unless a policy already decides).
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+            chmod 755 /usr/sbin/policy-rc.d
+            trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        fi
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else

@@ -21,6 +21,7 @@ struct Breakwater: AsyncParsableCommand {
         abstract: "Run and operate Breakwater.",
         subcommands: [
             Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self, Keys.self,
+            PaperKey.self, Serve.self, Probe.self,
         ])
 }
 
@@ -138,7 +139,7 @@ struct Up: AsyncParsableCommand {
             for problem in settings.problems { printError("config problem: \(problem)") }
             throw ExitCode(2)
         }
-        if let chroma = try chromaSpec(&settings) { specs.insert(chroma, at: 0) }
+        if let chroma = try Self.chromaSpec(&settings, varDir: common.varDir) { specs.insert(chroma, at: 0) }
         let logger = Logger(label: "breakwater") { JSONLogHandler(label: $0, level: .warning) }
         let supervisor = Supervisor(specs: specs, logDirectory: logs, logger: logger)
         if let warning = authentication.warning { print("[breakwater] warning: \(warning)") }
@@ -232,7 +233,7 @@ extension Up {
 
     /// ChromaDB as a child process when recall uses a local one (`recall.chroma.managed`,
     /// default true) and it is installed (`make run` puts it in `.venv`); data under the var dir.
-    func chromaSpec(_ settings: inout Settings) throws -> ChildSpec? {
+    static func chromaSpec(_ settings: inout Settings, varDir: String) throws -> ChildSpec? {
         guard settings.bool("recall.enabled", default: true), settings.bool("recall.chroma.managed", default: true)
         else { return nil }
         let url = settings.string("recall.chroma.url", default: "http://127.0.0.1:8000")
@@ -248,7 +249,7 @@ extension Up {
             print("[breakwater] ChromaDB is not installed (\(command)); recall answers from its local fallback")
             return nil
         }
-        let data = "\(common.varDir)/chroma"
+        let data = "\(varDir)/chroma"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         return ChildSpec(
             name: "chromadb", executable: command,

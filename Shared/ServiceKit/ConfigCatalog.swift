@@ -66,7 +66,7 @@ extension ConfigCatalog {
             "bus.curve", "bus.keyDir", "bus.keys.<principal>.public", "bus.keys.<principal>.secret",
             "account.startingCapital",
             // The exchange (ExchangeSettings; executor, feed, supervisor)
-            "exchange.url", "exchange.account", "exchange.privateKey", "exchange.keyFile",
+            "exchange.url", "exchange.account", "exchange.privateKey", "exchange.keyFile", "exchange.paperKeyFile",
             "exchange.deadlineMs", "exchange.rateLimitWaitSeconds",
             "exchange.breaker.window", "exchange.breaker.minimumCalls", "exchange.breaker.slowCallMs",
             "exchange.breaker.openMs", "exchange.breaker.trialCalls",
@@ -154,7 +154,6 @@ extension ConfigCatalog {
             "BREAKWATER_DATA_DIR": "the recorded market data folder (RepositoryPaths), read by exchange-sim and recall-bench too",
             "BREAKWATER_BIN_DIR": "where the tests find the built executables",
             "BREAKWATER_SUPERVISOR_PID": "set by `breakwater up` for its children, which stop when it is gone",
-            "BREAKWATER_PAPER_ADDRESS": "compose: the paper account exchange-sim funds",
         ],
         placeholders: ["<service>": ServiceName.allCases.map(\.configKey), "<principal>": BusKeys.configKeys],
         // Refused, not honoured: a key set under an old name would otherwise be silently missing.

@@ -15,8 +15,10 @@ public struct SecretText: Sendable, CustomStringConvertible, CustomDebugStringCo
 /// - `mode`: paper (default), testnet or mainnet.
 /// - `exchange.url`: paper only; exchange-sim's address (default http://127.0.0.1:3001).
 /// - The signing key, for services that need one: `exchange.privateKey`
-///   (`BREAKWATER_EXCHANGE_PRIVATE_KEY`), else the file `exchange.keyFile`; in paper mode the file
-///   defaults to `<varDir>/paper.key`, which `breakwater up` creates once.
+///   (`BREAKWATER_EXCHANGE_PRIVATE_KEY`), else the file `exchange.keyFile`; in paper mode the file is
+///   `exchange.paperKeyFile` if set, else `exchange.keyFile`, else `<varDir>/paper.key`, which
+///   `breakwater up` (or `breakwater paper-key`) creates once. A paper key file is never read in
+///   testnet or mainnet mode.
 /// - `exchange.account`: the address whose orders and positions these are, when the key is an API
 ///   wallet trading for another account (default: the key's own address).
 public struct ExchangeSettings: Sendable {
@@ -48,9 +50,9 @@ public struct ExchangeSettings: Sendable {
         return result
     }
 
-    /// The paper key's file: `exchange.keyFile`, by default `<varDir>/paper.key`.
+    /// The paper key's file: `exchange.paperKeyFile`, else `exchange.keyFile`, by default `<varDir>/paper.key`.
     public static func paperKeyFile(_ settings: inout Settings) -> String {
-        settings.dataPath("exchange.keyFile", file: "paper.key")
+        settings.optionalString("exchange.paperKeyFile") ?? settings.dataPath("exchange.keyFile", file: "paper.key")
     }
 
     /// Reads the key of this mode; a missing or unreadable one is one problem that says where to put it.

@@ -55,6 +55,40 @@ struct KeySafetyTests {
         #expect(feedCode == 0, "\(feedOutput)")
     }
 
+    @Test("`breakwater paper-key` makes the paper key once (owner-only, never printed); paper mode signs with it, live mode never reads it")
+    func paperKeyStaysPaper() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paperkey-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("keys/paper.key").path
+        let paper = directory.appendingPathComponent("paper.json")
+        try Data(#"{"exchange": {"paperKeyFile": "\#(keyFile)"}}"#.utf8).write(to: paper)
+
+        let (code, output) = try await run("breakwater", ["paper-key", "--config", paper.path], in: directory)
+        #expect(code == 0, "\(output)")
+        #expect(output.contains("new key in \(keyFile)"), "\(output)")
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!output.contains(key.replacingOccurrences(of: "0x", with: "")))
+        let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let (again, second) = try await run("breakwater", ["paper-key", "--config", paper.path], in: directory)
+        #expect(again == 0 && second.contains("key in \(keyFile)") && !second.contains("new key"), "\(second)")
+        #expect(try String(contentsOfFile: keyFile, encoding: .utf8).contains(key), "the key changed")
+        let (paperCode, paperOutput) = try await run("executor", ["--config", paper.path, "--check-config"], in: directory)
+        #expect(paperCode == 0, "\(paperOutput)")
+
+        // The same config in testnet mode: the paper key is not a live key, and there is no paper venue.
+        let live = directory.appendingPathComponent("live.json")
+        try Data(#"{"mode": "testnet", "exchange": {"paperKeyFile": "\#(keyFile)"}}"#.utf8).write(to: live)
+        let (liveCode, liveOutput) = try await run("executor", ["--config", live.path, "--check-config"], in: directory)
+        #expect(liveCode == 2, "\(liveOutput)")
+        #expect(liveOutput.contains("testnet mode needs the exchange signing key"), "\(liveOutput)")
+        let (simCode, simOutput) = try await run("breakwater", ["serve", "exchange-sim", "--config", live.path], in: directory)
+        #expect(simCode == 2 && simOutput.contains("exchange-sim serves paper mode only"), "\(simOutput)")
+        let (keyCode, keyOutput) = try await run("breakwater", ["paper-key", "--config", live.path], in: directory)
+        #expect(keyCode == 0 && keyOutput.contains("no paper key needed"), "\(keyOutput)")
+    }
+
     @Test("a key that is not a key is refused without being printed")
     func badKeyIsNotEchoed() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("badkey-\(UUID().uuidString)")

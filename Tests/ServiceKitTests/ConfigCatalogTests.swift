@@ -65,7 +65,7 @@ struct ConfigCatalogTests {
 
     @Test(
         "BREAKWATER_ variables that are not config keys stay allowed",
-        arguments: ["BREAKWATER_DATA_DIR", "BREAKWATER_BIN_DIR", "BREAKWATER_SUPERVISOR_PID", "BREAKWATER_PAPER_ADDRESS"])
+        arguments: ["BREAKWATER_DATA_DIR", "BREAKWATER_BIN_DIR", "BREAKWATER_SUPERVISOR_PID"])
     func otherVariables(name: String) async throws {
         let settings = try await load(nil, environment: [name: "x"])
         #expect(settings.problems == [])
