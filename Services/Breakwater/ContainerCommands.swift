@@ -68,7 +68,8 @@ struct Serve: AsyncParsableCommand {
                     printError("breakwater: mode \(exchange.mode.rawValue) trades on Hyperliquid; exchange-sim serves paper mode only")
                     throw ExitCode(2)
                 }
-                spec = try PaperExchange.simulator(&settings, exchange: exchange, executables: directory)?.spec
+                let varDir = settings.string("varDir", default: "var")
+                spec = try PaperExchange.simulator(&settings, exchange: exchange, varDir: varDir, executables: directory)?.spec
                 if spec == nil, settings.problems.isEmpty {
                     settings.problem("exchangeSim.managed is false: exchange-sim is not Breakwater's to run")
                 }

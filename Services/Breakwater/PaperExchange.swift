@@ -60,14 +60,18 @@ struct PaperExchange {
     static func prepare(
         _ settings: inout Settings, exchange: ExchangeSettings, varDir: String, executables: String
     ) throws -> PaperExchange? {
-        guard var paper = try simulator(&settings, exchange: exchange, executables: executables) else { return nil }
+        guard var paper = try simulator(&settings, exchange: exchange, varDir: varDir, executables: executables) else {
+            return nil
+        }
         paper.archived = try archivePreviousSession(varDir)
         return paper
     }
 
     /// exchange-sim's command line with the paper account funded, the paper key made when missing; no
     /// archiving (`breakwater serve exchange-sim` in a container, where the ledger is another container's).
-    static func simulator(_ settings: inout Settings, exchange: ExchangeSettings, executables: String) throws -> PaperExchange? {
+    static func simulator(
+        _ settings: inout Settings, exchange: ExchangeSettings, varDir: String, executables: String
+    ) throws -> PaperExchange? {
         guard var arguments = simulatorArguments(&settings, exchange: exchange), settings.problems.isEmpty,
             let url = URL(string: exchange.paperURL), let host = url.host, let port = url.port
         else { return nil }
