@@ -74,6 +74,9 @@ struct KeySafetyTests {
         let (again, second) = try await run("breakwater", ["paper-key", "--config", paper.path], in: directory)
         #expect(again == 0 && second.contains("key in \(keyFile)") && !second.contains("new key"), "\(second)")
         #expect(try String(contentsOfFile: keyFile, encoding: .utf8).contains(key), "the key changed")
+        // The bus keys, as the compose one-shot makes them beside the paper key.
+        let (keysCode, keysOutput) = try await run("breakwater", ["keys", "--config", paper.path], in: directory)
+        #expect(keysCode == 0, "\(keysOutput)")
         let (paperCode, paperOutput) = try await run("executor", ["--config", paper.path, "--check-config"], in: directory)
         #expect(paperCode == 0, "\(paperOutput)")
 
