@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension Configuration {
@@ -10,5 +11,27 @@ extension Configuration {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return configuration
+    }
+}
+
+extension DatabaseMigrator {
+    /// The store at `path`, its folder made when missing, migrated to this build's schema. A file a
+    /// later build wrote is refused with `newer`, untouched; any other failure becomes `unreadable`.
+    func openStore(
+        path: String, configuration: Configuration, newer: any Error, unreadable: (any Error) -> any Error
+    ) throws -> DatabaseQueue {
+        let queue: DatabaseQueue
+        let superseded: Bool
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            superseded = try queue.read { try hasBeenSuperseded($0) }
+            if !superseded { try migrate(queue) }
+        } catch {
+            throw unreadable(error)
+        }
+        if superseded { throw newer }
+        return queue
     }
 }

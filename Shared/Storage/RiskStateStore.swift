@@ -33,20 +33,9 @@ public final class RiskStateStore: Sendable {
     /// Opens the file, creating it (a fresh start) if it does not exist.
     public init(path: String) throws {
         self.path = path
-        let configuration = Configuration.durable
-        do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            if try queue.read({ try Self.migrator.hasBeenSuperseded($0) }) {
-                throw StoreError.futureVersion(Self.formatVersion + 1)
-            }
-            try Self.migrator.migrate(queue)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.unreadableFile("\(error)")
-        }
+        queue = try Self.migrator.openStore(
+            path: path, configuration: .durable, newer: StoreError.futureVersion(Self.formatVersion + 1),
+            unreadable: { StoreError.unreadableFile("\($0)") })
     }
 
     static var migrator: DatabaseMigrator {

@@ -119,20 +119,11 @@ public final class VenueStateStore: Sendable {
             try db.execute(sql: durableAgainstPowerLoss ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
-        do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            checkpointer = try DatabaseQueue(path: path)
-            if try queue.read({ try Self.migrator.hasBeenSuperseded($0) }) {
-                throw StoreError.futureVersion(Self.formatVersion + 1)
-            }
-            try Self.migrator.migrate(queue)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError.unreadableFile("\(path): \(error)")
-        }
+        let unreadable = { (error: any Error) -> any Error in StoreError.unreadableFile("\(path): \(error)") }
+        queue = try Self.migrator.openStore(
+            path: path, configuration: configuration, newer: StoreError.futureVersion(Self.formatVersion + 1),
+            unreadable: unreadable)
+        do { checkpointer = try DatabaseQueue(path: path) } catch { throw unreadable(error) }
     }
 
     static var migrator: DatabaseMigrator {
