@@ -552,12 +552,10 @@ extension Report {
 
     /// The pipeline over the window, from the trace; closed trades by the FIFO ledger's rules over the
     /// window's fills.
-    static func pipelineReport(
-        trace: TraceDatabase, since: EpochNanos?, until: EpochNanos?, capital: Amount, fills: [Fill]? = nil,
-        funding: [FundingSettlement]? = nil
-    ) throws -> PipelineReport {
-        PipelineReport(
-            try trace.pipelineInputs(since: since, until: until, startingCapital: capital, fills: fills, funding: funding))
+    static func pipelineReport(trace: TraceDatabase, since: EpochNanos?, until: EpochNanos?, capital: Amount) throws
+        -> PipelineReport
+    {
+        PipelineReport(try trace.pipelineInputs(since: since, until: until, startingCapital: capital))
     }
 
     func printPipeline(_ settings: inout Settings) throws {

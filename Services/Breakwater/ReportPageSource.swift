@@ -30,8 +30,17 @@ struct ReportPageSource: Sendable {
         var pipeline = PipelineReport(PipelineReport.Inputs(since: since, until: until))
         var errors: [ErrorEvent] = []
         var span: ClosedRange<EpochNanos>?
+        // The window's fills are booked once for the P&L, the equity curve and (from the trace's fills)
+        // the pipeline's closed trades.
+        var replayed: ReplayedLedger?
+        if pnlSource == .ledger {
+            let (fills, funding) = try Report.pnlRecords(source: .ledger, trace: nil, ledger: ledger, since: since, until: until)
+            replayed = try ReplayedLedger(fills: fills, funding: funding, startingCapital: startingCapital)
+        }
         if let trace {
-            pipeline = try Report.pipelineReport(trace: trace, since: since, until: until, capital: startingCapital)
+            let report = try trace.reportInputs(since: since, until: until, startingCapital: startingCapital)
+            pipeline = PipelineReport(report.inputs)
+            replayed = replayed ?? report.replayed
             errors = ErrorEvent.events(
                 rejects: try trace.messages(OrderReject.self, since: since, until: until).map { ($0.header.publishTime, $0.body) },
                 breakers: try trace.messages(BreakerTransition.self, since: since, until: until).map {
@@ -40,12 +49,10 @@ struct ReportPageSource: Sendable {
                 alerts: try trace.messages(Alert.self, since: since, until: until).map { ($0.header.publishTime, $0.body) })
             span = try Self.publishSpan(trace, since: since, until: until)
         }
-        let (fills, funding) = try Report.pnlRecords(
-            source: pnlSource, trace: trace, ledger: ledger, since: since, until: until)
+        let booked = try replayed ?? ReplayedLedger(fills: [], funding: [], startingCapital: startingCapital)
         return ReportPage(
             generatedAt: now, since: since, until: until, pnlSource: pnlSource.rawValue,
-            performance: try PerformanceReport(fills: fills, funding: funding, startingCapital: startingCapital),
-            equity: try EquityHistory(fills: fills, funding: funding, startingCapital: startingCapital),
+            performance: PerformanceReport(booked), equity: booked.equity,
             pipeline: pipeline, errors: errors, traceSpan: span, refreshSeconds: refreshSeconds, notices: notices)
     }
 

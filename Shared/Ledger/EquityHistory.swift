@@ -15,13 +15,7 @@ public struct EquityHistory: Sendable, Equatable {
 
     /// Replays `fills` (in the given order) and `funding` (by time, between the fills) into a fresh ledger.
     public init(fills: [Fill], funding: [FundingSettlement], startingCapital: Amount) throws(LedgerError) {
-        var ledger = FifoLedger(startingCapital: startingCapital)
-        var points: [EquityPoint] = []
-        points.reserveCapacity(fills.count + funding.count)
-        try ledger.replay(fills: fills, funding: funding) { books, time in
-            points.append(EquityPoint(time: time, equity: books.account.realizedEquity))
-        }
-        self.init(startingCapital: startingCapital, points: points)
+        self = try ReplayedLedger(fills: fills, funding: funding, startingCapital: startingCapital).equity
     }
 
     /// The last equity; the starting capital before the first record.

@@ -46,3 +46,28 @@ extension FifoLedger {
         return ledger
     }
 }
+
+/// A window's fills and funding booked once by the FIFO ledger's rules, with the realised equity after
+/// each record: what the P&L report, the equity history and the pipeline's closed trades are read
+/// from, so that a report over tens of thousands of fills replays them once.
+public struct ReplayedLedger: Sendable {
+    public let fills: [Fill]
+    public let funding: [FundingSettlement]
+    /// The books after the last record.
+    public let ledger: FifoLedger
+    /// Realised equity after each fill and funding payment, in booking order.
+    public let equity: EquityHistory
+
+    public init(fills: [Fill], funding: [FundingSettlement], startingCapital: Amount) throws(LedgerError) {
+        var ledger = FifoLedger(startingCapital: startingCapital)
+        var points: [EquityPoint] = []
+        points.reserveCapacity(fills.count + funding.count)
+        try ledger.replay(fills: fills, funding: funding) { books, time in
+            points.append(EquityPoint(time: time, equity: books.account.realizedEquity))
+        }
+        self.fills = fills
+        self.funding = funding
+        self.ledger = ledger
+        equity = EquityHistory(startingCapital: startingCapital, points: points)
+    }
+}

@@ -128,7 +128,13 @@ public struct PerformanceReport: Sendable, Equatable, Encodable {
     /// Books every fill (in the given order) and every funding payment (by time, between the fills)
     /// into a fresh FIFO ledger.
     public init(fills: [Fill], funding: [FundingSettlement] = [], startingCapital: Amount) throws(LedgerError) {
-        let ledger = try FifoLedger.replaying(fills: fills, funding: funding, startingCapital: startingCapital)
+        self.init(try ReplayedLedger(fills: fills, funding: funding, startingCapital: startingCapital))
+    }
+
+    /// The report of a window already booked (shared with the pipeline report and the equity history).
+    public init(_ replayed: ReplayedLedger) {
+        let (fills, funding, ledger) = (replayed.fills, replayed.funding, replayed.ledger)
+        let startingCapital = ledger.account.startingCapital
         let trades = ledger.closedTrades
         let span: ClosedRange<EpochNanos>? =
             if let first = fills.map(\.time).min(), let last = fills.map(\.time).max() { first...last } else { nil }

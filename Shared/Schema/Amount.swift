@@ -123,7 +123,9 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
     public static func * (lhs: Amount, rhs: Amount) -> Amount {
         Amount(ExactDecimal.product(lhs.decimal, rhs.decimal) ?? lhs.decimal * rhs.decimal)
     }
-    public static func / (lhs: Amount, rhs: Amount) -> Amount { Amount(lhs.decimal / rhs.decimal) }
+    public static func / (lhs: Amount, rhs: Amount) -> Amount {
+        Amount(ExactDecimal.quotient(lhs.decimal, rhs.decimal) ?? lhs.decimal / rhs.decimal)
+    }
     public static prefix func - (value: Amount) -> Amount { Amount(-value.decimal) }
     public static func += (lhs: inout Amount, rhs: Amount) { lhs = lhs + rhs }
     public static func -= (lhs: inout Amount, rhs: Amount) { lhs = lhs - rhs }

@@ -204,6 +204,38 @@ enum ExactDecimal {
         }
     }
 
+    /// lhs ÷ rhs, as `Decimal`'s `/`, when the quotient terminates within 38 further decimal places and
+    /// fits 128 bits (an average price: a notional over a size). Foundation divides lhs × 10^38 by
+    /// rhs, truncates to 128 bits and compacts: for such a quotient that is the exact value, compact.
+    /// Nil for the rest — a quotient that does not terminate, a divisor of zero, exponents 19 or more
+    /// apart (where Foundation first normalises, losing digits) or near the ends of the range.
+    static func quotient(_ lhs: Decimal, _ rhs: Decimal) -> Decimal? {
+        guard let a = value(lhs), let b = value(rhs), case .nonZero(let y) = b else { return nil }
+        guard case .nonZero(let x) = a else { return Decimal.zero }
+        let exponent = x.exponent - y.exponent
+        // Foundation's pre-compact exponent (exponent − 38 + digits dropped) must not underflow.
+        guard exponent < 19, exponent - 38 >= -128 else { return nil }
+        // The quotient terminates only if the divisor's factors other than 2 and 5 divide lhs; then
+        // at most max(twos, fives) places are needed.
+        var odd = y.significand
+        let twos = odd.trailingZeroBitCount
+        odd >>= twos
+        var fives = 0
+        while odd % 5 == 0 {
+            odd /= 5
+            fives += 1
+        }
+        guard x.significand % odd == 0 else { return nil }
+        for places in 0...min(38, max(twos, fives)) {
+            guard let numerator = scale(x.significand, up: places) else { return nil }
+            let (quotient, remainder) = numerator.quotientAndRemainder(dividingBy: y.significand)
+            if remainder == 0 {
+                return compact(negative: x.negative != y.negative, exponent: exponent - places, significand: quotient)
+            }
+        }
+        return nil
+    }
+
     /// `NSDecimalRound(&result, &value, scale, mode)`.
     static func rounded(_ decimal: Decimal, scale: Int, mode: NSDecimalNumber.RoundingMode) -> Decimal? {
         guard let v = value(decimal), case .nonZero(let x) = v, (-100...100).contains(scale) else { return nil }

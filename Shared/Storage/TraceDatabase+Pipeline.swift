@@ -3,6 +3,7 @@ import GRDB
 import GRDBSQLite
 import Ledger
 import Schema
+import Synchronization
 
 /// The pipeline report's figures, counted in SQLite through the indexes: a window of a million
 /// cycles is grouped without decoding its signals and decisions (only one sample per reason is).
@@ -80,17 +81,61 @@ extension TraceDatabase {
     /// (by bar time); signals, entry decisions and entry orders counted by their indexed columns
     /// (by publish time); exchange rejects, breaker transitions, alerts, fills and funding decoded
     /// (few), the fills replayed by the FIFO ledger's rules for the closed trades. A caller that has
-    /// the window's fills and funding already (for the P&L report) passes them, not to decode twice.
+    /// booked the window's fills and funding already (for the P&L report) passes them, not to decode
+    /// and replay twice.
     public func pipelineInputs(
-        since: EpochNanos? = nil, until: EpochNanos? = nil, startingCapital: Amount, fills: [Fill]? = nil,
-        funding: [FundingSettlement]? = nil
+        since: EpochNanos? = nil, until: EpochNanos? = nil, startingCapital: Amount, replayed: ReplayedLedger? = nil
     ) throws -> PipelineReport.Inputs {
+        try reportInputs(since: since, until: until, startingCapital: startingCapital, replayed: replayed).inputs
+    }
+
+    /// `pipelineInputs` and the window's fills and funding booked (`replay`), for a report of both:
+    /// the pass over the cycles, the counts and the booking run side by side on the pool's readers.
+    public func reportInputs(
+        since: EpochNanos? = nil, until: EpochNanos? = nil, startingCapital: Amount, replayed given: ReplayedLedger? = nil
+    ) throws -> (inputs: PipelineReport.Inputs, replayed: ReplayedLedger) {
+        struct Parts {
+            var latencies: [(stage: String, nanos: [Int64])] = []
+            var counts = PipelineReport.Inputs()
+            var replayed: ReplayedLedger?
+            var error: (any Error)?
+        }
+        let parts = Mutex(Parts())
+        DispatchQueue.concurrentPerform(iterations: 3) { part in
+            do {
+                switch part {
+                case 0:
+                    let latencies = try pool.read { db in try Self.stageLatencies(db, since: since, until: until) }
+                    parts.withLock { $0.latencies = latencies }
+                case 1:
+                    let counts = try counts(since: since, until: until)
+                    parts.withLock { $0.counts = counts }
+                default:
+                    let replayed = try given ?? replay(since: since, until: until, startingCapital: startingCapital)
+                    parts.withLock { $0.replayed = replayed }
+                }
+            } catch {
+                parts.withLock { $0.error = $0.error ?? error }
+            }
+        }
+        let done = parts.withLock { $0 }
+        if let error = done.error { throw error }
+        guard let replayed = done.replayed else { throw TraceDatabaseError(path: path, message: "the window's fills were not booked") }
+        var inputs = done.counts
+        (inputs.since, inputs.until) = (since, until)
+        inputs.stageLatencies = done.latencies
+        inputs.closedTrades = replayed.ledger.closedTrades.map { ($0.strategy, $0.netPnl) }
+        return (inputs, replayed)
+    }
+
+    /// The window's cycles, signals, entry decisions and orders counted, and its rejects, breaker
+    /// transitions and alerts decoded.
+    private func counts(since: EpochNanos?, until: EpochNanos?) throws -> PipelineReport.Inputs {
         var inputs = PipelineReport.Inputs(since: since, until: until)
         let (condition, arguments) = Self.window("publish_time", since: since, until: until)
         func typed(_ type: MessageType) -> StatementArguments { [type.rawValue] + arguments }
         try pool.read { db in
             inputs.cycles = try Self.cycleCount(db, since: since, until: until)
-            inputs.stageLatencies = try Self.stageLatencies(db, since: since, until: until)
 
             // The first reason's detail of one envelope, for a rejection's sample.
             func sample(_ id: Int64) throws -> String {
@@ -157,10 +202,14 @@ extension TraceDatabase {
         inputs.rejects = try messages(OrderReject.self, since: since, until: until).map(\.body)
         inputs.breakers = try messages(BreakerTransition.self, since: since, until: until).map(\.body)
         inputs.alerts = try messages(Alert.self, since: since, until: until).map(\.body)
-        let fills = try fills ?? messages(Fill.self, since: since, until: until).map(\.body)
-        let funding = try funding ?? messages(FundingSettlement.self, since: since, until: until).map(\.body)
-        let ledger = try FifoLedger.replaying(fills: fills, funding: funding, startingCapital: startingCapital)
-        inputs.closedTrades = ledger.closedTrades.map { ($0.strategy, $0.netPnl) }
         return inputs
+    }
+
+    /// The window's fills and funding as the recorder saw them published, booked once by the FIFO
+    /// ledger's rules.
+    public func replay(since: EpochNanos? = nil, until: EpochNanos? = nil, startingCapital: Amount) throws -> ReplayedLedger {
+        try ReplayedLedger(
+            fills: messages(Fill.self, since: since, until: until).map(\.body),
+            funding: messages(FundingSettlement.self, since: since, until: until).map(\.body), startingCapital: startingCapital)
     }
 }

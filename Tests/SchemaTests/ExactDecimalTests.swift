@@ -102,6 +102,32 @@ struct ExactDecimalTests {
         #expect(!ExactDecimal.layoutHolds || fast > Self.draws / 2)
     }
 
+    @Test("quotients are Foundation's, byte for byte", arguments: [11, 12, 13] as [UInt64])
+    func quotients(seed: UInt64) {
+        var random = SplitMix64(seed: seed ^ 0x51)
+        var fast = 0
+        var pairs = Self.pairs(seed: seed)
+        // Quotients that terminate: a product over one of its factors, and divisors of 2s and 5s.
+        for (a, b) in Self.pairs(seed: seed + 100) where !b.isZero {
+            pairs.append((a * b, b))
+            let divisor = Decimal(sign: .plus, exponent: Int(random.next() % 9) - 4, significand: [1, 2, 4, 5, 8, 25, 16, 125, 3][Int(random.next() % 9)])
+            pairs.append((a, divisor))
+        }
+        pairs += [(Decimal(300.15), Decimal(sign: .plus, exponent: -3, significand: 3)), (Decimal(1), Decimal(3)), (Decimal(2), Decimal(8))]
+        for (a, b) in pairs {
+            let expected = a / b
+            if let result = ExactDecimal.quotient(a, b) {
+                fast += 1
+                #expect(Self.bytes(result) == Self.bytes(expected), "\(a) ÷ \(b): \(result) vs \(expected)")
+            }
+            let amount = Amount(a) / Amount(b)
+            #expect(amount.decimal == expected || (amount.isNaN && expected.isNaN), "\(a) ÷ \(b)")
+        }
+        #expect(!ExactDecimal.layoutHolds || fast > Self.draws / 2)
+        #expect(ExactDecimal.quotient(Decimal(1), Decimal(3)) == nil)
+        #expect(ExactDecimal.quotient(Decimal(7), Decimal.zero) == nil)
+    }
+
     @Test("comparisons are Foundation's", arguments: [7, 8] as [UInt64])
     func comparisons(seed: UInt64) {
         var random = SplitMix64(seed: seed)
