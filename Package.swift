@@ -216,7 +216,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", grdb, log, metrics,
+                "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", "ServiceKit",
+                grdb, log, metrics,
             ],
             path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),
     ]

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import Metrics
 import Schema
+import ServiceKit
 import Synchronization
 import Testing
 import TestSupport
@@ -56,6 +57,7 @@ final class ComposeRig: @unchecked Sendable {
     private var engineStarted = false
     private let context = BusContext()
     private var subscriber: Subscriber?
+    private var plainSubscriber: Subscriber?
     /// Every heartbeat seen: service, instance, when.
     final class Heartbeats: Sendable {
         let seen = Mutex<[(service: String, instance: String, at: ContinuousClock.Instant)]>([])
@@ -64,6 +66,8 @@ final class ComposeRig: @unchecked Sendable {
         }
     }
     let beats = Heartbeats()
+    /// What a subscriber without keys heard: nothing, on an authenticated bus.
+    let plainBeats = Heartbeats()
 
     init() throws {
         for (index, service) in Self.services.enumerated() { busEndpoints[service] = "tcp://127.0.0.1:\(ports[index])" }
@@ -112,14 +116,6 @@ final class ComposeRig: @unchecked Sendable {
             #expect(created.outputText.isEmpty, "containers of the refused live start: \(created.outputText)")
         }
 
-        subscriber = try Subscriber(
-            context: self.context, endpoints: Self.services.map { busEndpoints[$0]! }, topics: ["svc.hb"],
-            counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "compose-test"), logger: Logger(label: "compose-test")
-        ) { [beats] event in
-            guard case .envelope(let raw) = event else { return }
-            beats.withLock { $0.append((raw.header.source, raw.header.instance, .now)) }
-        }
-
         try await step("docker-compose up -d") { try await compose(["up", "-d", "--no-build"]) }
         try await step("every container healthy, every service beating on the bus") {
             try await waitUntil("every container healthy", timeout: .seconds(150)) {
@@ -130,9 +126,13 @@ final class ComposeRig: @unchecked Sendable {
             }
             let paperKey = try #require(try await containers()["paper-key"])
             #expect(paperKey.health == "exited" && paperKey.exitCode == 0, "paper-key: \(paperKey)")
-            try await waitUntil("a heartbeat from every service", timeout: .seconds(30)) {
+            try await listen()
+            try await waitUntil("a heartbeat from every service, on the authenticated bus", timeout: .seconds(30)) {
                 Set(Self.services).isSubset(of: Set(self.beats.withLock { $0.map(\.service) }))
             }
+            // The same publishers give a plain-text subscriber nothing: CURVE is on under compose.
+            let plain = plainBeats.withLock { $0.count }
+            #expect(plain == 0, "a plain-text subscriber heard \(plain) heartbeats")
         }
         let keyFile = try volume("keys").appendingPathComponent("paper.key")
         #expect(FileManager.default.fileExists(atPath: keyFile.path), "no paper key in the keys volume")
@@ -234,6 +234,36 @@ final class ComposeRig: @unchecked Sendable {
         }
     }
 
+    /// Subscribes to the services' heartbeats as busspy, with the keys the paper-key one-shot made in the
+    /// keys volume (a keyed principal every publisher admits), and once more in plain text, which none should.
+    func listen() async throws {
+        let keyDirectory = try volume("keys").appendingPathComponent("bus")
+        let settingsFile = directory.appendingPathComponent("host-keys.json")
+        try JSONSerialization.data(withJSONObject: ["bus": ["keyDir": keyDirectory.path]]).write(to: settingsFile)
+        var settings = await Settings.load(file: settingsFile.path, environment: [:])
+        let authentication = BusKeys.read(&settings, principal: BusKeys.spy)
+        #expect(settings.problems.isEmpty, "the keys volume's bus keys: \(settings.problems)")
+        let logger = Logger(label: "compose-test")
+        let security = try #require(
+            authentication.security(rejections: BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)),
+            "no CURVE keys for busspy in \(keyDirectory.path): \(authentication.warning ?? "")")
+        let counters = BusCounters(factory: NOOPMetricsHandler.instance, role: "compose-test")
+        subscriber = try Subscriber(
+            context: context, peers: Self.services.map { BusPeer(endpoint: busEndpoints[$0]!, service: $0) }, security: security,
+            topics: ["svc.hb"], counters: counters, logger: logger
+        ) { [beats] event in
+            guard case .envelope(let raw) = event else { return }
+            beats.withLock { $0.append((raw.header.source, raw.header.instance, .now)) }
+        }
+        plainSubscriber = try Subscriber(
+            context: context, endpoints: Self.services.map { busEndpoints[$0]! }, topics: ["svc.hb"], counters: counters,
+            logger: logger
+        ) { [plainBeats] event in
+            guard case .envelope(let raw) = event else { return }
+            plainBeats.withLock { $0.append((raw.header.source, raw.header.instance, .now)) }
+        }
+    }
+
     // MARK: config
 
     /// compose/breakwater.json on free ports, one-second candles, one symbol and loose limits (trades within a
@@ -247,9 +277,6 @@ final class ComposeRig: @unchecked Sendable {
             endpoints[key] = ["bus": busEndpoints[Self.services[index]]!, "admin": "127.0.0.1:\(ports[5 + index])"]
         }
         config["endpoints"] = endpoints
-        // The test listens to the services' heartbeats from the host, not as a keyed principal: plain bus
-        // (allowed in paper mode). CURVE under compose is left to the keys the paper-key service makes.
-        config["bus"] = ["curve": false]
         var exchange = config["exchange"] as? [String: Any] ?? [:]
         exchange["url"] = "http://127.0.0.1:\(ports[10])"
         config["exchange"] = exchange
@@ -395,6 +422,7 @@ final class ComposeRig: @unchecked Sendable {
     /// Always: the project, then the engine and everything under its directory.
     func tearDown() async {
         subscriber?.close()
+        plainSubscriber?.close()
         context.terminate()
         guard engineStarted else { return }
         _ = try? await compose(["down", "-v", "--timeout", "10"], check: false)
