@@ -20,13 +20,15 @@ public struct ConfigCatalog: Sendable {
     }
 
     public struct Entry: Sendable, Equatable, ExpressibleByStringLiteral {
-        public var pattern: String
+        public let pattern: String
         public var shape: Shape
-        var segments: [Substring] { pattern.split(separator: ".", omittingEmptySubsequences: false) }
+        /// Split once: every key a service reads is looked up here, and a config file's check walks them all.
+        let segments: [Substring]
 
         public init(_ pattern: String, shape: Shape = .value) {
             self.pattern = pattern
             self.shape = shape
+            segments = pattern.split(separator: ".", omittingEmptySubsequences: false)
         }
         public init(stringLiteral pattern: String) { self.init(pattern) }
 
@@ -34,10 +36,14 @@ public struct ConfigCatalog: Sendable {
         public static func section(_ pattern: String) -> Entry { Entry(pattern, shape: .section) }
     }
 
-    public var entries: [Entry]
+    public let entries: [Entry]
+    /// Positions in `entries` by first segment when it is a plain name; those starting with `*` or a
+    /// placeholder are tried for every key. A lookup goes through a handful, not the whole catalog.
+    private let entriesByFirstSegment: [Substring: [Int]]
+    private let entriesByAnyFirstSegment: [Int]
     /// `BREAKWATER_` variables that are not config keys, each with why it exists.
     public var otherVariables: [String: String]
-    /// Named segments and the names they match.
+    /// Named segments, written `<name>`, and the names they match.
     public var placeholders: [String: [String]]
     /// Variables that once meant a key, refused with the key they meant: too far apart for a spelling suggestion.
     public var formerVariables: [String: String]
@@ -49,6 +55,10 @@ public struct ConfigCatalog: Sendable {
         formerVariables: [String: String] = [:], formerKeys: [String: String] = [:]
     ) {
         self.entries = entries
+        func isName(_ segment: Substring?) -> Bool { segment.map { $0 != "*" && $0.first != "<" } ?? false }
+        let named = entries.indices.filter { isName(entries[$0].segments.first) }
+        entriesByFirstSegment = Dictionary(grouping: named) { entries[$0].segments[0] }
+        entriesByAnyFirstSegment = entries.indices.filter { !isName(entries[$0].segments.first) }
         self.otherVariables = otherVariables
         self.placeholders = placeholders
         self.formerVariables = formerVariables
@@ -170,6 +180,8 @@ extension ConfigCatalog {
 extension ConfigCatalog {
     func matches(_ segment: Substring, _ pattern: Substring) -> Bool {
         if pattern == "*" { return !segment.isEmpty }
+        // Only a `<name>` segment can be a placeholder: a literal one is compared without making strings.
+        guard pattern.first == "<" else { return segment == pattern }
         if let names = placeholders[String(pattern)] { return names.contains(String(segment)) }
         return segment == pattern
     }
@@ -177,7 +189,10 @@ extension ConfigCatalog {
     /// The entry a dotted key names, if any.
     public func entry(for key: String) -> Entry? {
         let segments = key.split(separator: ".", omittingEmptySubsequences: false)
-        return entries.first { entry in
+        // In catalog order: the first entry that matches decides, as it would in a scan of them all.
+        var candidates = entriesByFirstSegment[segments[0]] ?? []
+        if !entriesByAnyFirstSegment.isEmpty { candidates = (candidates + entriesByAnyFirstSegment).sorted() }
+        return candidates.lazy.map { entries[$0] }.first { entry in
             let pattern = entry.segments
             return pattern.count == segments.count && zip(segments, pattern).allSatisfy { matches($0, $1) }
         }
