@@ -76,6 +76,8 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["Schema"], path: "Shared/Ledger"),
         .target(name: "Resilience", dependencies: ["Schema", metrics], path: "Shared/Resilience"),
         .target(name: "Model", dependencies: ["Schema", "Market"], path: "Shared/Model"),
+        // The venue exchange-sim serves: books, price-time matching, triggers, positions, margin, fees, funding.
+        .target(name: "Venue", dependencies: ["Schema", "Market", "Hyperliquid"], path: "Shared/Venue"),
         // What the benchmarks share: percentiles and the monotonic clock.
         .target(
             name: "BenchKit", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -163,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "ExchangeSim",
             dependencies: [
-                "Schema", "Market", "Resilience", "Hyperliquid", "ServiceKit", "Storage", argumentParser, log,
+                "Venue", "Schema", "Market", "Resilience", "Hyperliquid", "ServiceKit", "Storage", argumentParser, log,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
@@ -171,6 +173,8 @@ let package = Package(
 
         // Tests: what every test target shares (repository paths, free ports, temporary directories).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A venue with funded paper accounts and a hand-set market, for VenueTests and ExchangeSimTests.
+        .target(name: "VenueTestSupport", dependencies: ["Venue", "Hyperliquid", "Schema"], path: "Tests/VenueTestSupport"),
         // Fuzz targets (Tests/Fuzz, `make fuzz`).
         .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/Support"),
@@ -208,8 +212,13 @@ let package = Package(
             path: "Tests/HyperliquidTests"),
         .testTarget(
             name: "ExchangeSimTests",
-            dependencies: ["TestSupport", "ExchangeSim", "Schema", "Market", "Hyperliquid", "Resilience", "Storage", grdb],
+            dependencies: [
+                "TestSupport", "VenueTestSupport", "ExchangeSim", "Venue", "Schema", "Hyperliquid", "Resilience", "Storage", grdb,
+            ],
             path: "Tests/ExchangeSimTests", exclude: ["sdk"]),
+        .testTarget(
+            name: "VenueTests", dependencies: ["TestSupport", "VenueTestSupport", "Venue", "Schema", "Market", "Hyperliquid"],
+            path: "Tests/VenueTests"),
         .testTarget(
             name: "ExecutionTests", dependencies: ["Execution", "Hyperliquid", "Schema"], path: "Tests/ExecutionTests"),
         .testTarget(name: "StorageTests", dependencies: ["TestSupport", "Storage", "Schema", "Ledger"], path: "Tests/StorageTests"),

@@ -7,6 +7,7 @@ import Logging
 import Market
 import Schema
 import ServiceKit
+import Venue
 
 /// exchange-sim: a Hyperliquid-compatible venue (POST /info, POST /exchange, WebSocket /ws) for paper
 /// mode, development and tests.

@@ -1,6 +1,7 @@
 import Foundation
 import Hyperliquid
 import Synchronization
+import Venue
 
 /// Faults injected through `POST /admin/faults`, each active until its end time.
 struct FaultSet: Sendable, Equatable {

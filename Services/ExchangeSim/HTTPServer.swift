@@ -6,6 +6,7 @@ import Logging
 import Resilience
 import Schema
 import Synchronization
+import Venue
 
 /// Request context with WebSocket support and the client's IP (the rate-limit key).
 struct SimContext: RequestContext, WebSocketRequestContext {

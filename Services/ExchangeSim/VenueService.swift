@@ -1,6 +1,7 @@
 import Foundation
 import Hyperliquid
 import Schema
+import Venue
 
 /// A save of the venue state that failed: the change it held was neither answered nor published.
 struct VenueStateFailure: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Hyperliquid
 import Storage
+import Venue
 
 /// The venue's state file (`--state`): what the core changed, as rows of JSON, saved before the
 /// change is answered or published; and, at start, the saved venue read back.

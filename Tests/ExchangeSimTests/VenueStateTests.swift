@@ -5,8 +5,10 @@ import Schema
 import Storage
 import Testing
 import TestSupport
+import VenueTestSupport
 
 @testable import ExchangeSim
+@testable import Venue
 
 /// The venue's state file: what is saved after each change, and a venue restored from it that is the
 /// venue it was (accounts, positions, isolated margins, leverage, book and trigger orders, fills,

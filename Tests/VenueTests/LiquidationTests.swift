@@ -1,8 +1,9 @@
 import Hyperliquid
 import Schema
 import Testing
+import VenueTestSupport
 
-@testable import ExchangeSim
+@testable import Venue
 
 /// Hyperliquid's liquidation rule on a paper account: maintenance margin is half the initial margin at
 /// the asset's max leverage (BTC 40×: 1.25 %); below it, every position is closed and every order canceled.

@@ -2,8 +2,9 @@ import Foundation
 import Hyperliquid
 import Schema
 import Testing
+import VenueTestSupport
 
-@testable import ExchangeSim
+@testable import Venue
 
 /// Isolated margin, partial liquidation and the backstop, as Hyperliquid documents them: an isolated
 /// position is backed by its own margin alone and liquidated alone; a position over 100,000 USDC is

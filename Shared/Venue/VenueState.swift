@@ -8,7 +8,7 @@ import Schema
 // prints, candles, pinned marks) is not kept: it starts again from its seed or file.
 
 /// Counters and settings saved as one row.
-struct VenueCounters: Sendable, Equatable, Codable {
+public struct VenueCounters: Sendable, Equatable, Codable {
     var nextOid: UInt64
     var nextSequence: UInt64
     /// Above every trade id handed out. Trade ids advance with every external print, so the saved
@@ -23,27 +23,27 @@ struct VenueCounters: Sendable, Equatable, Codable {
 }
 
 /// What a save must write: everything changed since the last save.
-struct VenueChanges: Sendable {
+public struct VenueChanges: Sendable {
     /// Accounts whose state changed (their `Codable` form has no history).
-    var accounts: [SimAccount] = []
+    public internal(set) var accounts: [SimAccount] = []
     /// Fills and funding payments booked since the last save, in the order they were booked.
-    var fills: [(user: Address, fill: SimFill)] = []
-    var fundings: [(user: Address, funding: FundingRecord)] = []
-    var orders: [SimOrder] = []
-    var nonces: [(signer: Address, book: NonceBook)] = []
-    var cloids: [(user: Address, cloid: Cloid, oid: UInt64)] = []
-    var agents: [(agent: Address, owner: Address)] = []
+    public internal(set) var fills: [(user: Address, fill: SimFill)] = []
+    public internal(set) var fundings: [(user: Address, funding: FundingRecord)] = []
+    public internal(set) var orders: [SimOrder] = []
+    public internal(set) var nonces: [(signer: Address, book: NonceBook)] = []
+    public internal(set) var cloids: [(user: Address, cloid: Cloid, oid: UInt64)] = []
+    public internal(set) var agents: [(agent: Address, owner: Address)] = []
     /// Set when a counter moved.
-    var counters: VenueCounters?
+    public internal(set) var counters: VenueCounters?
 
-    var isEmpty: Bool {
+    public var isEmpty: Bool {
         accounts.isEmpty && fills.isEmpty && fundings.isEmpty && orders.isEmpty && nonces.isEmpty && cloids.isEmpty
             && agents.isEmpty && counters == nil
     }
 }
 
 /// The saved venue, as read back at start.
-struct VenueSnapshot: Sendable {
+public struct VenueSnapshot: Sendable {
     var counters: VenueCounters
     /// With their fills and funding history (oldest first).
     var accounts: [SimAccount]
@@ -51,12 +51,24 @@ struct VenueSnapshot: Sendable {
     var nonces: [Address: NonceBook]
     var cloids: [(user: Address, cloid: Cloid, oid: UInt64)]
     var agents: [Address: Address]
+
+    public init(
+        counters: VenueCounters, accounts: [SimAccount], orders: [SimOrder], nonces: [Address: NonceBook],
+        cloids: [(user: Address, cloid: Cloid, oid: UInt64)], agents: [Address: Address]
+    ) {
+        self.counters = counters
+        self.accounts = accounts
+        self.orders = orders
+        self.nonces = nonces
+        self.cloids = cloids
+        self.agents = agents
+    }
 }
 
 /// A saved venue that cannot be restored as it is.
-struct VenueStateError: Error, CustomStringConvertible, Equatable {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct VenueStateError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// What the last save wrote: the base of the next `takeChanges()`.
@@ -71,14 +83,14 @@ struct SaveMarks: Sendable {
 
 extension VenueCore {
     /// Fills kept per account (userFills shows at most 2,000 of them).
-    static let fillHistoryLimit = 10_000
+    public static let fillHistoryLimit = 10_000
 
     /// How far the saved trade-id ceiling runs ahead of the trade ids handed out.
     static let tradeIdReserve: UInt64 = 1_000_000
 
     /// Everything changed since the last call (or the restore), as values to save; then takes that
     /// as saved. Cheap when nothing changed: the market moving alone changes nothing kept.
-    mutating func takeChanges() -> VenueChanges {
+    public mutating func takeChanges() -> VenueChanges {
         var changes = VenueChanges()
         for address in accounts.takeChanged().sorted(by: { $0.lowercased < $1.lowercased }) {
             guard let account = accounts[address] else { continue }
@@ -121,7 +133,7 @@ extension VenueCore {
 
     /// The venue as it was saved, on the configured listing; then opens configured accounts it does
     /// not have yet. A snapshot that does not fit the listing or itself is an error, never guessed.
-    static func restored(config: VenueConfig, from snapshot: VenueSnapshot) throws(VenueStateError) -> VenueCore {
+    public static func restored(config: VenueConfig, from snapshot: VenueSnapshot) throws(VenueStateError) -> VenueCore {
         var core = VenueCore(listing: config)
         let listed = config.assets.map(\.name)
         let savedAssets = snapshot.counters.assets

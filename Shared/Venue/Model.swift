@@ -1,7 +1,7 @@
 import Hyperliquid
 import Schema
 
-func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
+public func parseAddress(_ text: String) -> Address? { try? Address(hex: text) }
 
 /// Status names as Hyperliquid reports them (orderStatus, orderUpdates).
 enum SimOrderStatus: String, Sendable, Codable {
@@ -21,9 +21,9 @@ enum SimOrderKind: Sendable, Equatable, Codable {
 }
 
 /// An order of a paper account. `sz` is what remains; `origSz` what was asked.
-struct SimOrder: Sendable, Equatable, Codable {
-    let oid: UInt64
-    let user: Address
+public struct SimOrder: Sendable, Equatable, Codable {
+    public let oid: UInt64
+    public let user: Address
     let asset: Int
     let coin: String
     let isBuy: Bool
@@ -74,9 +74,9 @@ struct SimOrder: Sendable, Equatable, Codable {
 }
 
 /// A signed position of one asset.
-struct SimPosition: Sendable, Equatable, Codable {
-    var szi: Amount = 0
-    var entryPx: Amount = 0
+public struct SimPosition: Sendable, Equatable, Codable {
+    public internal(set) var szi: Amount = 0
+    public internal(set) var entryPx: Amount = 0
     var cumFundingAllTime: Amount = 0
     var cumFundingSinceOpen: Amount = 0
     var cumFundingSinceChange: Amount = 0
@@ -92,24 +92,24 @@ struct LeverageSetting: Sendable, Equatable, Codable {
 }
 
 /// One fill of a paper account, as userFills reports it.
-struct SimFill: Sendable, Equatable, Codable {
-    var coin: String
-    var px: Amount
-    var sz: Amount
-    var isBuy: Bool
-    var time: UInt64
-    var startPosition: Amount
-    var dir: String
-    var closedPnl: Amount
+public struct SimFill: Sendable, Equatable, Codable {
+    public internal(set) var coin: String
+    public internal(set) var px: Amount
+    public internal(set) var sz: Amount
+    public internal(set) var isBuy: Bool
+    public internal(set) var time: UInt64
+    public internal(set) var startPosition: Amount
+    public internal(set) var dir: String
+    public internal(set) var closedPnl: Amount
     var hash: String
-    var oid: UInt64
-    var crossed: Bool
-    var fee: Amount
-    var tid: UInt64
-    var cloid: Cloid?
+    public internal(set) var oid: UInt64
+    public internal(set) var crossed: Bool
+    public internal(set) var fee: Amount
+    public internal(set) var tid: UInt64
+    public internal(set) var cloid: Cloid?
     var liquidation: SimLiquidation? = nil
 
-    var wire: WireValue {
+    public var wire: WireValue {
         var entries: [(String, WireValue)] = [
             ("coin", .string(coin)), ("px", .decimal(px)), ("sz", .decimal(sz)), ("side", .string(isBuy ? "B" : "A")),
             ("time", .ms(time)), ("startPosition", .decimal(startPosition)), ("dir", .string(dir)),
@@ -122,12 +122,12 @@ struct SimFill: Sendable, Equatable, Codable {
     }
 }
 
-struct FundingRecord: Sendable, Equatable, Codable {
-    var time: UInt64
-    var coin: String
-    var usdc: Amount
-    var szi: Amount
-    var fundingRate: Amount
+public struct FundingRecord: Sendable, Equatable, Codable {
+    public internal(set) var time: UInt64
+    public internal(set) var coin: String
+    public internal(set) var usdc: Amount
+    public internal(set) var szi: Amount
+    public internal(set) var fundingRate: Amount
     var hash: String
 
     var wire: WireValue {
@@ -146,14 +146,14 @@ struct FundingRecord: Sendable, Equatable, Codable {
 
 /// A paper account: cash, positions, settings and history. Its `Codable` form leaves out the
 /// history (fills, fundings), which is saved row by row as it grows.
-struct SimAccount: Sendable, Equatable, Codable {
-    let address: Address
+public struct SimAccount: Sendable, Equatable, Codable {
+    public let address: Address
     /// Deposits + realised P&L − fees + funding.
-    var usdc: Amount
-    var positions: [Int: SimPosition] = [:]
+    public internal(set) var usdc: Amount
+    public internal(set) var positions: [Int: SimPosition] = [:]
     var leverage: [Int: LeverageSetting] = [:]
-    var fills: [SimFill] = []
-    var fundings: [FundingRecord] = []
+    public var fills: [SimFill] = []
+    public var fundings: [FundingRecord] = []
     var scheduledCancel: UInt64?
     var scheduledCancelDay: UInt64 = 0
     var scheduledCancelFired = 0
@@ -178,7 +178,7 @@ struct SimAccount: Sendable, Equatable, Codable {
 }
 
 /// The last 100 nonces of one signer: a new one must be above the smallest of them and unused.
-struct NonceBook: Sendable, Equatable, Codable {
+public struct NonceBook: Sendable, Equatable, Codable {
     static let keep = 100
     private(set) var nonces: [UInt64] = []  // ascending
 
@@ -195,7 +195,7 @@ struct NonceBook: Sendable, Equatable, Codable {
 
     init() {}
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let saved = try container.decode([UInt64].self, forKey: .nonces)
         guard saved.count <= Self.keep, zip(saved, saved.dropFirst()).allSatisfy({ $0 < $1 }) else {

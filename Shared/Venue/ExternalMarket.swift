@@ -1,21 +1,33 @@
 import Schema
 
 /// One level of the external (replayed or synthetic) book.
-struct ExternalLevel: Sendable, Equatable {
-    var px: Amount
-    var sz: Amount
-    var n: Int = 1
+public struct ExternalLevel: Sendable, Equatable {
+    public var px: Amount
+    public var sz: Amount
+    public var n: Int = 1
+
+    public init(px: Amount, sz: Amount, n: Int = 1) {
+        self.px = px
+        self.sz = sz
+        self.n = n
+    }
 }
 
 /// A print of the external market; `aggressorIsBuy` is the taker's side.
-struct ExternalTrade: Sendable, Equatable {
-    var px: Amount
-    var sz: Amount
-    var aggressorIsBuy: Bool
+public struct ExternalTrade: Sendable, Equatable {
+    public var px: Amount
+    public var sz: Amount
+    public var aggressorIsBuy: Bool
+
+    public init(px: Amount, sz: Amount, aggressorIsBuy: Bool) {
+        self.px = px
+        self.sz = sz
+        self.aggressorIsBuy = aggressorIsBuy
+    }
 }
 
 /// What drives the market: a full book snapshot of the external liquidity, or its trades.
-enum MarketEvent: Sendable, Equatable {
+public enum MarketEvent: Sendable, Equatable {
     case book(coin: String, bids: [ExternalLevel], asks: [ExternalLevel])
     case trades(coin: String, [ExternalTrade])
 

@@ -1,8 +1,9 @@
 import Hyperliquid
 import Schema
 import Testing
+import VenueTestSupport
 
-@testable import ExchangeSim
+@testable import Venue
 
 /// Hyperliquid's order model as the venue answers it: rejections kept with their status, triggers on
 /// the mark, TP/SL groupings, modify, the open-order views and funding history.

@@ -1,8 +1,9 @@
 import Hyperliquid
 import Schema
 import Testing
+import VenueTestSupport
 
-@testable import ExchangeSim
+@testable import Venue
 
 @Suite struct LifecycleTests {
     // MARK: Triggers

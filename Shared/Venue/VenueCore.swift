@@ -2,7 +2,7 @@ import Hyperliquid
 import Schema
 
 /// Something the WebSocket side must tell subscribers.
-enum VenueEvent: Sendable {
+public enum VenueEvent: Sendable {
     /// One `orderUpdates` entry: {"order": {…}, "status": …, "statusTimestamp": …}.
     case orderUpdate(user: Address, WireValue)
     /// One `userFills` fill.
@@ -16,14 +16,14 @@ enum VenueEvent: Sendable {
 /// The simulated venue: accounts, orders, matching against the external market, margin, funding,
 /// the dead man's switch and request authentication. Pure and synchronous: no sockets, files or
 /// clocks; every call that needs the time takes `now` in Unix milliseconds.
-struct VenueCore: Sendable {
-    let config: VenueConfig
-    let assets: [AssetSpec]
-    let assetIndex: [String: Int]
+public struct VenueCore: Sendable {
+    public let config: VenueConfig
+    public let assets: [AssetSpec]
+    public let assetIndex: [String: Int]
 
     // What the venue keeps across a restart lives in tracked tables (see VenueState.swift), so that
     // saving after a request writes what the request changed.
-    var accounts = TrackedTable<Address, SimAccount>()
+    public internal(set) var accounts = TrackedTable<Address, SimAccount>()
     var agentOwner = TrackedTable<Address, Address>()
     var signerNonces = TrackedTable<Address, NonceBook>()
     var markets: [Int: ExternalBook] = [:]
@@ -43,18 +43,18 @@ struct VenueCore: Sendable {
     var lastFundingHour: UInt64?
     var candles = CandleHistory()
     /// Live orders (resting limits and waiting triggers) per user.
-    var liveOrders: [Address: Set<UInt64>] = [:]
+    public internal(set) var liveOrders: [Address: Set<UInt64>] = [:]
     /// Actions refused for the address-based request budget (shown by `/admin/status`).
-    var addressLimitRefusals = 0
+    public internal(set) var addressLimitRefusals = 0
     /// Liquidation steps taken: a pool liquidated, or one part of a partial liquidation (shown by `/admin/status`).
-    var liquidations = 0
+    public internal(set) var liquidations = 0
 
     private(set) var events: [VenueEvent] = []
     /// What the last save wrote (or the restore read): the base `takeChanges()` compares with.
     var saved = SaveMarks()
 
     /// A fresh venue: the configured accounts funded.
-    init(config: VenueConfig) {
+    public init(config: VenueConfig) {
         self.init(listing: config)
         openConfiguredAccounts(fresh: true)
     }
@@ -87,7 +87,7 @@ struct VenueCore: Sendable {
     // MARK: Accounts
 
     /// Credits paper USDC; creates the account if needed.
-    mutating func credit(_ address: Address, amount: Amount) {
+    public mutating func credit(_ address: Address, amount: Amount) {
         if accounts[address] == nil { accounts[address] = SimAccount(address: address, usdc: 0) }
         accounts[address]!.usdc += amount
     }
@@ -97,7 +97,7 @@ struct VenueCore: Sendable {
         accounts[owner]?.agents.insert(agent)
     }
 
-    mutating func drainEvents() -> [VenueEvent] {
+    public mutating func drainEvents() -> [VenueEvent] {
         defer { events.removeAll(keepingCapacity: true) }
         return events
     }
@@ -109,7 +109,7 @@ struct VenueCore: Sendable {
     func mark(_ asset: Int) -> Amount? { markOverrides[asset] ?? markets[asset]?.mark }
 
     /// Pins (or with nil, releases) the mark of `asset`, then fires the triggers it reaches.
-    mutating func setMark(asset: Int, px: Amount?, now: UInt64) {
+    public mutating func setMark(asset: Int, px: Amount?, now: UInt64) {
         markOverrides[asset] = px
         checkTriggers(asset: asset, now: now)
         liquidateUnderwater(asset: asset, now: now)
@@ -124,7 +124,7 @@ struct VenueCore: Sendable {
     // MARK: /exchange
 
     /// Answers one POST /exchange body.
-    mutating func handleExchange(body: [UInt8], now: UInt64) -> HTTPReply {
+    public mutating func handleExchange(body: [UInt8], now: UInt64) -> HTTPReply {
         let request: ExchangeRequest
         do {
             request = try ExchangeRequest(json: body)

@@ -1,14 +1,14 @@
 /// A dictionary of venue state that remembers which keys were written since the state was last
 /// saved, so that saving costs what changed, not what exists. Every write goes through the
 /// subscripts (in place, without copying the value); reads never mark anything.
-struct TrackedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable, Sequence {
+public struct TrackedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable, Sequence {
     private(set) var storage: [Key: Value]
     /// Keys written (set, changed in place or removed) since `takeChanged()`.
     private(set) var changed: Set<Key> = []
 
     init(_ storage: [Key: Value] = [:]) { self.storage = storage }
 
-    subscript(key: Key) -> Value? {
+    public internal(set) subscript(key: Key) -> Value? {
         get { storage[key] }
         set {
             changed.insert(key)
@@ -39,12 +39,12 @@ struct TrackedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable, Sequen
         update(&storage[key]!)
     }
 
-    var keys: Dictionary<Key, Value>.Keys { storage.keys }
-    var values: Dictionary<Key, Value>.Values { storage.values }
-    var count: Int { storage.count }
-    var isEmpty: Bool { storage.isEmpty }
+    public var keys: Dictionary<Key, Value>.Keys { storage.keys }
+    public var values: Dictionary<Key, Value>.Values { storage.values }
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
 
-    func makeIterator() -> Dictionary<Key, Value>.Iterator { storage.makeIterator() }
+    public func makeIterator() -> Dictionary<Key, Value>.Iterator { storage.makeIterator() }
 
     /// The keys written since the last call, and forgets them.
     mutating func takeChanged() -> Set<Key> {

@@ -26,7 +26,7 @@ extension VenueCore {
     }
 
     /// Cash plus every position's unrealised P&L (cross and isolated): `marginSummary.accountValue`.
-    func accountValue(_ account: SimAccount) -> Amount {
+    public func accountValue(_ account: SimAccount) -> Amount {
         var value = account.usdc
         for (asset, position) in account.positions { value += unrealizedPnl(position, asset: asset) }
         return value

@@ -3,8 +3,10 @@ import Hyperliquid
 import Market
 import Schema
 import Testing
+import TestSupport
+import VenueTestSupport
 
-@testable import ExchangeSim
+@testable import Venue
 
 /// The venue as a place to make markets: queue position, the address budget, self-trade
 /// prevention, Alo modifies, and maker fills on every market source.
@@ -156,18 +158,6 @@ import Testing
         #expect(limits["nRequestsCap"]?.uint64Value == 1_231 && limits["nRequestsUsed"]?.uint64Value == 1)
     }
 
-    @Test func batchModifyWeighsOnePlusOneFortiethOfTheBatchAgainstTheIP() {
-        let wire = OrderWire(asset: 0, isBuy: true, limitPx: "1", size: "1", orderType: .limit(.alo))
-        func weight(_ n: Int) -> Int {
-            let action = Action.batchModify((0..<n).map { ModifyWire(oid: .oid(UInt64($0)), order: wire) })
-            let request = ExchangeRequest(
-                action: action.wireValue, nonce: 1,
-                signature: Signature(r: [UInt8](repeating: 1, count: 32), s: [UInt8](repeating: 1, count: 32), v: 27))
-            return HTTPServer.exchangeWeight(request.jsonBytes())
-        }
-        #expect(weight(24) == 1 && weight(39) == 1 && weight(40) == 2 && weight(80) == 3)
-        #expect(HTTPServer.tooManyRequests.status == 429)
-    }
 }
 
 @Suite struct MakerProtectionTests {
@@ -271,8 +261,11 @@ struct TouchQuoter {
     }
 
     @Test(.enabled(if: binanceAvailable, "../shared/data is absent: the Binance depth capture cannot be replayed"))
-    func theBinanceDepthCaptureGivesMakerFillsNearTheTouch() throws {
-        let text = try MarketSetup.readGzip(Self.binanceL2.path)
+    func theBinanceDepthCaptureGivesMakerFillsNearTheTouch() async throws {
+        // Foundation on Linux cannot inflate gzip.
+        let gunzip = try await runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["gzip", "-dc", Self.binanceL2.path])
+        try #require(gunzip.status == 0, "gzip -dc \(Self.binanceL2.path) failed: \(gunzip.errorText)")
+        let text = gunzip.outputText
         // The first 10,000 lines (about a minute of the capture) keep the test quick.
         let head = text.split(separator: "\n", maxSplits: 10_000).prefix(10_000).joined(separator: "\n")
         let spec = VenueConfig.defaultAssets[0]

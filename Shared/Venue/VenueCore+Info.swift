@@ -6,7 +6,7 @@ extension VenueCore {
     /// Weight per the docs: 2 for l2Book, allMids, clearinghouseState, orderStatus, spotClearinghouseState,
     /// exchangeStatus; 60 for userRole; 20 for the rest; plus 1 per 20 items returned by the fill and funding
     /// histories and 1 per 60 candles.
-    static func infoWeight(type: String, items: Int) -> Int {
+    public static func infoWeight(type: String, items: Int) -> Int {
         switch type {
         case "l2Book", "allMids", "clearinghouseState", "orderStatus", "spotClearinghouseState", "exchangeStatus": 2
         case "userRole": 60
@@ -18,7 +18,7 @@ extension VenueCore {
     }
 
     /// The answer and the request's weight.
-    func handleInfo(body: [UInt8], now: UInt64) -> (HTTPReply, weight: Int) {
+    public func handleInfo(body: [UInt8], now: UInt64) -> (HTTPReply, weight: Int) {
         guard let request = try? WireValue(json: body), let type = request["type"]?.stringValue else {
             return (.text(VenueError.deserialize("missing field `type`"), status: 422), 20)
         }
@@ -180,7 +180,7 @@ extension VenueCore {
 
     func roundedMark(_ px: Amount, _ asset: Int) -> Amount { AssetRules.roundPrice(px, spec: assets[asset], down: true) }
 
-    func allMids() -> WireValue {
+    public func allMids() -> WireValue {
         var entries: [(String, WireValue)] = []
         for (i, a) in assets.enumerated() {
             let (bid, ask) = bbo(i)
@@ -194,7 +194,7 @@ extension VenueCore {
     }
 
     /// The merged book: external liquidity plus resting paper orders, 20 levels a side.
-    func l2Book(asset: Int, nSigFigs: Int?, now: UInt64) -> WireValue {
+    public func l2Book(asset: Int, nSigFigs: Int?, now: UInt64) -> WireValue {
         let market = markets[asset] ?? ExternalBook()
         func merge(_ external: [ExternalLevel], _ paper: [UInt64], isBid: Bool) -> [ExternalLevel] {
             var levels: [Amount: ExternalLevel] = [:]

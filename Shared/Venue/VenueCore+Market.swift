@@ -4,7 +4,7 @@ import Schema
 /// The external market moving under the paper orders; triggers, funding and the dead man's switch.
 extension VenueCore {
     /// Applies one external market event at `now`.
-    mutating func applyMarket(_ event: MarketEvent, now: UInt64) {
+    public mutating func applyMarket(_ event: MarketEvent, now: UInt64) {
         guard let asset = assetIndex[event.coin] else { return }
         var market = markets[asset] ?? ExternalBook()
         market.previousMark = market.mark
@@ -189,7 +189,7 @@ extension VenueCore {
     // MARK: Time
 
     /// Everything driven by the clock: hourly funding and scheduled cancels.
-    mutating func tick(now: UInt64) {
+    public mutating func tick(now: UInt64) {
         let hour = now / 3_600_000
         if let last = lastFundingHour {
             if hour > last {
@@ -204,7 +204,7 @@ extension VenueCore {
     }
 
     /// Funding at one hour boundary: a position pays −szi × mark × rate (longs pay a positive rate).
-    mutating func payFunding(now: UInt64) {
+    public mutating func payFunding(now: UInt64) {
         let rate = config.fundingRatePerHour
         for address in accounts.keys.sorted(by: { $0.lowercased < $1.lowercased }) {
             guard var account = accounts[address] else { continue }

@@ -4,7 +4,7 @@ import Schema
 
 /// Number formatting and small JSON builders in Hyperliquid's style: decimals are strings,
 /// whole numbers keep one fractional zero ("105056.0"), money has at most 6 decimals.
-enum Wire {
+public enum Wire {
     /// "105056.0", "0.1428", "-3.5".
     static func decimal(_ value: Amount) -> String {
         var text = plain(value)
@@ -16,7 +16,7 @@ enum Wire {
     static func usd(_ value: Amount) -> String { decimal(value.rounded(scale: 6, .plain)) }
 
     /// Normalised digits without trailing fractional zeros ("105056", "0.5").
-    static func plain(_ value: Amount) -> String {
+    public static func plain(_ value: Amount) -> String {
         if value.isZero { return "0" }
         var text = value.decimal.description
         if text.contains(".") {
@@ -26,7 +26,7 @@ enum Wire {
         return text
     }
 
-    static func amount(_ text: String) -> Amount? {
+    public static func amount(_ text: String) -> Amount? {
         // Accept what clients send: plain decimals, a leading "+" or an exponent (float_to_wire never emits
         // one, but a hand-written client might).
         if let a = Amount(text) { return a }
@@ -44,12 +44,12 @@ enum Wire {
 
 extension WireValue {
     /// An ordered JSON object.
-    static func object(_ entries: [(String, WireValue)]) -> WireValue {
+    public static func object(_ entries: [(String, WireValue)]) -> WireValue {
         .map(entries.map { (key: $0.0, value: $0.1) })
     }
 
-    static func decimal(_ value: Amount) -> WireValue { .string(Wire.decimal(value)) }
-    static func usd(_ value: Amount) -> WireValue { .string(Wire.usd(value)) }
+    public static func decimal(_ value: Amount) -> WireValue { .string(Wire.decimal(value)) }
+    public static func usd(_ value: Amount) -> WireValue { .string(Wire.usd(value)) }
     static func ms(_ value: UInt64) -> WireValue { .integer(value) }
 
     /// Replaces or appends `key` in a map.
@@ -71,16 +71,22 @@ extension Amount {
 }
 
 /// A JSON answer with its HTTP status.
-struct HTTPReply: Sendable, Equatable {
-    var status: Int
-    var body: String
-    var contentType: String = "application/json"
+public struct HTTPReply: Sendable, Equatable {
+    public var status: Int
+    public var body: String
+    public var contentType: String = "application/json"
 
-    static func json(_ value: WireValue, status: Int = 200) -> HTTPReply {
+    public init(status: Int, body: String, contentType: String = "application/json") {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+
+    public static func json(_ value: WireValue, status: Int = 200) -> HTTPReply {
         HTTPReply(status: status, body: value.jsonString())
     }
 
-    static func text(_ text: String, status: Int) -> HTTPReply {
+    public static func text(_ text: String, status: Int) -> HTTPReply {
         HTTPReply(status: status, body: text, contentType: "text/plain; charset=utf-8")
     }
 

@@ -2,20 +2,20 @@ import Foundation
 import Schema
 
 /// One perpetual as listed in `meta.universe`; its index there is its asset id.
-struct AssetSpec: Sendable, Equatable, Codable {
-    var name: String
-    var szDecimals: Int
-    var maxLeverage: Int
-    var onlyIsolated: Bool = false
+public struct AssetSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var szDecimals: Int
+    public var maxLeverage: Int
+    public var onlyIsolated: Bool = false
 
-    init(name: String, szDecimals: Int, maxLeverage: Int, onlyIsolated: Bool = false) {
+    public init(name: String, szDecimals: Int, maxLeverage: Int, onlyIsolated: Bool = false) {
         self.name = name
         self.szDecimals = szDecimals
         self.maxLeverage = maxLeverage
         self.onlyIsolated = onlyIsolated
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         szDecimals = try c.decode(Int.self, forKey: .szDecimals)
@@ -25,22 +25,22 @@ struct AssetSpec: Sendable, Equatable, Codable {
 }
 
 /// A paper account named in the config.
-struct AccountSpec: Sendable, Equatable, Codable {
-    var address: String
-    var usdc: Amount
+public struct AccountSpec: Sendable, Equatable, Codable {
+    public var address: String
+    public var usdc: Amount
     /// API wallets allowed to sign for this account.
-    var agents: [String] = []
+    public var agents: [String] = []
     /// When set, this account is a vault/sub-account traded by `leader` through `vaultAddress`.
-    var leader: String?
+    public var leader: String?
 
-    init(address: String, usdc: Amount, agents: [String] = [], leader: String? = nil) {
+    public init(address: String, usdc: Amount, agents: [String] = [], leader: String? = nil) {
         self.address = address
         self.usdc = usdc
         self.agents = agents
         self.leader = leader
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         address = try c.decode(String.self, forKey: .address)
         usdc = try decodeAmount(c, .usdc) ?? 0
@@ -52,12 +52,12 @@ struct AccountSpec: Sendable, Equatable, Codable {
 /// Which signature domain (`source` "a" mainnet / "b" testnet) requests are checked against.
 /// The official SDK signs as testnet for any base URL other than mainnet's, so "any" (try
 /// testnet, then mainnet) is the default.
-enum SignatureNetwork: String, Sendable, Codable, CaseIterable {
+public enum SignatureNetwork: String, Sendable, Codable, CaseIterable {
     case any, testnet, mainnet
 }
 
 /// Where the external market comes from.
-enum MarketSource: String, Sendable, Codable, CaseIterable {
+public enum MarketSource: String, Sendable, Codable, CaseIterable {
     /// The Hyperliquid BTC websocket capture (l2Book snapshots and trades), cycled.
     case hyperliquid
     /// Binance futures trades; the book is synthesised around each trade.
@@ -70,24 +70,24 @@ enum MarketSource: String, Sendable, Codable, CaseIterable {
     case synthetic
 }
 
-struct MarketSettings: Sendable, Equatable, Codable {
+public struct MarketSettings: Sendable, Equatable, Codable {
     /// nil: the Hyperliquid capture when the data folder exists, otherwise synthetic.
-    var source: MarketSource?
-    var seed: UInt64 = 42
-    var dataDir: String?
+    public var source: MarketSource?
+    public var seed: UInt64 = 42
+    public var dataDir: String?
     /// Wall-clock seconds one candle (synthetic or FTX) takes to play.
-    var candleSeconds: Double = 60
+    public var candleSeconds: Double = 60
     /// Replay speed for recorded files (2 = twice as fast).
-    var speed: Double = 1
+    public var speed: Double = 1
     /// FTX candles: the first candle played ("YYYY-MM-DD HH:MM:SS" UTC) and how many (nil: to the end).
-    var from: String?
-    var candles: Int?
+    public var from: String?
+    public var candles: Int?
     /// Start prices for coins the data does not cover, over the listing's own (`PaperListing`).
-    var startPrices: [String: Double] = [:]
+    public var startPrices: [String: Double] = [:]
 
-    init() {}
+    public init() {}
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         source = try c.decodeIfPresent(MarketSource.self, forKey: .source)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 42
@@ -103,27 +103,27 @@ struct MarketSettings: Sendable, Equatable, Codable {
 }
 
 /// The venue's configuration (`--config FILE`). Every field is optional in the file.
-struct VenueConfig: Sendable, Equatable, Codable {
-    var network: SignatureNetwork = .any
-    var assets: [AssetSpec] = VenueConfig.defaultAssets
-    var accounts: [AccountSpec] = []
-    var takerFee: Amount = "0.00035"
-    var makerFee: Amount = "0.0001"
+public struct VenueConfig: Sendable, Equatable, Codable {
+    public var network: SignatureNetwork = .any
+    public var assets: [AssetSpec] = VenueConfig.defaultAssets
+    public var accounts: [AccountSpec] = []
+    public var takerFee: Amount = "0.00035"
+    public var makerFee: Amount = "0.0001"
     /// Funding rate per hour applied at every hour boundary (HL's base rate: 0.01 % per 8 h).
-    var fundingRatePerHour: Amount = "0.0000125"
-    var defaultLeverage: Int = 20
+    public var fundingRatePerHour: Amount = "0.0000125"
+    public var defaultLeverage: Int = 20
     /// The real exchange requires $1,000,000 of lifetime volume before scheduleCancel; paper accounts
     /// start with none, so the default here is 0.
-    var scheduleCancelMinVolume: Amount = 0
+    public var scheduleCancelMinVolume: Amount = 0
     /// Address-based request budget: this many requests plus one per USDC traded.
-    var initialRequestBudget: Int = 10_000
-    var market = MarketSettings()
+    public var initialRequestBudget: Int = 10_000
+    public var market = MarketSettings()
 
-    static let defaultAssets = PaperListing.defaults.map(\.spec)
+    public static let defaultAssets = PaperListing.defaults.map(\.spec)
 
-    init() {}
+    public init() {}
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         network = try c.decodeIfPresent(SignatureNetwork.self, forKey: .network) ?? .any
         assets = try c.decodeIfPresent([AssetSpec].self, forKey: .assets) ?? Self.defaultAssets
@@ -138,7 +138,7 @@ struct VenueConfig: Sendable, Equatable, Codable {
     }
 
     /// Problems that make the config unusable, one sentence each.
-    func validate() -> [String] {
+    public func validate() -> [String] {
         var problems: [String] = []
         if assets.isEmpty { problems.append("assets: at least one asset is needed") }
         var names = Set<String>()

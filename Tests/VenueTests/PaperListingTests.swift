@@ -3,7 +3,7 @@ import Market
 import Schema
 import Testing
 
-@testable import ExchangeSim
+@testable import Venue
 
 /// Close-to-close log returns of `count` candles.
 private func returns(_ market: SyntheticMarket, count: Int) -> [Double] {

@@ -28,7 +28,10 @@ import Schema
 extension VenueCore {
     // MARK: Placement
 
-    mutating func placeOrders(_ wires: [OrderWire], grouping: Grouping, user: Address, now: UInt64) -> [WireValue] {
+    /// Places `user`'s orders as an `order` action does, without the checks `handleExchange` makes
+    /// first (nonce, signature, request budget): the entry point for a caller in the same process.
+    /// Returns one status per order, as the exchange answers them.
+    public mutating func placeOrders(_ wires: [OrderWire], grouping: Grouping, user: Address, now: UInt64) -> [WireValue] {
         var statuses: [WireValue] = []
         var parent: UInt64?
         var parentFilled = false
@@ -566,7 +569,8 @@ extension VenueCore {
 
     // MARK: Cancel and modify
 
-    mutating func cancel(user: Address, asset: Int, oid: UInt64, now: UInt64) -> WireValue {
+    /// Cancels one of `user`'s live orders; the status is "success" or {"error": …}.
+    public mutating func cancel(user: Address, asset: Int, oid: UInt64, now: UInt64) -> WireValue {
         guard let order = orders[oid], order.user == user, order.asset == asset, order.status.isLive else {
             return .object([("error", .string(VenueError.missingOrder(asset: asset)))])
         }
@@ -580,7 +584,7 @@ extension VenueCore {
     /// the original when the new order is refused (an Alo that would cross: BadAloPx). As the
     /// cancel comes first, the original stays canceled and the status is the new order's
     /// {"error": …}: a quoter that requotes into the spread loses that quote and must place again.
-    mutating func modify(_ modify: ModifyWire, user: Address, now: UInt64) -> WireValue {
+    public mutating func modify(_ modify: ModifyWire, user: Address, now: UInt64) -> WireValue {
         let oid: UInt64?
         switch modify.oid {
         case .oid(let o): oid = o

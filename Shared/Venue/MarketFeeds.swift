@@ -3,7 +3,7 @@ import Market
 import Schema
 
 /// A recorded market as events at offsets from its start; played in a loop.
-struct MarketScript: Sendable {
+public struct MarketScript: Sendable {
     struct Step: Sendable {
         var offsetMs: UInt64
         var event: MarketEvent
@@ -27,10 +27,10 @@ enum MarketScriptError: Error, CustomStringConvertible {
 }
 
 /// Builds market scripts from the recorded files' text (no file access here) and synthetic books.
-enum MarketScripts {
+public enum MarketScripts {
     /// The Hyperliquid `/ws` capture: lines of `<receive ns> <json>`; l2Book snapshots become the
     /// external book, trades its prints. Pacing follows the receive times.
-    static func hyperliquidCapture(_ text: String, coin: String) throws -> MarketScript {
+    public static func hyperliquidCapture(_ text: String, coin: String) throws -> MarketScript {
         let decoder = HyperliquidMessageDecoder()
         var steps: [MarketScript.Step] = []
         var first: Int64?
@@ -67,7 +67,7 @@ enum MarketScripts {
 
     /// Binance futures trades CSV (`exchange,symbol,timestamp,local_timestamp,id,side,price,amount`,
     /// microseconds): each trade is a print, with a synthesised book around it.
-    static func binanceTrades(_ text: String, coin: String, spec: AssetSpec) throws -> MarketScript {
+    public static func binanceTrades(_ text: String, coin: String, spec: AssetSpec) throws -> MarketScript {
         var steps: [MarketScript.Step] = []
         var first: Int64?
         for line in text.split(whereSeparator: \.isNewline) {
@@ -99,7 +99,7 @@ enum MarketScripts {
     /// every `bookEveryMs` of capture time; a print is put at the grid level it traded through
     /// (a buy's up, a sell's down), so it meets the queue displayed there. A gap in the diffs
     /// stops the book until the capture's next snapshot; prints go on.
-    static func binanceL2(_ text: String, coin: String, spec: AssetSpec, bookEveryMs: UInt64 = 100) throws -> MarketScript {
+    public static func binanceL2(_ text: String, coin: String, spec: AssetSpec, bookEveryMs: UInt64 = 100) throws -> MarketScript {
         let decoder = BinanceMessageDecoder()
         var sync: BinanceDepthSync?
         var steps: [MarketScript.Step] = []
@@ -175,7 +175,7 @@ enum MarketScripts {
     }
 
     /// Candles (FTX file): each plays O → H/L → L/H → C over `candleMs`.
-    static func candles(_ candles: [Candle], coin: String, spec: AssetSpec, candleMs: UInt64) throws -> MarketScript {
+    public static func candles(_ candles: [Candle], coin: String, spec: AssetSpec, candleMs: UInt64) throws -> MarketScript {
         var steps: [MarketScript.Step] = []
         for (i, candle) in candles.enumerated() {
             for (j, event) in candleEvents(candle, coin: coin, spec: spec).enumerated() {
@@ -260,8 +260,8 @@ enum MarketScripts {
 }
 
 /// Plays one coin's market: a recorded script in a loop, or an endless seeded synthetic walk.
-struct MarketPlayer: Sendable {
-    enum Source: Sendable {
+public struct MarketPlayer: Sendable {
+    public enum Source: Sendable {
         case script(MarketScript)
         case synthetic(SyntheticMarket, candleMs: UInt64)
     }
@@ -278,7 +278,7 @@ struct MarketPlayer: Sendable {
     private var pending: [(UInt64, MarketEvent)] = []
     private var nextCandleAt: UInt64
 
-    init(coin: String, spec: AssetSpec, source: Source, startMs: UInt64, speed: Double = 1) {
+    public init(coin: String, spec: AssetSpec, source: Source, startMs: UInt64, speed: Double = 1) {
         self.coin = coin
         self.spec = spec
         self.source = source
@@ -288,7 +288,7 @@ struct MarketPlayer: Sendable {
     }
 
     /// Events due at or before `now`, in order (at most `limit`, so a long pause does not flood).
-    mutating func events(upTo now: UInt64, limit: Int = 2_000) -> [MarketEvent] {
+    public mutating func events(upTo now: UInt64, limit: Int = 2_000) -> [MarketEvent] {
         var out: [MarketEvent] = []
         switch source {
         case .script(let script):
@@ -327,8 +327,8 @@ struct MarketPlayer: Sendable {
 /// How a perpetual is listed and moves on the default paper market: its venue rules (size decimals,
 /// leverage) and its synthetic behaviour (start price, loading on the market's common shock,
 /// volatility relative to BTC). Prices and decimals follow the real listings' scale.
-struct PaperListing: Sendable, Equatable {
-    var spec: AssetSpec
+public struct PaperListing: Sendable, Equatable {
+    public var spec: AssetSpec
     var startPrice: Double
     var beta: Double
     var volatility: Double
@@ -348,7 +348,7 @@ struct PaperListing: Sendable, Equatable {
 
     /// The default listing of a known coin; any other name gets rules and behaviour derived from
     /// its name alone, so a paper market can list as many coins as a config names, the same each run.
-    static func listing(_ coin: String) -> PaperListing {
+    public static func listing(_ coin: String) -> PaperListing {
         if let known = defaults.first(where: { $0.spec.name == coin }) { return known }
         var random = SplitMix64(seed: coin.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
         let startPrice = pow(10, -1 + 4 * random.nextUnit())  // 0.1 … 1,000
@@ -361,7 +361,7 @@ struct PaperListing: Sendable, Equatable {
     }
 
     /// The coin's synthetic market: the common seed gives every coin the same regimes and common shocks.
-    func market(marketSeed: UInt64, ownSeed: UInt64, startPrice: Double?) -> SyntheticMarket {
+    public func market(marketSeed: UInt64, ownSeed: UInt64, startPrice: Double?) -> SyntheticMarket {
         let start = startPrice ?? self.startPrice
         return SyntheticMarket(
             settings: .init(
