@@ -452,8 +452,8 @@ struct TraceDatabaseTests {
         }
         #expect(
             Set(indexes) == [
-                "envelope.envelope_time", "envelope.envelope_source", "envelope.envelope_type",
-                "envelope.envelope_symbol", "envelope.envelope_cycle_trace", "cycle.cycle_bar",
+                "envelope.envelope_time", "envelope.envelope_type", "envelope.envelope_symbol",
+                "envelope.envelope_cycle_trace", "cycle.cycle_bar",
                 "cycle.cycle_order", "gap.gap_time", "restart.restart_time", "envelope.envelope_signal_tally",
             ])
         func columns(_ index: String) throws -> [String] {
@@ -462,7 +462,6 @@ struct TraceDatabaseTests {
             }
         }
         #expect(try columns("envelope_time") == ["publish_time"])
-        #expect(try columns("envelope_source") == ["source", "instance", "sequence"])
         #expect(
             try columns("envelope_type") == ["type", "publish_time", "strategy", "outcome", "reason", "purpose", "ref"])
         #expect(try columns("envelope_symbol") == ["symbol", "publish_time"])
