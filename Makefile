@@ -8,7 +8,7 @@ FUZZ_RUNS ?= 10000000
 FUZZ_TEST_RUNS ?= 20000
 FUZZ_TEST_SECONDS ?= 15
 
-.PHONY: run test faults fuzz fuzz-short build release bench bench-quotes bench-model bench-report clean
+.PHONY: run test faults fuzz fuzz-short build release bench bench-quotes bench-model bench-report bench-recorder clean
 
 run:
 	@.ci/deps.sh run
@@ -49,6 +49,8 @@ bench:
 	@.ci/deps.sh run
 	$(SWIFT) build -c release --product bus-bench
 	.build/release/bus-bench
+	$(SWIFT) build -c release --product recorder-bench
+	.build/release/recorder-bench
 
 # The market maker's path for one book update (strategy, risk gate, executor, signing), in process.
 bench-quotes:
@@ -65,6 +67,12 @@ bench-model:
 bench-report:
 	$(SWIFT) build -c release --product report-bench
 	.build/release/report-bench $(BENCH_ARGS)
+
+# The trace recorder's write path over a million bus-like envelopes, then end to end over ZeroMQ with a
+# check that nothing was lost; against a plain per-row INSERT of the JSON into an unindexed table.
+bench-recorder:
+	$(SWIFT) build -c release --product recorder-bench
+	.build/release/recorder-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build var

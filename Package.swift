@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "quote-bench", targets: ["QuoteBench"]),
         .executable(name: "model-bench", targets: ["ModelBench"]),
         .executable(name: "report-bench", targets: ["ReportBench"]),
+        .executable(name: "recorder-bench", targets: ["RecorderBench"]),
         .executable(name: "fuzz-envelope", targets: ["FuzzEnvelope"]),
         .executable(name: "fuzz-message-body", targets: ["FuzzMessageBody"]),
         .executable(name: "fuzz-hyperliquid-rest", targets: ["FuzzHyperliquidREST"]),
@@ -155,6 +156,10 @@ let package = Package(
         .executableTarget(
             name: "ReportBench", dependencies: ["Storage", "Ledger", "Schema", "BenchKit", argumentParser],
             path: "Services/ReportBench"),
+        .executableTarget(
+            name: "RecorderBench",
+            dependencies: ["Storage", "Bus", "Schema", "BenchKit", grdb, argumentParser, log, metrics],
+            path: "Services/RecorderBench"),
         .executableTarget(
             name: "RecallBench",
             dependencies: [

@@ -90,23 +90,6 @@ struct BusBench: ParsableCommand {
     }
 }
 
-func freeEndpoint() -> String {
-    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { Foundation.close(socket) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            _ = bind(socket, $0, length)
-            _ = getsockname(socket, $0, &length)
-        }
-    }
-    return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-}
-
 /// Raw libzmq: the sender calls zmq_send itself, the receiver is a thread blocked in zmq_msg_recv.
 final class RawZeroMQ: @unchecked Sendable {
     let context = zmq_ctx_new()!

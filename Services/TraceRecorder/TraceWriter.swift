@@ -10,9 +10,9 @@ import Storage
 /// Batches envelopes from the socket thread and writes them on a thread of its own:
 /// SQLite calls block, and must not block the subscriber or the cooperative pool.
 final class TraceWriter: @unchecked Sendable {
-    // Everything mutable is guarded by `condition`.
-    private var pending = TraceBatch()
-    private var finished = false
+    /// What the socket thread took and the writer has not written yet.
+    private let queue: TraceQueue
+    // Everything mutable below is guarded by `lock`.
     private var written = 0
     /// P&L of the fills written so far, from the one FIFO ledger every component shares.
     private var ledger: FifoLedger
@@ -20,12 +20,10 @@ final class TraceWriter: @unchecked Sendable {
     /// Every fill id in the trace: a fill is written once, from the bus or from the ledger's backfill.
     private var tracedFills: Set<String>
     private var lastError: String?
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private let done = DispatchSemaphore(value: 0)
     private let database: TraceDatabase
     private let flushInterval: Duration
-    private let maxBatch: Int
-    private let maxBacklog: Int
     private let clock: WallClock
     private let logger: Logger
     private let status: ServiceStatus
@@ -49,8 +47,7 @@ final class TraceWriter: @unchecked Sendable {
         self.onWriteFailure = onWriteFailure
         self.database = database
         self.flushInterval = flushInterval
-        self.maxBatch = maxBatch
-        self.maxBacklog = maxBacklog
+        queue = TraceQueue(maxBatch: maxBatch, maxBacklog: maxBacklog)
         self.clock = clock
         self.logger = logger
         self.status = status
@@ -69,45 +66,39 @@ final class TraceWriter: @unchecked Sendable {
     /// Called on the subscriber's socket thread.
     func accept(_ event: BusEvent) {
         let now = clock.now()
-        condition.lock()
-        defer { condition.unlock() }
-        if pending.count >= maxBacklog {
-            lostCounter.increment()
-            return
-        }
-        switch event {
-        case .envelope(let raw): pending.envelopes.append(.init(envelope: raw, receivedAt: now))
-        case .gap(let gap): pending.gaps.append((gap, now))
-        case .restart(let restart): pending.restarts.append((restart, now))
-        }
-        if pending.count >= maxBatch { condition.signal() }
+        let kept =
+            switch event {
+            case .envelope(let raw): queue.add(raw, receivedAt: now)
+            case .gap(let gap): queue.add(gap, at: now)
+            case .restart(let restart): queue.add(restart, at: now)
+            }
+        if !kept { lostCounter.increment() }
     }
 
     /// Whether the trace has this fill, written or waiting to be (a writer behind, a full disk).
     func hasTraced(_ fillId: String) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if tracedFills.contains(fillId) { return true }
-        return pending.envelopes.contains {
+        lock.lock()
+        let traced = tracedFills.contains(fillId)
+        lock.unlock()
+        if traced { return true }
+        return queue.contains {
             $0.envelope.messageType == .fill && (try? $0.envelope.decode(Fill.self))?.fillId == fillId
         }
     }
 
     /// Writes what is pending and stops the writer thread.
     func finish() {
-        condition.lock()
-        finished = true
-        condition.signal()
-        condition.unlock()
+        queue.finish()
         done.wait()
     }
 
     var statistics: [String: Any] {
-        condition.lock()
-        defer { condition.unlock() }
+        let pending = queue.count
+        lock.lock()
+        defer { lock.unlock() }
         let account = ledger.account
         return [
-            "written": written, "pending": pending.count, "writeFailures": failures, "lastError": lastError ?? "",
+            "written": written, "pending": pending, "writeFailures": failures, "lastError": lastError ?? "",
             "pnl": [
                 "realized": account.realizedPnl.description, "fees": account.fees.description,
                 "closedTrades": ledger.closedTrades.count, "equity": account.realizedEquity.description,
@@ -118,15 +109,12 @@ final class TraceWriter: @unchecked Sendable {
     private func run() {
         var backoff = flushInterval
         while true {
-            condition.lock()
-            if !finished && pending.count < maxBatch {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(backoff)))
-            }
-            var batch = pending
-            pending = TraceBatch()
-            let stop = finished
+            let next = queue.next(within: backoff)
+            var batch = next.batch
+            let stop = next.finished
+            lock.lock()
             let known = tracedFills
-            condition.unlock()
+            lock.unlock()
             // A fill already in the trace (a backfill and its late bus copy) is not written again.
             var fills: [Fill] = []
             var seen = known
@@ -147,13 +135,13 @@ final class TraceWriter: @unchecked Sendable {
                     try database.write(batch)
                     batchTimer.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                     writtenCounter.increment(by: Int64(batch.count))
-                    condition.lock()
+                    lock.lock()
                     written += batch.envelopes.count
                     for fill in fills {
                         tracedFills.insert(fill.fillId)
                         _ = try? ledger.apply(fill)
                     }
-                    condition.unlock()
+                    lock.unlock()
                     backlogGauge.record(0)
                     if backoff != flushInterval {
                         backoff = flushInterval
@@ -162,39 +150,26 @@ final class TraceWriter: @unchecked Sendable {
                     }
                 } catch {
                     // Keep the batch: put it back in front of what arrived since, and retry later.
-                    condition.lock()
-                    var merged = batch
-                    merged.envelopes += pending.envelopes
-                    merged.gaps += pending.gaps
-                    merged.restarts += pending.restarts
-                    pending = merged
+                    let waiting = queue.putBack(batch)
+                    lock.lock()
                     failures += 1
                     lastError = "\(error)"
-                    condition.unlock()
+                    lock.unlock()
                     failureCounter.increment()
-                    backlogGauge.record(merged.count)
+                    backlogGauge.record(waiting)
                     status.setDegraded("database", "writes failing: \(error)")
                     logger.error("trace write failed; holding the batch", metadata: ["error": "\(error)"])
                     if backoff == flushInterval { onWriteFailure("\(error)") }
                     backoff = min(backoff * 2, .seconds(5))
                     if stop {
-                        logger.critical("stopping with unwritten envelopes", metadata: ["pending": "\(merged.count)"])
+                        logger.critical("stopping with unwritten envelopes", metadata: ["pending": "\(waiting)"])
                         break
                     }
                     continue
                 }
             }
-            if stop {
-                condition.lock()
-                let empty = pending.isEmpty
-                condition.unlock()
-                if empty { break }
-            }
+            if stop && queue.count == 0 { break }
         }
         done.signal()
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.wholeNanoseconds) / 1e9
     }
 }

@@ -18,3 +18,21 @@ public func monotonicNanos() -> Int64 {
     clock_gettime(CLOCK_MONOTONIC, &spec)
     return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
 }
+
+/// A TCP endpoint on the loopback with a port free right now, for a benchmark's own bus.
+public func freeEndpoint() -> String {
+    let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { Foundation.close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            _ = bind(socket, $0, length)
+            _ = getsockname(socket, $0, &length)
+        }
+    }
+    return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+}
