@@ -139,32 +139,7 @@ public final class TraceDatabase: Sendable {
                     CREATE INDEX restart_time ON restart(detected_at);
                     """)
         }
-        // The recorder's write rate (`make bench-recorder`): an index on every envelope's random trace id
-        // cost a page written per envelope (a third of the write time), the (source, instance, sequence)
-        // one, its long keys compared at every level, a sixth; no query read them or the topic index. A
-        // gap's neighbours are found by time. Following a decision by its trace id through the envelopes
-        // keeps an index on the trace of its steps alone (`cycleEnvelopes(trace:)`).
-        migrator.registerMigration("v3") { db in
-            try db.execute(
-                sql: """
-                    DROP INDEX envelope_trace;
-                    DROP INDEX envelope_topic;
-                    DROP INDEX envelope_source;
-                    CREATE INDEX envelope_cycle_trace ON envelope(trace) WHERE \(isCycleStep);
-                    """)
-        }
         return migrator
-    }
-
-    /// The message types that mark a step of a decision cycle (a row of the cycle table).
-    static let cycleStepTypes: [MessageType] = [
-        .bar, .signal, .orderIntent, .riskDecision, .orderCommand, .orderAck, .orderReject, .fill,
-    ]
-
-    /// The condition on an envelope row of `envelope_cycle_trace`, which a query repeats to use it: an OR
-    /// of equalities, not IN, which SQLite evaluates through a temporary table at every insert.
-    static var isCycleStep: String {
-        "(" + cycleStepTypes.map { "type = '\($0.rawValue)'" }.joined(separator: " OR ") + ")"
     }
 
     /// The schema versions this build knows, oldest first.
@@ -412,17 +387,6 @@ public final class TraceDatabase: Sendable {
         }
         let finished = results.withLock { $0 }
         return try (0..<chunks).flatMap { try finished[$0]?.get() ?? [] }
-    }
-
-    /// The envelopes of one decision cycle's steps (bar to fill), in publish order: a decision followed
-    /// by its trace id, through `envelope_cycle_trace`.
-    public func cycleEnvelopes(trace: String) throws -> [RawEnvelope] {
-        try pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT topic, json FROM envelope WHERE trace = ? AND \(Self.isCycleStep) ORDER BY publish_time, id",
-                arguments: [trace]
-            ).map { row in try RawEnvelope(topic: row["topic"], bytes: [UInt8](row["json"] as Data)) }
-        }
     }
 
     /// The last `limit` bodies of one type on one symbol published at or before `time`, in publish order.

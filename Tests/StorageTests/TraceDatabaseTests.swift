@@ -415,8 +415,6 @@ struct TraceDatabaseTests {
         let migrated = try TraceDatabase(path: old)
         let tallies = try migrated.pipelineInputs(startingCapital: 1).signals
         #expect(tallies == [PipelineReport.Tally(group: "rsi", passed: false, reason: "approved", count: 1, sample: "rsi 24.5 < 30")])
-        // v3: the cycle's envelopes are found by trace through the new partial index, filled for the old rows.
-        #expect(try migrated.cycleEnvelopes(trace: "t").map(\.header.sequence) == [1])
 
         let newer = directory.path("newer.sqlite")
         do {
@@ -427,7 +425,7 @@ struct TraceDatabaseTests {
         #expect {
             try TraceDatabase(path: newer)
         } throws: { error in
-            "\(error)".contains("schema v9 is newer than this build knows (v1, v2, v3)")
+            "\(error)".contains("schema v9 is newer than this build knows (v1, v2)")
         }
 
         let unversioned = directory.path("unversioned.sqlite")
@@ -452,8 +450,8 @@ struct TraceDatabaseTests {
         }
         #expect(
             Set(indexes) == [
-                "envelope.envelope_time", "envelope.envelope_type", "envelope.envelope_symbol",
-                "envelope.envelope_cycle_trace", "cycle.cycle_bar",
+                "envelope.envelope_time", "envelope.envelope_source", "envelope.envelope_type",
+                "envelope.envelope_topic", "envelope.envelope_symbol", "envelope.envelope_trace", "cycle.cycle_bar",
                 "cycle.cycle_order", "gap.gap_time", "restart.restart_time", "envelope.envelope_signal_tally",
             ])
         func columns(_ index: String) throws -> [String] {
@@ -462,20 +460,21 @@ struct TraceDatabaseTests {
             }
         }
         #expect(try columns("envelope_time") == ["publish_time"])
+        #expect(try columns("envelope_source") == ["source", "instance", "sequence"])
         #expect(
             try columns("envelope_type") == ["type", "publish_time", "strategy", "outcome", "reason", "purpose", "ref"])
+        #expect(try columns("envelope_topic") == ["topic"])
         #expect(try columns("envelope_symbol") == ["symbol", "publish_time"])
-        #expect(try columns("envelope_cycle_trace") == ["trace"])
+        #expect(try columns("envelope_trace") == ["trace"])
         #expect(try columns("cycle_bar") == ["bar_at", "signal_at", "decision_at", "order_at", "ack_at", "fill_at"])
         #expect(try columns("envelope_signal_tally") == ["strategy", "outcome", "reason", "publish_time"])
         #expect(try columns("cycle_order") == ["client_order_id"])
-        // And the planner uses them: the cycle's envelopes by trace, with the partial index's own condition.
+        // And the planner uses them.
         let plan = try database.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN SELECT * FROM envelope WHERE trace = 'x' AND \(TraceDatabase.isCycleStep)"
-            ).map { $0["detail"] as String }.joined(separator: "; ")
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM envelope WHERE trace = 'x'")
+                .map { $0["detail"] as String }.joined(separator: "; ")
         }
-        #expect(plan.contains("envelope_cycle_trace"), "\(plan)")
+        #expect(plan.contains("envelope_trace"), "\(plan)")
     }
 
     @Test("latest(_:symbol:atOrBefore:limit:) returns the last bodies of one type and symbol up to a time, in order")
