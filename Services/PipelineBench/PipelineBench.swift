@@ -10,9 +10,10 @@ import ServiceKit
 import Synchronization
 import TestSupport
 
-/// The live order path, measured on the running services: `breakwater up` in paper mode (exchange-sim, the
-/// feed replaying the shared candle file at a steady rate, the signal generator's RSI, the risk gate, the
-/// executor, the trace recorder) and busspy, all as child processes on free loopback ports. It listens on the
+/// The live order path, measured on the running services: `breakwater up` in paper mode (exchange-sim playing
+/// the shared one-minute candle file, one candle every 1/rate s; the feed building bars from its trades; the
+/// signal generator's RSI; the risk gate; the executor; the trace recorder) and busspy, all as child processes
+/// on free loopback ports. It listens on the
 /// bus and times each bar's trace from publish to publish: bar → signal → risk decision → order command. A bare
 /// bus hop (a publisher and a subscriber in this process, same CURVE setting, same rate) runs alongside.
 @main
@@ -21,11 +22,11 @@ struct PipelineBench: AsyncParsableCommand {
         commandName: "pipeline-bench",
         abstract: "Bar → signal → risk decision → order command latencies on the running services, against a bare bus hop.")
 
-    @Option(help: "Bars per second the feed replays (one-minute candles of the shared file).")
-    var rate = 5.0
+    @Option(help: "Bars per second (at most 1: the feed builds bars of at least a second from the exchange's trades).")
+    var rate = 1.0
 
     @Option(help: "Seconds of bars measured, once the system trades.")
-    var seconds = 60
+    var seconds = 120
 
     @Option(help: "RSI period of the strategy (rsi_standard with these bands trades on a share of the bars).")
     var rsiPeriod = 2
@@ -43,7 +44,7 @@ struct PipelineBench: AsyncParsableCommand {
     var keep = false
 
     func run() async throws {
-        guard rate > 0, rate <= 1_000, seconds > 0 else { throw ValidationError("--rate must be in (0, 1000], --seconds > 0") }
+        guard rate > 0, rate <= 1, seconds > 0 else { throw ValidationError("--rate must be in (0, 1], --seconds > 0") }
         let folder = binaries ?? (RepositoryPaths.executablePath as NSString).deletingLastPathComponent
         for name in ["breakwater", "busspy", "feed-handler", "signal-generator", "risk-gate", "executor", "trace-recorder", "exchange-sim"]
         where !FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
@@ -294,9 +295,8 @@ final class BenchSystem: @unchecked Sendable {
             ],
             "recall": ["enabled": false],
             "exchange": ["url": "http://127.0.0.1:\(ports[12])"],
-            "exchangeSim": ["candleSeconds": 1],
-            // The shared one-minute candles, `rate` a second, each bar with a one-level book.
-            "feed": ["source": "replay", "speedup": 60 * rate],
+            // The venue plays the real candles, so the orders meet the market the bars come from.
+            "exchangeSim": ["candleSeconds": 1 / rate, "market": "ftx-candles", "dataDir": dataDir],
         ]
         configPath = directory.appendingPathComponent("config.json").path
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])

@@ -47,8 +47,6 @@ public struct SocketOptions: Sendable, Equatable {
     public var lingerMilliseconds: Int32 = 1_000
     public var reconnectMilliseconds: Int32 = 100
     public var reconnectMaxMilliseconds: Int32 = 500
-    /// Messages held in process between a publishing task and the socket thread.
-    public var outboundQueueLimit: Int = 100_000
 
     public init() {}
 
