@@ -34,6 +34,10 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "RSI bands: oversold, and overbought = 100 - this.")
     var rsiOversold = 20.0
 
+    @Flag(
+        help: "Keep the risk gate's state on tmpfs (/dev/shm): shows what the reservation's fsync, taken before each decision is published, costs. A diagnostic, not a way to run.")
+    var riskStateOnTmpfs = false
+
     @Flag(help: "A plain-text bus (paper mode only); CURVE on every socket otherwise, as in production.")
     var plain = false
 
@@ -55,7 +59,8 @@ struct PipelineBench: AsyncParsableCommand {
         else { throw ValidationError("the shared candle file is missing (set \(RepositoryPaths.dataDirectoryVariable))") }
 
         let system = try BenchSystem(
-            binaries: folder, dataDir: dataDir, rate: rate, curve: !plain, rsiPeriod: rsiPeriod, rsiOversold: rsiOversold)
+            binaries: folder, dataDir: dataDir, rate: rate, curve: !plain, rsiPeriod: rsiPeriod, rsiOversold: rsiOversold,
+            riskStateFile: riskStateOnTmpfs ? "/dev/shm/pipeline-bench-\(UUID().uuidString)/risk-state.db" : nil)
         let stop = TerminationWatch { system.stop() }
         defer {
             stop.cancel()
@@ -272,7 +277,14 @@ final class BenchSystem: @unchecked Sendable {
     private let curve: Bool
     private let children = Mutex<[ChildProcess]>([])
 
-    init(binaries: String, dataDir: String, rate: Double, curve: Bool, rsiPeriod: Int, rsiOversold: Double) throws {
+    /// Removed with the run: the risk state's folder when it is not under the run's folder.
+    private let riskStateFolder: String?
+
+    init(
+        binaries: String, dataDir: String, rate: Double, curve: Bool, rsiPeriod: Int, rsiOversold: Double,
+        riskStateFile: String?
+    ) throws {
+        riskStateFolder = riskStateFile.map { ($0 as NSString).deletingLastPathComponent }
         self.binaries = binaries
         self.curve = curve
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-bench-\(UUID().uuidString)")
@@ -282,7 +294,7 @@ final class BenchSystem: @unchecked Sendable {
         for (index, key) in ["feedHandler", "signalGenerator", "riskGate", "executor", "traceRecorder"].enumerated() {
             endpoints[key] = ["bus": "tcp://127.0.0.1:\(ports[index])", "admin": "127.0.0.1:\(ports[5 + index])"]
         }
-        let config: [String: Any] = [
+        var config: [String: Any] = [
             "logLevel": "info",
             "symbols": ["BTC"],
             "endpoints": endpoints,
@@ -298,6 +310,11 @@ final class BenchSystem: @unchecked Sendable {
             // The venue plays the real candles, so the orders meet the market the bars come from.
             "exchangeSim": ["candleSeconds": 1 / rate, "market": "ftx-candles", "dataDir": dataDir],
         ]
+        if let riskStateFile {
+            try FileManager.default.createDirectory(
+                atPath: (riskStateFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            config["risk"] = ["stateFile": riskStateFile]
+        }
         configPath = directory.appendingPathComponent("config.json").path
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: configPath))
@@ -344,6 +361,7 @@ final class BenchSystem: @unchecked Sendable {
             while kill(child.pid, 0) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
             if kill(child.pid, 0) == 0 { kill(child.pid, SIGKILL) }
         }
+        if let riskStateFolder { try? FileManager.default.removeItem(atPath: riskStateFolder) }
     }
 }
 
