@@ -225,8 +225,7 @@ final class ResultBox: @unchecked Sendable {
     var seconds = 0.0
 }
 
-/// The bus as services use it: `Publisher.publish` (encode, sequence, hand-off to the
-/// socket thread) and a `Subscriber` whose callback parses the header and decodes the body.
+/// The bus as services use it: `Publisher.publish` (encode, sequence, send) and a `Subscriber` whose callback parses the header and decodes the body.
 final class BusPath: @unchecked Sendable {
     let context = BusContext()
     let endpoint = freeEndpoint()
@@ -238,19 +237,9 @@ final class BusPath: @unchecked Sendable {
     init(bar: Bar, curve: Bool) throws {
         self.bar = bar
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        var publisherSecurity: BusSecurity?
-        var subscriberSecurity: BusSecurity?
-        if curve {
-            let (publisherKeys, subscriberKeys) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
-            let keyring = try BusKeyring(
-                publicKeys: ["bench": publisherKeys.publicKey, "bench-sub": subscriberKeys.publicKey],
-                publishers: ["bench"])
-            let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
-            publisherSecurity = BusSecurity(
-                keyring: keyring, principal: "bench", keyPair: publisherKeys, rejections: rejections)
-            subscriberSecurity = BusSecurity(
-                keyring: keyring, principal: "bench-sub", keyPair: subscriberKeys, rejections: rejections)
-        }
+        let security = curve ? try BusSecurity.pair(publisher: "bench", subscriber: "bench-sub", logger: logger) : nil
+        let publisherSecurity = security?.publisher
+        let subscriberSecurity = security?.subscriber
         self.subscriberSecurity = subscriberSecurity
         publisher = try Publisher(
             context: context, endpoint: endpoint, identity: PublisherIdentity(service: "bench", instance: "bench"),

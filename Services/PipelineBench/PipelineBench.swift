@@ -207,17 +207,9 @@ final class BareHop: @unchecked Sendable {
 
     init(context: BusContext, curve: Bool, rate: Double) throws {
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        var publisherSecurity: BusSecurity?
-        var subscriberSecurity: BusSecurity?
-        if curve {
-            let (publisherKeys, subscriberKeys) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
-            let keyring = try BusKeyring(
-                publicKeys: ["hop": publisherKeys.publicKey, "hop-sub": subscriberKeys.publicKey], publishers: ["hop"])
-            let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
-            publisherSecurity = BusSecurity(keyring: keyring, principal: "hop", keyPair: publisherKeys, rejections: rejections)
-            subscriberSecurity = BusSecurity(
-                keyring: keyring, principal: "hop-sub", keyPair: subscriberKeys, rejections: rejections)
-        }
+        let security = curve ? try BusSecurity.pair(publisher: "hop", subscriber: "hop-sub", logger: logger) : nil
+        let publisherSecurity = security?.publisher
+        let subscriberSecurity = security?.subscriber
         let endpoint = "tcp://127.0.0.1:\(freePorts(1)[0])"
         let clock = WallClock.system.now
         publisher = try Publisher(
