@@ -8,7 +8,7 @@ FUZZ_RUNS ?= 10000000
 FUZZ_TEST_RUNS ?= 20000
 FUZZ_TEST_SECONDS ?= 15
 
-.PHONY: run test faults fuzz fuzz-short build release bench bench-quotes bench-model bench-report bench-recorder clean
+.PHONY: run test faults fuzz fuzz-short build release bench bench-pipeline bench-recorder bench-quotes bench-model bench-report clean
 
 run:
 	@.ci/deps.sh run
@@ -51,6 +51,13 @@ bench:
 	.build/release/bus-bench
 	$(SWIFT) build -c release --product recorder-bench
 	.build/release/recorder-bench
+	$(MAKE) bench-pipeline
+
+# The live order path: `breakwater up` (paper, the feed replaying candles) and busspy as child processes,
+# bar → signal → risk decision → order command timed on the bus against a bare bus hop in the same run.
+bench-pipeline:
+	$(SWIFT) build -c release
+	.build/release/pipeline-bench $(BENCH_ARGS)
 
 # The market maker's path for one book update (strategy, risk gate, executor, signing), in process.
 bench-quotes:

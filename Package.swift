@@ -38,6 +38,7 @@ let package = Package(
         .executable(name: "model-bench", targets: ["ModelBench"]),
         .executable(name: "report-bench", targets: ["ReportBench"]),
         .executable(name: "recorder-bench", targets: ["RecorderBench"]),
+        .executable(name: "pipeline-bench", targets: ["PipelineBench"]),
         .executable(name: "fuzz-envelope", targets: ["FuzzEnvelope"]),
         .executable(name: "fuzz-message-body", targets: ["FuzzMessageBody"]),
         .executable(name: "fuzz-hyperliquid-rest", targets: ["FuzzHyperliquidREST"]),
@@ -153,6 +154,13 @@ let package = Package(
             name: "ModelBench",
             dependencies: ["Model", "Schema", "BenchKit", argumentParser, .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Services/ModelBench"),
+        .executableTarget(
+            name: "PipelineBench",
+            dependencies: [
+                "Bus", "Schema", "ServiceKit", "BenchKit", "TestSupport", argumentParser, log, metrics,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Services/PipelineBench"),
         .executableTarget(
             name: "ReportBench", dependencies: ["Storage", "Ledger", "Schema", "BenchKit", argumentParser],
             path: "Services/ReportBench"),

@@ -221,19 +221,9 @@ final class BusPath: @unchecked Sendable {
     init(bar: Bar, curve: Bool) throws {
         self.bar = bar
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        var publisherSecurity: BusSecurity?
-        var subscriberSecurity: BusSecurity?
-        if curve {
-            let (publisherKeys, subscriberKeys) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
-            let keyring = try BusKeyring(
-                publicKeys: ["bench": publisherKeys.publicKey, "bench-sub": subscriberKeys.publicKey],
-                publishers: ["bench"])
-            let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
-            publisherSecurity = BusSecurity(
-                keyring: keyring, principal: "bench", keyPair: publisherKeys, rejections: rejections)
-            subscriberSecurity = BusSecurity(
-                keyring: keyring, principal: "bench-sub", keyPair: subscriberKeys, rejections: rejections)
-        }
+        let security = curve ? try BusSecurity.pair(publisher: "bench", subscriber: "bench-sub", logger: logger) : nil
+        let publisherSecurity = security?.publisher
+        let subscriberSecurity = security?.subscriber
         self.subscriberSecurity = subscriberSecurity
         publisher = try Publisher(
             context: context, endpoint: endpoint, identity: PublisherIdentity(service: "bench", instance: "bench"),

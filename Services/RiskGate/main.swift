@@ -846,7 +846,8 @@ await ServiceMain.run(
     }
     defer { housekeeping.cancel() }
     runtime.status.setReady()
-    for await event in stream.cancelOnGracefulShutdown() {
+    // The stream ends at graceful shutdown (ServiceRuntime ends every subscription).
+    for await event in stream {
         guard case .envelope(let raw) = event else { continue }
         let now = runtime.clock.now()
         do {

@@ -273,7 +273,8 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
         to: [.feedHandler, .riskGate, .executor],
         topics: ["md.bar.", "md.status.", "risk.decision.", "risk.state", "exec.fill.", "acct.snapshot"])
     runtime.status.setReady()
-    for await event in stream.cancelOnGracefulShutdown() {
+    // The stream ends at graceful shutdown (ServiceRuntime ends every subscription).
+    for await event in stream {
         guard case .envelope(let raw) = event else { continue }
         do {
             switch raw.messageType {

@@ -106,3 +106,21 @@ public final class BusRejections: Sendable {
         return Dictionary(uniqueKeysWithValues: BusRejectionReason.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
     }
 }
+
+extension BusSecurity {
+    /// Fresh keys for one publisher and one subscriber that know only each other: a process that owns
+    /// both ends of a hop (the benchmarks). Refusals are counted nowhere.
+    public static func pair(
+        publisher: String, subscriber: String, logger: Logger
+    ) throws -> (publisher: BusSecurity, subscriber: BusSecurity) {
+        let (publisherKeys, subscriberKeys) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let keyring = try BusKeyring(
+            publicKeys: [publisher: publisherKeys.publicKey, subscriber: subscriberKeys.publicKey],
+            publishers: [publisher])
+        let rejections = BusRejections(factory: NOOPMetricsHandler.instance, logger: logger)
+        return (
+            BusSecurity(keyring: keyring, principal: publisher, keyPair: publisherKeys, rejections: rejections),
+            BusSecurity(keyring: keyring, principal: subscriber, keyPair: subscriberKeys, rejections: rejections)
+        )
+    }
+}

@@ -35,7 +35,8 @@ public final class ServiceRuntime: Sendable {
     public let subscriberCounters: BusCounters
     /// CURVE keys and rules for every socket; nil on a plain-text bus (paper mode only).
     public let security: BusSecurity?
-    private let subscribers = Mutex<[Subscriber]>([])
+    /// Every subscriber, and whether graceful shutdown has ended them.
+    private let subscribers = Mutex((all: [Subscriber](), ended: false))
     /// Services this one subscribes to; it is degraded while it does not hear one of them.
     private let upstreams = Mutex<Set<String>>([])
     private let publishFailures: CoreMetrics.Counter
@@ -101,14 +102,35 @@ public final class ServiceRuntime: Sendable {
         let (subscriber, stream) = try Subscriber.stream(
             context: context, peers: peers(services), security: security, topics: topics,
             counters: subscriberCounters, logger: logger)
-        subscribers.withLock { $0.append(subscriber) }
+        keep(subscriber)
         if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
         return stream
     }
 
+    /// Registers a subscriber; one made after graceful shutdown began is ended at once.
+    private func keep(_ subscriber: Subscriber) {
+        let ended = subscribers.withLock { subscribers in
+            subscribers.all.append(subscriber)
+            return subscribers.ended
+        }
+        if ended { subscriber.close() }
+    }
+
+    /// Ends every subscription's stream, so that a service's `for await` over its bus events ends at
+    /// graceful shutdown. Services iterate their streams directly rather than through
+    /// `cancelOnGracefulShutdown()`, whose merge moves every message through one more task (one more
+    /// thread wake-up on the order path).
+    func endSubscriptions() {
+        let all = subscribers.withLock { subscribers in
+            subscribers.ended = true
+            return subscribers.all
+        }
+        for subscriber in all { subscriber.close() }
+    }
+
     /// Registers a subscriber made directly (callback form), so readiness and shutdown know it.
     public func adopt(_ subscriber: Subscriber, upstreams services: [ServiceName]) {
-        subscribers.withLock { $0.append(subscriber) }
+        keep(subscriber)
         upstreams.withLock { $0.formUnion(services.map(\.rawValue)) }
     }
 
@@ -117,7 +139,7 @@ public final class ServiceRuntime: Sendable {
         let wanted = upstreams.withLock { $0 }
         guard !wanted.isEmpty else { return }
         var heard = Set<String>()
-        for subscriber in subscribers.withLock({ $0 }) { heard.formUnion(subscriber.heard.recent(within: window)) }
+        for subscriber in subscribers.withLock({ $0.all }) { heard.formUnion(subscriber.heard.recent(within: window)) }
         let silent = wanted.subtracting(heard).sorted()
         status.setFact("hears", heard.intersection(wanted).sorted().joined(separator: ","))
         status.setDegraded("upstream", silent.isEmpty ? nil : "not hearing \(silent.joined(separator: ", "))")
@@ -145,7 +167,7 @@ public final class ServiceRuntime: Sendable {
 
     func shutdown() {
         status.setStopping()
-        for subscriber in subscribers.withLock({ $0 }) { subscriber.close() }
+        for subscriber in subscribers.withLock({ $0.all }) { subscriber.close() }
         publisher.close()
         context.terminate()
     }
@@ -245,7 +267,14 @@ public enum ServiceMain {
                     .init(service: admin),
                     .init(service: HeartbeatService(runtime: runtime)),
                     .init(
-                        service: ServiceBody { try await body(state) },
+                        // Graceful shutdown ends the bus streams, and with them the body's event loop.
+                        service: ServiceBody {
+                            try await withGracefulShutdownHandler {
+                                try await body(state)
+                            } onGracefulShutdown: {
+                                runtime.endSubscriptions()
+                            }
+                        },
                         successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],

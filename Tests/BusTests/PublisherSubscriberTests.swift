@@ -105,6 +105,42 @@ struct PublisherSubscriberTests {
         #expect(snapshot.gaps == 0 && snapshot.missing == 0 && snapshot.decodeErrors == 0)
     }
 
+    @Test("tasks publishing at once: every message arrives, in sequence order, with no gap")
+    func concurrentPublishersKeepTheWireOrder() async throws {
+        let endpoint = freeEndpoint()
+        let context = BusContext()
+        defer { context.terminate() }
+        let publisher = try makePublisher(context, endpoint)
+        defer { publisher.close() }
+        let log = EventLog()
+        let subscriber = try makeSubscriber(context, [endpoint], log: log)
+        defer { subscriber.close() }
+        let probes = try await join(publisher) { !log.envelopes.isEmpty }
+
+        // Sequence numbers are taken under the lock and handed to the one socket thread in that order.
+        let tasks = 8, each = 100
+        let sent = try await withThrowingTaskGroup(of: [EnvelopeHeader].self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    try (0..<each).map { index in
+                        try publisher.publish(bar("BTC", index), traceId: "task-\(task)-\(index)")
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let first = UInt64(probes.count) + 1
+        #expect(sent.map(\.sequence).sorted() == Array(first...(first + UInt64(tasks * each) - 1)))
+        let last = try #require(sent.max { $0.sequence < $1.sequence })
+        try #require(await eventually { log.contains(trace: last.traceId) })
+        let received = log.envelopes.filter { $0.header.traceId.hasPrefix("task-") }
+        #expect(received.map(\.header.sequence) == Array(first...(first + UInt64(tasks * each) - 1)))
+        #expect(Set(received.map(\.header.traceId)).count == tasks * each)
+        #expect(log.gaps.isEmpty)
+        #expect(publisher.counters.snapshot.sent >= UInt64(tasks * each))
+        #expect(publisher.counters.snapshot.dropped == 0)
+    }
+
     @Test("stream form: N messages arrive in order with consecutive sequences and every header field")
     func streamDeliversInOrder() async throws {
         let endpoint = freeEndpoint()

@@ -6,16 +6,16 @@ import Foundation
 /// Foundation's `Process` passes on the spawning thread's signal mask, and Swift's
 /// concurrency threads block signals: a child started from async code would never see the
 /// SIGTERM that asks it to stop.
-struct ChildProcess: Sendable {
-    let pid: pid_t
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
 
-    struct SpawnError: Error, CustomStringConvertible {
-        var description: String
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Starts `executable` with stdout and stderr appended to `log`; `exited` is called with
     /// the wait status, on a thread of its own, when the child ends.
-    static func spawn(
+    public static func spawn(
         executable: String, arguments: [String], environment: [String: String], log: String,
         exited: @escaping @Sendable (_ status: Int32) -> Void
     ) throws -> ChildProcess {
@@ -65,7 +65,7 @@ struct ChildProcess: Sendable {
     }
 
     /// "exit 0", "signal 9", from a wait status.
-    static func describe(_ status: Int32) -> String {
+    public static func describe(_ status: Int32) -> String {
         let signal = status & 0x7f
         return signal == 0 ? "exit \((status >> 8) & 0xff)" : "signal \(signal)"
     }
