@@ -120,7 +120,7 @@ struct FaultMatrix {
         try await system.waitUntil("fills on the exchange", timeout: .seconds(120)) {
             try LedgerStore(path: system.ledgerDatabase).fills().count >= 4
         }
-        let risk = try await riskStatus()
+        let risk = try await system.riskStatus()
         expectedState = risk["state"] as? String ?? "?"
         expectedKillSwitch = risk["killSwitch"] as? Bool ?? true
         let (broken, _) = await converged(timeout: .seconds(60))
@@ -245,7 +245,7 @@ struct FaultMatrix {
         if !missing.isEmpty { broken.append("positions without an exchange stop: \(missing)") }
 
         // The trading state and the kill switch as they were.
-        let risk = try await riskStatus()
+        let risk = try await system.riskStatus()
         let tradingState = risk["state"] as? String ?? "?"
         let killSwitch = risk["killSwitch"] as? Bool
         if tradingState != expectedState || killSwitch != expectedKillSwitch {
@@ -286,18 +286,6 @@ struct FaultMatrix {
         let answer = try await ExchangeStopsTests().info(system, ["type": "historicalOrders", "user": user])
         let orders = try #require(answer as? [[String: Any]])
         return orders.compactMap { (($0["order"] as? [String: Any])?["cloid"] as? String)?.lowercased() }
-    }
-
-    func riskStatus() async throws -> [String: Any] {
-        guard let admin = await system.entry("risk-gate")?["admin"] as? String, let url = URL(string: admin + "/status")
-        else { throw HarnessError(description: "the supervisor does not list the risk gate's admin port") }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 2
-        let (data, _) = try await URLSession.shared.data(for: request)
-        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let risk = document["risk"] as? [String: Any]
-        else { throw HarnessError(description: "no risk section in the risk gate's /status") }
-        return risk
     }
 
     static func lastLine(of error: Error) -> String {

@@ -36,7 +36,7 @@ struct FullDiskTests {
                 for service in ["risk-gate", "executor", "signal-generator", "feed-handler"] {
                     #expect(await system.entry(service)?["health"] as? String == "ok", "\(service) while the trace disk is full")
                 }
-                #expect(try await matrix.riskStatus()["state"] as? String == "active")
+                #expect(try await system.riskStatus()["state"] as? String == "active")
                 let status = try await system.adminGet("trace-recorder", "/status")
                 #expect(status.contains("writes failing"), "\(status.prefix(2_000))")
 

@@ -113,6 +113,20 @@ final class RunningSystem: @unchecked Sendable {
         await status()?.first { $0["name"] as? String == service }
     }
 
+    /// The `risk` part of the risk gate's own `/status`. Throws (records nothing) while it does not
+    /// answer, so it can be polled.
+    func riskStatus() async throws -> [String: Any] {
+        guard let admin = await entry("risk-gate")?["admin"] as? String, let url = URL(string: admin + "/status")
+        else { throw HarnessError(description: "the supervisor does not list the risk gate's admin port yet") }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 2
+        let (data, _) = try await URLSession.shared.data(for: request)
+        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let risk = document["risk"] as? [String: Any]
+        else { throw HarnessError(description: "no risk section in the risk gate's /status") }
+        return risk
+    }
+
     /// Polls until `condition` holds, failing after `timeout`.
     func waitUntil(
         _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool

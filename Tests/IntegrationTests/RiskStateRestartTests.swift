@@ -27,14 +27,14 @@ extension SystemTests {
                 guard let entry = await system.entry("risk-gate"), let instance = entry["instance"] as? String,
                     instance != oldInstance
                 else { return false }
-                return try await riskStatus(system)["state"] as? String == "halted"
+                return try await system.riskStatus()["state"] as? String == "halted"
             }
             let after = try #require(await system.entry("risk-gate"))
             let newInstance = try #require(after["instance"] as? String)
             #expect(after["pid"] as? Int != pid)
 
             // Its /status: HALTED by the kill switch, as engaged before the kill.
-            let risk = try await riskStatus(system)
+            let risk = try await system.riskStatus()
             #expect(risk["state"] as? String == "halted")
             #expect(risk["killSwitch"] as? Bool == true)
             let detail = try #require(risk["killSwitchDetail"] as? [String: Any])
@@ -78,7 +78,7 @@ extension SystemTests {
                 }
             }
             try await system.waitUntil("the restarted gate synced its account", timeout: .seconds(30)) {
-                try await riskStatus(system)["accountSynced"] as? Bool == true
+                try await system.riskStatus()["accountSynced"] as? Bool == true
             }
             let (rebased, rebaseAnswer) = try await system.adminPost(
                 "risk-gate", "/rebase-peak", body: rebase, token: RunningSystem.adminToken)
@@ -91,7 +91,7 @@ extension SystemTests {
                 }
             }
             // Still HALTED: a rebase does not resume.
-            #expect(try await riskStatus(system)["state"] as? String == "halted")
+            #expect(try await system.riskStatus()["state"] as? String == "halted")
         }
     }
 
@@ -106,10 +106,10 @@ extension SystemTests {
 
         try await withSystem(["risk": looseRisk.merging(["stateFile": stateFile.path]) { $1 }]) { system in
             try await system.waitUntil("the risk gate's account synced", timeout: .seconds(60)) {
-                try await riskStatus(system)["accountSynced"] as? Bool == true
+                try await system.riskStatus()["accountSynced"] as? Bool == true
             }
             // Synced, and still SYNCING: it cannot know whether it was halted.
-            let risk = try await riskStatus(system)
+            let risk = try await system.riskStatus()
             #expect(risk["state"] as? String == "syncing")
             #expect((risk["unreadableState"] as? String)?.contains(stateFile.path) == true)
             let entry = try #require(await system.entry("risk-gate"))
@@ -132,7 +132,7 @@ extension SystemTests {
             #expect(flattened == 200, "\(answer)")
             #expect(answer.contains("\"orders\":[]"), "\(answer)")
             #expect(answer.contains("\"state\":\"halted\""), "\(answer)")
-            let detail = try #require(try await riskStatus(system)["killSwitchDetail"] as? [String: Any])
+            let detail = try #require(try await system.riskStatus()["killSwitchDetail"] as? [String: Any])
             #expect(detail["reason"] as? String == "flatten: drill")
             #expect(detail["by"] as? String == "carol")
             try await system.waitUntil("HALTED by the flatten on the bus", timeout: .seconds(15)) {
@@ -148,7 +148,7 @@ extension SystemTests {
             let (resumed, resumeAnswer) = try await system.adminPost(
                 "risk-gate", "/resume", body: "{}", token: RunningSystem.adminToken)
             #expect(resumed == 200, "\(resumeAnswer)")
-            #expect(try await riskStatus(system)["state"] as? String == "syncing")
+            #expect(try await system.riskStatus()["state"] as? String == "syncing")
             // The file is left as found, for the operator.
             #expect(try Data(contentsOf: stateFile) == garbage)
         }
@@ -161,7 +161,7 @@ extension SystemTests {
         ]) { system in
             try await system.waitHealthy()
             try await system.waitUntil("an open position", timeout: .seconds(150)) {
-                try await (riskStatus(system)["openPositions"] as? Int ?? 0) > 0
+                try await (system.riskStatus()["openPositions"] as? Int ?? 0) > 0
             }
             let (status, answer) = try await system.adminPost(
                 "risk-gate", "/flatten", body: #"{"reason": "end of drill", "by": "dave"}"#, token: RunningSystem.adminToken)
@@ -187,24 +187,10 @@ extension SystemTests {
                 })
             #expect(halted.body.reasons.first == Reason(.killSwitch, "engaged: flatten: end of drill"))
             #expect(commands.allSatisfy { $0.header.sequence > halted.header.sequence })
-            let risk = try await riskStatus(system)
+            let risk = try await system.riskStatus()
             #expect(risk["state"] as? String == "halted")
             let detail = try #require(risk["killSwitchDetail"] as? [String: Any])
             #expect(detail["by"] as? String == "dave")
         }
-    }
-
-    /// The `risk` part of the risk gate's own `/status`. Throws (records nothing) while it does not
-    /// answer, so it can be polled.
-    func riskStatus(_ system: RunningSystem) async throws -> [String: Any] {
-        guard let admin = await system.entry("risk-gate")?["admin"] as? String, let url = URL(string: admin + "/status")
-        else { throw HarnessError(description: "the supervisor does not list the risk gate's admin port yet") }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 2
-        let (data, _) = try await URLSession.shared.data(for: request)
-        guard let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let risk = document["risk"] as? [String: Any]
-        else { throw HarnessError(description: "no risk section in the risk gate's /status") }
-        return risk
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Market
 import Schema
 import Testing
+import TestSupport
 
 /// `count` candles of one coin, with the regime after each.
 private func syntheticCandles(_ settings: SyntheticMarket.Settings, count: Int) -> (candles: [Candle], phases: [SyntheticMarket.Phase]) {
@@ -18,19 +19,6 @@ private func syntheticCandles(_ settings: SyntheticMarket.Settings, count: Int) 
 /// Close-to-close log returns.
 private func logReturns(_ candles: [Candle]) -> [Double] {
     zip(candles, candles.dropFirst()).map { log($1.close.doubleValue / $0.close.doubleValue) }
-}
-
-private func pearson(_ x: [Double], _ y: [Double]) -> Double {
-    precondition(x.count == y.count && x.count > 1)
-    let n = Double(x.count)
-    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(x, y) {
-        sxy += (a - mx) * (b - my)
-        sxx += (a - mx) * (a - mx)
-        syy += (b - my) * (b - my)
-    }
-    return sxy / (sxx * syy).squareRoot()
 }
 
 @Suite("Synthetic market")

@@ -2,6 +2,7 @@ import Foundation
 import Market
 import Schema
 import Testing
+import TestSupport
 
 @testable import Venue
 
@@ -10,18 +11,6 @@ private func returns(_ market: SyntheticMarket, count: Int) -> [Double] {
     var market = market
     let closes = (0..<count).map { _ in market.nextCandle().close.doubleValue }
     return zip(closes, closes.dropFirst()).map { log($1 / $0) }
-}
-
-private func pearson(_ x: [Double], _ y: [Double]) -> Double {
-    let n = Double(x.count)
-    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(x, y) {
-        sxy += (a - mx) * (b - my)
-        sxx += (a - mx) * (a - mx)
-        syy += (b - my) * (b - my)
-    }
-    return sxy / (sxx * syy).squareRoot()
 }
 
 /// Every level of the synthetic book around `price` is a price and a size the venue accepts.
