@@ -80,6 +80,10 @@ let package = Package(
         .target(name: "Model", dependencies: ["Schema", "Market"], path: "Shared/Model"),
         // The venue exchange-sim serves: books, price-time matching, triggers, positions, margin, fees, funding.
         .target(name: "Venue", dependencies: ["Schema", "Market", "Hyperliquid"], path: "Shared/Venue"),
+        // The services' pipeline in one process on simulated time, against the venue.
+        .target(
+            name: "Backtest", dependencies: ["Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Hyperliquid", "Venue"],
+            path: "Shared/Backtest"),
         // What the benchmarks share: percentiles and the monotonic clock.
         .target(
             name: "BenchKit", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -109,7 +113,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Bus", "Schema", "Risk", log, metrics,
+                "Bus", "Schema", "Risk", "Strategy", "Model", "Market", log, metrics,
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "Breakwater",
             dependencies: [
-                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Market", "Model", argumentParser, log, metrics,
+                "ServiceKit", "Bus", "Schema", "Storage", "Ledger", "Hyperliquid", "Market", "Model", "Backtest", "Venue", "Risk",
+                "Strategy", "Execution", argumentParser, log, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -203,6 +208,10 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["TestSupport", "ServiceKit", "Bus", "Schema", "Risk"], path: "Tests/ServiceKitTests"),
         .testTarget(
             name: "MarketTests", dependencies: ["TestSupport", "Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
+        .testTarget(
+            name: "BacktestTests",
+            dependencies: ["Backtest", "Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Venue"],
+            path: "Tests/BacktestTests"),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(
             name: "RiskTests", dependencies: ["TestSupport", "Risk", "Schema", "Ledger", "Market"], path: "Tests/RiskTests",
@@ -238,7 +247,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", "ServiceKit",
+                "TestSupport", "Schema", "Storage", "Market", "Strategy", "Ledger", "Bus", "Hyperliquid", "Execution", "ServiceKit", "Backtest",
+                "Venue", "Risk",
                 grdb, log, metrics,
             ],
             path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),

@@ -21,7 +21,7 @@ struct Breakwater: AsyncParsableCommand {
         abstract: "Run and operate Breakwater.",
         subcommands: [
             Up.self, Status.self, Restart.self, Logs.self, Down.self, Report.self, ModelCommand.self, Keys.self,
-            PaperKey.self, Serve.self, Probe.self,
+            PaperKey.self, Serve.self, Probe.self, BacktestCommand.self,
         ])
 }
 

@@ -219,27 +219,6 @@ struct MarketSetup {
     static let ftxFile = "btc-perp-1m-ftx-2022-01.csv"
     static let binanceL2File = "btcusdt-l2-binance-usdm-2024-08-08.ndjson.gz"
 
-    /// A gzip file's text, through `gzip -dc` (Foundation on Linux cannot inflate gzip).
-    static func readGzip(_ path: String) throws -> String {
-        guard FileManager.default.isReadableFile(atPath: path) else { throw SetupError("cannot read \(path)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-dc", path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { throw SetupError("cannot run gzip to read \(path): \(error)") }
-        // Read before waiting: a full pipe would block gzip forever.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SetupError("gzip -dc \(path) failed: \(String(decoding: message, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// --data-dir / config, then $BREAKWATER_DATA_DIR, then ../shared/data beside the repository
     /// holding the executable (RepositoryPaths); never the working directory.
     static func dataDirectory(_ configured: String?) -> String? {
@@ -269,7 +248,7 @@ struct MarketSetup {
                     throw SetupError(
                         "market \(source!.rawValue) cannot read \(path) (set --data-dir or \(RepositoryPaths.dataDirectoryVariable))")
                 }
-                return try readGzip(path)
+                do { return try DataFiles.text(path) } catch { throw SetupError(error.description) }
             }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SetupError(

@@ -13,175 +13,37 @@ import Storage
 import Synchronization
 
 struct RiskConfig: Sendable {
-    var limits: RiskLimits
-    /// nil when `risk.exits.enabled` is false.
-    var exits: ExitPolicy?
+    /// The rules: limits, exits, stops, margin, portfolio limits (shared with the backtester).
+    var rules: RiskSettings
     var symbols: [String]
     var endpoint: HyperliquidEndpoint
-    var startingCapital: Amount
     /// Bearer token for the operator routes; nil refuses them all.
     var adminToken: String?
     /// Where the book's memory (kill switch, HALTED latch, equity baselines, reservations) is kept.
     var stateFile = "var/risk-state.db"
-    /// nil when `risk.protection.enabled` is false: no stop rests on the exchange.
-    var protection: PositionProtection.Settings?
-    var takeProfitOnExchange = false
-    /// The leverage the executor sets on the exchange, and the margin limits entries face.
-    var margin: MarginRules
-    /// VaR, expected shortfall and stress limits; nil unless `risk.portfolio.enabled`.
-    var portfolio: PortfolioRiskLimits?
-    /// Entry limits per market regime; every factor 1 unless configured.
-    var regimeScaling: RegimeLimitScaling
     /// Where the portfolio figures' history comes from at start.
     var history: HistorySources
 
     static func read(_ settings: inout Settings) -> RiskConfig {
-        let defaults = RiskLimits()
         let exchange = ExchangeSettings.read(&settings, needsKey: false)
-        var limits = RiskLimits(
-            maxOpenPositions: settings.int("risk.maxOpenPositions", default: defaults.maxOpenPositions, in: 0...1_000),
-            maxOrderNotional: settings.amount("risk.maxOrderNotional", default: defaults.maxOrderNotional),
-            maxSymbolNotional: settings.amount("risk.maxSymbolNotional", default: defaults.maxSymbolNotional),
-            maxGrossExposure: settings.amount("risk.maxGrossExposure", default: defaults.maxGrossExposure),
-            maxDirectionShare: settings.double("risk.maxDirectionShare", default: defaults.maxDirectionShare, in: 0.5...1),
-            dailyLossLimit: settings.amount("risk.dailyLossLimit", default: defaults.dailyLossLimit),
-            drawdownLock: settings.double("risk.drawdownLock", default: defaults.drawdownLock, in: 0.001...1),
-            reduceAtDrawdown: settings.double("risk.reduceAtDrawdown", default: defaults.reduceAtDrawdown, in: 0.001...1),
-            maxOrdersPerMinute: settings.int("risk.maxOrdersPerMinute", default: defaults.maxOrdersPerMinute, in: 1...100_000),
-            maxQuoteInventory: settings.amount("risk.maxQuoteInventory", default: defaults.maxQuoteInventory))
-        limits.ackTimeoutNanos = Int64(settings.int("risk.ackTimeoutMs", default: 5_000, in: 100...600_000)) * 1_000_000
-        for problem in limits.validationErrors() { settings.problem("risk: \(problem)") }
         let token = OperatorToken.read(&settings)
-        var exits: ExitPolicy?
-        if settings.bool("risk.exits.enabled", default: true) {
-            // Every default is ExitPolicy.standard's; 0 (or "off" for a list) switches a path off.
-            let standard = ExitPolicy.standard
-            func fraction(_ key: String, _ value: Double?) -> Double? {
-                let found = settings.double(key, default: value ?? 0, in: 0...0.99)
-                return found == 0 ? nil : found
-            }
-            func levels<T>(_ key: String, _ value: [T], text: [String], parse: ([String]) throws(ExitPolicy.ConfigError) -> [T]) -> [T] {
-                do {
-                    return try parse(settings.stringList(key, default: text))
-                } catch {
-                    settings.problem("\(key): \(error)")
-                    return value
-                }
-            }
-            let softStop = standard.softStop ?? .standard
-            let softLoss = fraction("risk.exits.softStop.loss", standard.softStop?.loss)
-            let softConfirmations = settings.int(
-                "risk.exits.softStop.confirmations", default: softStop.confirmations, in: 1...10_000)
-            let atrMultiple = settings.double(
-                "risk.exits.atrStop.multiple", default: standard.atrStop?.multiple ?? 0, in: 0...100)
-            let trailing = standard.trailingStop ?? .standard
-            let trailingOn = settings.bool("risk.exits.trailing.enabled", default: standard.trailingStop != nil)
-            let trailingStop = ExitPolicy.TrailingStop(
-                activationProfit: settings.double("risk.exits.trailing.activation", default: trailing.activationProfit, in: 0...10),
-                atrMultiple: settings.double("risk.exits.trailing.atrMultiple", default: trailing.atrMultiple, in: 0.1...100),
-                minDistance: settings.double("risk.exits.trailing.minDistance", default: trailing.minDistance, in: 0...1),
-                maxDistance: settings.double("risk.exits.trailing.maxDistance", default: trailing.maxDistance, in: 0...1))
-            let signal = standard.signalExit ?? .standard
-            let signalConfirmations = settings.int(
-                "risk.exits.signalExit.confirmations", default: standard.signalExit?.confirmations ?? 0, in: 0...10_000)
-            let signalExit = ExitPolicy.SignalExit(
-                minProfit: settings.double("risk.exits.signalExit.minProfit", default: signal.minProfit, in: 0...10),
-                confirmations: signalConfirmations,
-                cooldownNanos: Int64(settings.int(
-                    "risk.exits.signalExit.cooldownSeconds", default: Int(signal.cooldownNanos / Nanos.second),
-                    in: 0...604_800)) * Nanos.second)
-            let holdingMinutes = settings.int(
-                "risk.exits.maxHoldingMinutes", default: Int((standard.maxHoldingNanos ?? 0) / Nanos.minute),
-                in: 0...1_000_000)
-            let policy = ExitPolicy(
-                emergencyTiers: levels(
-                    "risk.exits.emergency.tiers", standard.emergencyTiers,
-                    text: ExitPolicy.configText(standard.emergencyTiers), parse: ExitPolicy.emergencyTiers(parsing:)),
-                hardStop: fraction("risk.exits.hardStop", standard.hardStop),
-                softStop: softLoss.map { ExitPolicy.SoftStop(loss: $0, confirmations: softConfirmations) },
-                atrStop: atrMultiple == 0 ? nil : .init(multiple: atrMultiple),
-                trailingStop: trailingOn ? trailingStop : nil,
-                takeProfits: levels(
-                    "risk.exits.takeProfits", standard.takeProfits,
-                    text: ExitPolicy.configText(standard.takeProfits), parse: ExitPolicy.takeProfits(parsing:)),
-                signalExit: signalConfirmations == 0 ? nil : signalExit,
-                maxHoldingNanos: holdingMinutes == 0 ? nil : Int64(holdingMinutes) * Nanos.minute,
-                forceStopDistance: fraction("risk.exits.forceStopDistance", standard.forceStopDistance),
-                intentTimeToLiveNanos: standard.intentTimeToLiveNanos, orderType: standard.orderType)
-            for problem in policy.validationErrors() { settings.problem("risk.exits: \(problem)") }
-            exits = policy
-        }
-        var protection: PositionProtection.Settings?
-        // Without the exit engine there is no stop level to rest on the exchange.
-        if settings.bool("risk.protection.enabled", default: true), exits != nil {
-            let standard = PositionProtection.Settings.standard
-            protection = PositionProtection.Settings(
-                stopSlippage: settings.double("risk.protection.stopSlippage", default: standard.stopSlippage, in: 0.001...0.5),
-                minMove: settings.double("risk.protection.minMove", default: standard.minMove, in: 0...0.1))
-        }
-        let takeProfitOnExchange = settings.bool("risk.protection.takeProfitOnExchange", default: false)
         let symbols = Symbols.read(&settings)
         return RiskConfig(
-            limits: limits, exits: exits,
-            symbols: symbols,
+            rules: RiskSettings.read(&settings, symbols: symbols), symbols: symbols,
             endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
-            startingCapital: settings.amount("account.startingCapital", default: 10_000, minimum: 1),
             adminToken: token, stateFile: settings.dataPath("risk.stateFile", file: "risk-state.db"),
-            protection: protection, takeProfitOnExchange: takeProfitOnExchange,
-            margin: MarginRules.read(&settings, symbols: symbols), portfolio: Self.readPortfolio(&settings),
-            regimeScaling: Self.readRegimeScaling(&settings), history: HistorySources.read(&settings, symbols: symbols))
-    }
-
-    /// `risk.regimeScaling.<regime>`: the factor the entered symbol's regime applies to the order,
-    /// symbol and gross limits and to the VaR, ES and stress limits.
-    static func readRegimeScaling(_ settings: inout Settings) -> RegimeLimitScaling {
-        var factors: [Regime: Double] = [:]
-        for regime in Regime.allCases {
-            let factor = settings.double("risk.regimeScaling.\(regime.rawValue)", default: 1, in: 0.01...10)
-            if factor != 1 { factors[regime] = factor }
-        }
-        return RegimeLimitScaling(factors: factors)
-    }
-
-    static func readPortfolio(_ settings: inout Settings) -> PortfolioRiskLimits? {
-        guard settings.bool("risk.portfolio.enabled", default: false) else { return nil }
-        let d = PortfolioRiskLimits()
-        let limits = PortfolioRiskLimits(
-            maxValueAtRisk: settings.amount("risk.portfolio.maxValueAtRisk", default: d.maxValueAtRisk, minimum: 0),
-            maxExpectedShortfall: settings.amount(
-                "risk.portfolio.maxExpectedShortfall", default: d.maxExpectedShortfall, minimum: 0),
-            maxStressLoss: settings.amount("risk.portfolio.maxStressLoss", default: d.maxStressLoss, minimum: 0),
-            confidence: settings.double("risk.portfolio.confidence", default: d.confidence, in: 0.5...0.9999),
-            horizonBars: settings.int("risk.portfolio.horizonBars", default: d.horizonBars, in: 1...1_000_000),
-            stepBars: settings.int("risk.portfolio.stepBars", default: d.stepBars, in: 1...1_000_000),
-            historyWindow: settings.int("risk.portfolio.historyWindow", default: d.historyWindow, in: 1...100_000),
-            minimumScenarios: settings.int("risk.portfolio.minimumScenarios", default: d.minimumScenarios, in: 1...100_000),
-            fallbackLossFraction: settings.double(
-                "risk.portfolio.fallbackLossFraction", default: d.fallbackLossFraction, in: 0...1),
-            correlationThreshold: settings.double(
-                "risk.portfolio.correlationThreshold", default: d.correlationThreshold, in: 0...1),
-            correlationWindow: settings.int("risk.portfolio.correlationWindow", default: d.correlationWindow, in: 2...100_000),
-            minimumCorrelationSamples: settings.int(
-                "risk.portfolio.minimumCorrelationSamples", default: d.minimumCorrelationSamples, in: 2...100_000),
-            fallbackCorrelation: settings.double(
-                "risk.portfolio.fallbackCorrelation", default: d.fallbackCorrelation, in: -1...1),
-            countCorrelatedAsOne: settings.bool("risk.portfolio.countCorrelatedAsOne", default: d.countCorrelatedAsOne))
-        for problem in limits.validationErrors() { settings.problem("risk.portfolio: \(problem)") }
-        return limits
+            history: HistorySources.read(&settings, symbols: symbols))
     }
 }
 
 /// The risk book behind a lock: the bus loop, the timer and the operator routes share it.
 final class Gate: Sendable {
-    private let book: Mutex<RiskBook>
-    /// The one exit engine: it emits exit intents, which go through the same rules as any other.
-    private let exits: Mutex<ExitDesk?>
-    /// The stops resting on the exchange for every position; nil when protection is off.
-    private let protection: Mutex<PositionProtection?>
+    /// The book, the exit engine and the exchange-side stops: the rules, shared with the backtester.
+    private let core: Mutex<RiskGateCore>
     /// What the executor says of the exchange, and whether the book was last told it is down.
     private let venue: Mutex<(watch: VenueWatch, down: Bool)>
     /// The book's memory on disk and what was last written there. Its lock is taken before the
-    /// book's, never after, so memories reach the disk in the order they were taken.
+    /// core's, never after, so memories reach the disk in the order they were taken.
     private let keeper: Mutex<MemoryKeeper>
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
@@ -208,12 +70,9 @@ final class Gate: Sendable {
     }
 
     init(
-        book: RiskBook, exits: ExitDesk?, protection: PositionProtection?, runtime: ServiceRuntime, adminToken: String?,
-        stateFile: String = ""
+        core: RiskGateCore, runtime: ServiceRuntime, adminToken: String?, stateFile: String = ""
     ) {
-        self.book = Mutex(book)
-        self.exits = Mutex(exits)
-        self.protection = Mutex(protection)
+        self.core = Mutex(core)
         self.venue = Mutex((VenueWatch(silenceNanos: 5_000_000_000), false))
         self.keeper = Mutex(MemoryKeeper())
         self.runtime = runtime
@@ -230,10 +89,12 @@ final class Gate: Sendable {
                 "drawdown_lock_engaged", "equity", "realized_pnl", "unrealized_pnl", "gross_exposure",
                 "max_gross_exposure", "kill_switch_engaged",
             ].map { ($0, Gauge(label: "breakwater_risk_\($0)", factory: runtime.metrics)) })
-        reflect(book.state)
+        reflect(core.book.state)
     }
 
-    func withBook<T>(_ body: (inout RiskBook) -> T) -> T { book.withLock { body(&$0) } }
+    func withBook<T>(_ body: (inout RiskBook) -> T) -> T { core.withLock { body(&$0.book) } }
+
+    func withCore<T>(_ body: (inout RiskGateCore) -> T) -> T { core.withLock { body(&$0) } }
 
     // MARK: Memory
 
@@ -375,7 +236,7 @@ final class Gate: Sendable {
     }
 
     func evaluate(_ intent: OrderIntent, traceId: String) {
-        let verdict = withBook { $0.evaluate(intent, now: runtime.clock.now()) }
+        let verdict = withCore { $0.evaluate(intent, now: runtime.clock.now()) }
         send(verdict, traceId: traceId)
     }
 
@@ -396,7 +257,7 @@ final class Gate: Sendable {
         decisions.increment()
         runtime.publish(verdict.decision, traceId: traceId)
         if var order = verdict.order {
-            protect(&order)
+            withCore { $0.protect(&order, now: runtime.clock.now()) }
             runtime.publish(order, traceId: traceId)
         }
         publish(verdict.stateChanges + more, traceId: traceId)
@@ -404,48 +265,9 @@ final class Gate: Sendable {
 
     // MARK: Stops on the exchange
 
-    /// An entry carries its stop (and take-profit, when configured) in the same signed action.
-    private func protect(_ order: inout OrderCommand) {
-        let now = runtime.clock.now()
-        withProtection { keeper in
-            defer { keeper.sent(order, now: now) }
-            guard order.action == .place, !order.reduceOnly, order.trigger == nil, order.purpose == .entry,
-                let symbol = order.symbol
-            else { return }
-            let reference = withBook { $0.mark(symbol) } ?? order.price
-            let (stop, takeProfit) = withExits { desk in
-                (
-                    desk?.initialStop(symbol: symbol, side: order.side, size: order.size, entryPrice: reference, now: now),
-                    desk?.exchangeTakeProfit(side: order.side, size: order.size, entryPrice: reference)
-                )
-            }
-            guard let stop else { return }
-            let children = keeper.protectiveOrders(
-                for: order, reference: reference, stopPrice: stop, takeProfit: takeProfit)
-            guard !children.isEmpty else { return }
-            order.protectiveOrders = children
-            order.grouping = .normalTpsl
-        }
-    }
-
-    /// Brings the exchange's stops in line with the positions and the exit engine's levels:
-    /// places what is missing, moves what trails, cancels what a closed position left behind.
+    /// Brings the exchange's stops in line with the positions and the exit engine's levels.
     func keepStops(now: EpochNanos) {
-        // Before the first snapshot the book knows no position and the stops are not known yet.
-        guard withBook({ $0.accountSynced }) else { return }
-        let (positions, marks) = withBook { book in
-            let held = book.openPositions.filter { !book.isQuoted($0.symbol, now: now) }
-            let positions = Dictionary(held.map { ($0.symbol, $0.size) }, uniquingKeysWith: +)
-            var marks: [String: Amount] = [:]
-            for symbol in positions.keys { marks[symbol] = book.mark(symbol) }
-            return (positions, marks)
-        }
-        let levels = withExits { $0?.protectiveStops(now: now) } ?? [:]
-        let deadline = now + withBook { $0.limits.ackTimeoutNanos }
-        let commands = withProtection {
-            $0.plan(positions: positions, stopLevels: levels, marks: marks, now: now, ackDeadline: deadline)
-        } ?? []
-        for command in commands {
+        for command in withCore({ $0.stopCommands(now: now) }) {
             runtime.logger.notice(
                 "exchange stop", metadata: [
                     "action": "\(command.action.rawValue)", "symbol": "\(command.symbol ?? "")",
@@ -456,17 +278,8 @@ final class Gate: Sendable {
     }
 
     /// The stops' book, when protection is on.
-    @discardableResult
-    func withProtection<T>(_ body: (inout PositionProtection) -> T) -> T? {
-        protection.withLock { protection in
-            guard var keeper = protection else { return nil }
-            defer { protection = keeper }
-            return body(&keeper)
-        }
-    }
-
-    var unprotectable: [String: String] { protection.withLock { $0?.unprotectable ?? [:] } }
-    var restingStops: Int { protection.withLock { $0?.stops.count ?? 0 } }
+    var unprotectable: [String: String] { withCore { $0.protection?.unprotectable ?? [:] } }
+    var restingStops: Int { withCore { $0.protection?.stops.count ?? 0 } }
 
     /// Feeds the executor's breakers and heartbeats in; tells the book when the venue goes or comes back.
     func observeVenue(now: EpochNanos, _ update: (inout VenueWatch) -> Void = { _ in }) {
@@ -482,48 +295,23 @@ final class Gate: Sendable {
         commit(withBook { $0.setVenueAvailable(available, reason: reason, now: now) })
     }
 
-    func withExits<T>(_ body: (inout ExitDesk?) -> T) -> T { exits.withLock { body(&$0) } }
-
-    /// Fills move positions; the exit engine follows the book's view of each.
+    /// Fills move positions; the exit engine and the stops follow.
     func apply(_ fill: Fill, now: EpochNanos) {
-        let (changes, size, entry) = withBook { book in
-            let changes = book.apply(fill, now: now)
-            let symbol = fill.symbol ?? ""
-            return (changes, book.position(symbol), book.entryPrice(symbol))
-        }
-        commit(changes)
-        let quoted = withBook { $0.isQuoted(fill.symbol ?? "", now: now) }
-        withExits {
-            // A market maker's inventory is bounded by the quote limits, not exited position by position.
-            $0?.sync(
-                symbol: fill.symbol ?? "", size: quoted ? .zero : size, entryPrice: quoted ? nil : entry,
-                time: fill.time, strategy: fill.strategy)
-        }
-        withProtection { $0.apply(fill) }
+        commit(withCore { $0.apply(fill, now: now) })
         keepStops(now: now)
     }
 
-    /// The account as the executor's ledger has it; the exit engine follows every position in
-    /// it, so after a restart the exits of positions opened before it resume.
     func apply(_ snapshot: AccountSnapshot, now: EpochNanos) {
-        let (changes, positions) = withBook { book in
-            (book.apply(snapshot, now: now), book.openPositions.filter { !book.isQuoted($0.symbol, now: now) })
-        }
-        commit(changes)
-        withExits { $0?.sync(positions: positions, time: now) }
-        withProtection { $0.apply(snapshot) }
+        commit(withCore { $0.apply(snapshot, now: now) })
     }
 
     /// Marks the bar's close and lets the exit engine look at the position.
     func onBar(_ bar: Bar, traceId: String, now: EpochNanos) {
-        let (changes, equity) = withBook { book in
-            book.recordBar(bar)
-            return (book.updateMark(symbol: bar.symbol ?? "", price: bar.close, now: now), book.equity)
-        }
-        commit(changes)
+        let outcome = withCore { $0.onBar(bar, now: now) }
+        commit(outcome.changes)
         recordPortfolioFigures(now: now)
         defer { keepStops(now: now) }
-        guard let exit = withExits({ $0?.onBar(bar, equity: equity, now: now) }) else { return }
+        guard let exit = outcome.exit else { return }
         runtime.logger.notice(
             "exit fired", metadata: ["path": "\(exit.path.rawValue)", "detail": "\(exit.detail)", "symbol": "\(bar.symbol ?? "")"])
         runtime.publish(exit.intent, traceId: traceId)
@@ -780,17 +568,12 @@ await ServiceMain.run(
         ) { error in
             runtime.logger.warning("waiting for the exchange's meta", metadata: ["error": "\(error)"])
         }
-        var book = RiskBook(
-            limits: config.limits, instruments: instruments,
-            startingCapital: config.startingCapital, now: runtime.clock.now())
-        book.portfolioLimits = config.portfolio
-        book.regimeScaling = config.regimeScaling
-        book.margin = config.margin
-        if config.portfolio != nil {
+        var core = config.rules.makeCore(instruments: instruments, now: runtime.clock.now())
+        if config.rules.portfolio != nil {
             // Without it a restart would leave VaR on its fallback until a day of bars is heard again.
             let (bars, notes) = try config.history.load(
                 symbols: config.symbols, perSymbol: ReturnHistory().capacity, now: runtime.clock.now())
-            let taken = book.seedHistory(bars)
+            let taken = core.book.seedHistory(bars)
             runtime.logger.notice(
                 "portfolio history seeded",
                 metadata: [
@@ -801,19 +584,13 @@ await ServiceMain.run(
         if config.adminToken == nil {
             runtime.logger.warning("no admin.token (BREAKWATER_ADMIN_TOKEN): operator routes refuse every call")
         }
-        let exits = config.exits.map {
-            ExitDesk(
-                engine: ExitEngine(policy: $0), instruments: instruments,
-                takeProfitOnExchange: config.takeProfitOnExchange && config.protection != nil)
-        }
-        let protection = config.protection.map { PositionProtection(settings: $0, instruments: instruments) }
-        if protection == nil {
+        if core.protection == nil {
             runtime.logger.warning(
                 "no stops on the exchange: risk.protection.enabled or risk.exits.enabled is false")
         }
         return Gate(
-            book: book, exits: exits, protection: protection, runtime: runtime, adminToken: config.adminToken,
-            stateFile: config.stateFile)
+            core: core, runtime: runtime,
+            adminToken: config.adminToken, stateFile: config.stateFile)
     },
     routes: { gate in operatorRoutes(gate, token: gate.adminToken) }
 ) { gate in
@@ -832,7 +609,7 @@ await ServiceMain.run(
         while !Task.isCancelled {
             let now = runtime.clock.now()
             gate.observeVenue(now: now)
-            let (overdue, changes) = gate.withBook { book in (book.expireOverdue(now: now), book.tick(now: now)) }
+            let (overdue, changes) = gate.withCore { $0.tick(now: now) }
             for reason in overdue { runtime.logger.warning("order overdue", metadata: ["reason": "\(reason)"]) }
             gate.commit(changes)
             gate.keepStops(now: now)
@@ -860,21 +637,18 @@ await ServiceMain.run(
                 gate.apply(try raw.decode(Fill.self), now: now)
             case .signal:
                 let signal = try raw.decode(Signal.self)
-                gate.withExits { $0?.onSignal(signal) }
+                gate.withCore { $0.onSignal(signal) }
             case .orderAck:
                 let ack = try raw.decode(OrderAck.self)
-                gate.withBook { $0.apply(ack, now: now) }
-                gate.withProtection { $0.apply(ack) }
+                gate.withCore { $0.apply(ack, now: now) }
                 gate.commit([])
             case .orderReject:
                 let reject = try raw.decode(OrderReject.self)
-                gate.withBook { $0.apply(reject, now: now) }
-                gate.withProtection { $0.apply(reject) }
+                gate.withCore { $0.apply(reject, now: now) }
                 gate.commit([])
             case .orderCanceled:
                 let cancel = try raw.decode(OrderCanceled.self)
-                gate.withBook { $0.apply(cancel, now: now) }
-                gate.withProtection { $0.apply(cancel) }
+                gate.withCore { $0.apply(cancel, now: now) }
                 gate.commit([])
             case .accountSnapshot:
                 let snapshot = try raw.decode(AccountSnapshot.self)

@@ -6,68 +6,6 @@ import ServiceKit
 import Strategy
 import Synchronization
 
-/// The market maker's settings (`marketMaking.*`): which symbols it quotes and how.
-struct MarketMakingConfig: Sendable {
-    /// Symbols quoted by the market maker instead of the directional strategies.
-    var symbols: [String]
-    var settings: MarketMakingSettings
-
-    static func read(_ settings: inout Settings, symbols traded: [String]) -> MarketMakingConfig {
-        let quoted = settings.stringList("marketMaking.symbols", default: [])
-        for symbol in quoted where !traded.contains(symbol) {
-            settings.problem("marketMaking.symbols: \(symbol) is not among symbols (\(traded.joined(separator: ", ")))")
-        }
-        if Set(quoted).count != quoted.count { settings.problem("marketMaking.symbols: a symbol is named twice") }
-        let d = MarketMakingSettings(baseNotional: 100, maxInventoryNotional: 1_000)
-        let a = d.adverseSelection
-        func ms(_ key: String, _ value: Int, _ range: ClosedRange<Int> = 0...604_800_000) -> Int {
-            settings.int("marketMaking.\(key)", default: value, in: range)
-        }
-        func bps(_ key: String, _ value: Double) -> Double {
-            settings.double("marketMaking.\(key)", default: value, in: 0...10_000)
-        }
-        let mm = MarketMakingSettings(
-            tiers: settings.int("marketMaking.tiers", default: d.tiers, in: 1...100),
-            baseNotional: settings.amount("marketMaking.baseNotional", default: d.baseNotional, minimum: 1),
-            sizeDecay: settings.amount("marketMaking.sizeDecay", default: d.sizeDecay, minimum: "0.01"),
-            tierSpacingBps: bps("tierSpacingBps", d.tierSpacingBps),
-            minimumLot: settings.amount("marketMaking.minimumLot", default: d.minimumLot),
-            minSpreadBps: bps("minSpreadBps", d.minSpreadBps), maxSpreadBps: bps("maxSpreadBps", d.maxSpreadBps),
-            volatilityLow: settings.double("marketMaking.volatilityLow", default: d.volatilityLow, in: 0...1),
-            volatilityHigh: settings.double("marketMaking.volatilityHigh", default: d.volatilityHigh, in: 0...1),
-            volatilityBars: settings.int("marketMaking.volatilityBars", default: d.volatilityBars, in: 2...10_000),
-            imbalanceWidening: settings.double("marketMaking.imbalanceWidening", default: d.imbalanceWidening, in: 0...100),
-            maxSideWidening: settings.double("marketMaking.maxSideWidening", default: d.maxSideWidening, in: 1...100),
-            adverseSelection: AdverseSelectionSettings(
-                windowNanos: Int64(ms("adverseSelection.windowMs", Int(a.windowNanos / 1_000_000), 1...86_400_000))
-                    * 1_000_000,
-                thresholdBps: bps("adverseSelection.thresholdBps", a.thresholdBps),
-                wideningFactor: settings.double(
-                    "marketMaking.adverseSelection.wideningFactor", default: a.wideningFactor, in: 1...100),
-                halfLifeNanos: Int64(ms("adverseSelection.halfLifeMs", Int(a.halfLifeNanos / 1_000_000), 1...86_400_000))
-                    * 1_000_000),
-            inventoryTargetNotional: settings.amount(
-                "marketMaking.inventoryTargetNotional", default: d.inventoryTargetNotional, minimum: -1_000_000_000),
-            maxInventoryNotional: settings.amount(
-                "marketMaking.maxInventoryNotional", default: d.maxInventoryNotional, minimum: 1),
-            inventorySkewBps: bps("inventorySkewBps", d.inventorySkewBps),
-            inventorySizeShrink: settings.double("marketMaking.inventorySizeShrink", default: d.inventorySizeShrink, in: 0...1),
-            refreshToleranceBps: bps("refreshToleranceBps", d.refreshToleranceBps),
-            maxOrderAgeMs: ms("maxOrderAgeMs", d.maxOrderAgeMs),
-            allowModify: settings.bool("marketMaking.allowModify", default: d.allowModify),
-            filledOrderDelayMs: ms("filledOrderDelayMs", d.filledOrderDelayMs),
-            microLevels: settings.int("marketMaking.microLevels", default: d.microLevels, in: 1...100),
-            minBookLevels: settings.int("marketMaking.minBookLevels", default: d.minBookLevels, in: 1...100),
-            minDepthNotional: settings.amount("marketMaking.minDepthNotional", default: d.minDepthNotional),
-            staleBookMs: ms("staleBookMs", d.staleBookMs, 1...604_800_000),
-            priceBandBps: bps("priceBandBps", d.priceBandBps),
-            keepaliveMs: ms("keepaliveMs", d.keepaliveMs, 1...604_800_000),
-            quoteLifetimeMs: ms("quoteLifetimeMs", d.quoteLifetimeMs, 1...604_800_000))
-        do { try mm.validate() } catch { for problem in error.problems { settings.problem("marketMaking: \(problem)") } }
-        return MarketMakingConfig(symbols: quoted, settings: mm)
-    }
-}
-
 /// One market maker per quoted symbol, fed by its own subscription so that a slow recall call
 /// on the bar loop never delays a quote.
 final class QuotingDesk: Sendable {

@@ -55,93 +55,16 @@ struct SignalConfig: Sendable {
     var recall: RecallConfig
     var symbols: [String]
     var endpoint: HyperliquidEndpoint
-    var presets: [StrategyPreset]
-    /// Replaces the RSI presets' parameters when any `signal.rsi.*` key is set.
-    var rsi: RsiMeanReversion.Parameters?
-    var tradeNotional: Amount
-    var intentLifetimeMs: Int
-    var cooldownBars: Int
-    var regimeSelection: Bool
-    var minConfidence: Double
-    /// `model` in `signal.strategies`: each directional symbol runs a `ModelStrategy`.
-    var usesModel: Bool
-    var model: ModelConfig
-    var marketMaking: MarketMakingConfig
-
-    static let modelStrategy = "model"
+    /// The strategies and how they size and time intents (shared with the backtester).
+    var strategies: StrategySettings
 
     static func read(_ settings: inout Settings) -> SignalConfig {
         let exchange = ExchangeSettings.read(&settings, needsKey: false)
-        var presets: [StrategyPreset] = []
-        var usesModel = false
-        for name in settings.string("signal.strategies", default: "rsi_standard,sma_fast").split(separator: ",") {
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
-            if let preset = StrategyPreset(rawValue: trimmed) {
-                presets.append(preset)
-            } else if trimmed == Self.modelStrategy {
-                usesModel = true
-            } else {
-                let known = (StrategyPreset.allCases.map(\.rawValue) + [Self.modelStrategy]).joined(separator: ", ")
-                settings.problem("signal.strategies: unknown strategy \"\(trimmed)\" (known: \(known))")
-            }
-        }
-        if presets.isEmpty && !usesModel { settings.problem("signal.strategies: name at least one strategy") }
-        var rsi: RsiMeanReversion.Parameters?
-        let standard = RsiMeanReversion.Parameters.standard
-        let period = settings.int("signal.rsi.period", default: standard.period, in: 2...500)
-        let oversold = settings.double("signal.rsi.oversold", default: standard.oversold, in: 0...100)
-        let overbought = settings.double("signal.rsi.overbought", default: standard.overbought, in: 0...100)
-        if (period, oversold, overbought) != (standard.period, standard.oversold, standard.overbought) {
-            if oversold >= overbought { settings.problem("signal.rsi.oversold must be below signal.rsi.overbought") }
-            rsi = .init(period: period, oversold: oversold, overbought: overbought)
-        }
         let symbols = Symbols.read(&settings)
         return SignalConfig(
-            recall: RecallConfig.read(&settings),
-            symbols: symbols,
+            recall: RecallConfig.read(&settings), symbols: symbols,
             endpoint: HyperliquidEndpoint(mode: exchange.mode, paperURL: exchange.paperURL),
-            presets: presets, rsi: rsi,
-            tradeNotional: settings.amount("signal.tradeNotional", default: 1_000, minimum: 1),
-            intentLifetimeMs: settings.int("signal.intentLifetimeMs", default: 5_000, in: 100...600_000),
-            cooldownBars: settings.int("signal.cooldownBars", default: 0, in: 0...10_000),
-            regimeSelection: settings.bool("signal.regimeSelection", default: false),
-            minConfidence: settings.double("signal.minConfidence", default: 0, in: 0...1),
-            usesModel: usesModel, model: ModelConfig.read(&settings),
-            marketMaking: MarketMakingConfig.read(&settings, symbols: symbols))
-    }
-
-    /// Symbols the directional strategies trade: every symbol the market maker does not quote.
-    var directionalSymbols: [String] { symbols.filter { !marketMaking.symbols.contains($0) } }
-
-    /// One desk per symbol, each with its own strategies' state. An intent's order has filled or
-    /// ended well within twice its lifetime; until then a snapshot cannot contradict the desk.
-    func makePortfolio(_ instruments: [String: Instrument]) -> StrategyPortfolio {
-        StrategyPortfolio(
-            desks: directionalSymbols.map { makeDesk(instruments[$0]!) }, settleNanos: 2 * Int64(intentLifetimeMs) * 1_000_000)
-    }
-
-    func makeDesk(_ instrument: Instrument) -> StrategyDesk {
-        var strategies: [any BarStrategy] = presets.map { preset in
-            if let rsi, preset.style == .meanReversion {
-                return RsiMeanReversion(name: "\(preset.rawValue)_custom", parameters: rsi)
-            }
-            return preset.makeStrategy()
-        }
-        if usesModel {
-            strategies.append(
-                ModelStrategy(
-                    name: Self.modelStrategy,
-                    settings: .init(
-                        maxAgeNanos: Int64(model.maxAgeHours * 3.6e12), minProbability: model.minProbability,
-                        sharesWindow: model.sharesWindow)))
-        }
-        return StrategyDesk(
-            strategies: strategies,
-            settings: .init(
-                instrument: instrument, tradeNotional: tradeNotional,
-                intentLifetimeNanos: Int64(intentLifetimeMs) * 1_000_000, cooldownBars: cooldownBars,
-                regimeSelection: regimeSelection ? .standard(classifier: RegimeConfig()) : nil,
-                minConfidence: minConfidence))
+            strategies: StrategySettings.read(&settings, symbols: symbols))
     }
 }
 
@@ -219,11 +142,11 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
         runtime.status.setDegraded("instruments", "exchange meta: \(error)")
     }
     runtime.status.setDegraded("instruments", nil)
-    let desk = Locked(config.makePortfolio(instruments))
+    let desk = Locked(config.strategies.makePortfolio(instruments))
     let recall = config.recall.enabled ? RecallDesk(config: config.recall, runtime: runtime) : nil
     let models =
-        config.usesModel
-        ? ModelKeeper(config: config.model, symbols: config.directionalSymbols, portfolio: desk, runtime: runtime) : nil
+        config.strategies.usesModel
+        ? ModelKeeper(config: config.strategies.model, symbols: config.strategies.directionalSymbols, portfolio: desk, runtime: runtime) : nil
     if let models {
         models.refresh()
         runtime.status.addDetail("models") { models.status() }
@@ -239,8 +162,8 @@ await ServiceMain.run(.signalGenerator, readConfig: SignalConfig.read) { runtime
     runtime.status.setFact(
         "strategies", desk.withLock { $0.desks.values.first?.strategyNames.joined(separator: ",") ?? "" })
     runtime.status.setFact("recall", recall == nil ? "disabled" : config.recall.chromaURL)
-    let quoting = try QuotingDesk(config: config.marketMaking, instruments: instruments, runtime: runtime)
-    runtime.status.setFact("marketMaking", config.marketMaking.symbols.joined(separator: ","))
+    let quoting = try QuotingDesk(config: config.strategies.marketMaking, instruments: instruments, runtime: runtime)
+    runtime.status.setFact("marketMaking", config.strategies.marketMaking.symbols.joined(separator: ","))
     runtime.status.addDetail("marketMaking") { quoting.status() }
     let quoter = Task {
         do { try await quoting.run(tickEvery: .milliseconds(250)) } catch {

@@ -81,6 +81,13 @@ public struct Amount: Sendable, Hashable, Comparable, Codable, CustomStringConve
         return Amount(Decimal(sign: decimal.sign, exponent: decimal.exponent + power, significand: decimal.significand))
     }
 
+    /// (self ÷ divisor) rounded down to `scale` places, as `(self / divisor).rounded(scale:, .down)`
+    /// gives it, without Foundation's long division when both are non-negative.
+    public func quotient(dividingBy divisor: Amount, roundedDownTo scale: Int) -> Amount {
+        if let exact = ExactDecimal.flooredQuotient(decimal, divisor.decimal, scale: scale) { return Amount(exact) }
+        return (self / divisor).rounded(scale: scale, .down)
+    }
+
     public static let zero = Amount(Decimal.zero)
 
     public var doubleValue: Double {

@@ -236,6 +236,27 @@ enum ExactDecimal {
         return nil
     }
 
+    /// (lhs ÷ rhs) rounded down to `scale` places, both non-negative: a size from a notional and a
+    /// price. The floor of the exact quotient, which is what Foundation's truncated quotient rounds
+    /// down to (they could differ only where the exact one is a whole number of places, and then
+    /// Foundation's is exact). Nil off the exact path.
+    static func flooredQuotient(_ lhs: Decimal, _ rhs: Decimal, scale: Int) -> Decimal? {
+        guard let a = value(lhs), let b = value(rhs), case .nonZero(let y) = b, !y.negative else { return nil }
+        guard case .nonZero(let x) = a else { return Decimal.zero }
+        guard !x.negative, (-38...38).contains(scale) else { return nil }
+        let places = x.exponent - y.exponent + scale
+        var numerator = x.significand
+        var denominator = y.significand
+        if places >= 0 {
+            guard let scaled = self.scale(numerator, up: places) else { return nil }
+            numerator = scaled
+        } else {
+            guard let scaled = self.scale(denominator, up: -places) else { return nil }
+            denominator = scaled
+        }
+        return compact(negative: false, exponent: -scale, significand: numerator / denominator)
+    }
+
     /// `NSDecimalRound(&result, &value, scale, mode)`.
     static func rounded(_ decimal: Decimal, scale: Int, mode: NSDecimalNumber.RoundingMode) -> Decimal? {
         guard let v = value(decimal), case .nonZero(let x) = v, (-100...100).contains(scale) else { return nil }

@@ -118,7 +118,7 @@ public struct Settings: Sendable {
     }
 
     /// `risk.maxOpenPositions` → `BREAKWATER_RISK_MAX_OPEN_POSITIONS`, as the environment provider maps it.
-    static func environmentName(_ key: String) -> String {
+    public static func environmentName(_ key: String) -> String {
         var name = "BREAKWATER"
         for component in key.split(separator: ".") {
             name += "_"

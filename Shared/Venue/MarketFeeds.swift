@@ -4,14 +4,14 @@ import Schema
 
 /// A recorded market as events at offsets from its start; played in a loop.
 public struct MarketScript: Sendable {
-    struct Step: Sendable {
-        var offsetMs: UInt64
-        var event: MarketEvent
+    public struct Step: Sendable {
+        public var offsetMs: UInt64
+        public var event: MarketEvent
     }
 
-    var steps: [Step]
+    public internal(set) var steps: [Step]
     /// Length of one loop; the next loop starts after it.
-    var durationMs: UInt64
+    public internal(set) var durationMs: UInt64
 }
 
 enum MarketScriptError: Error, CustomStringConvertible {
@@ -174,16 +174,21 @@ public enum MarketScripts {
         return out
     }
 
-    /// Candles (FTX file): each plays O → H/L → L/H → C over `candleMs`.
+    /// Candles (FTX file): each plays O → H/L → L/H → C over `candleMs`, at its place in time (the
+    /// first two candles' spacing is one interval, so a gap in the file stays a gap).
     public static func candles(_ candles: [Candle], coin: String, spec: AssetSpec, candleMs: UInt64) throws -> MarketScript {
         var steps: [MarketScript.Step] = []
-        for (i, candle) in candles.enumerated() {
+        let interval = candles.count > 1 ? max(1, candles[1].openTime - candles[0].openTime) : 1
+        var end: UInt64 = 0
+        for candle in candles {
+            let start = UInt64(max(0, (candle.openTime - candles[0].openTime) / interval)) * candleMs
             for (j, event) in candleEvents(candle, coin: coin, spec: spec).enumerated() {
-                steps.append(.init(offsetMs: UInt64(i) * candleMs + UInt64(j / 2) * candleMs / 4, event: event))
+                steps.append(.init(offsetMs: start + UInt64(j / 2) * candleMs / 4, event: event))
             }
+            end = start + candleMs
         }
         guard !steps.isEmpty else { throw MarketScriptError.empty("the candle file") }
-        return MarketScript(steps: steps, durationMs: UInt64(candles.count) * candleMs)
+        return MarketScript(steps: steps, durationMs: end)
     }
 
     /// Book and print at each of the candle's four path points (8 events).
@@ -208,7 +213,9 @@ public enum MarketScripts {
             events.append(.book(coin: coin, bids: bids, asks: asks))
             guard let touch = aggressorIsBuy ? asks.first : bids.first else { continue }
             let share = Amount(0.4 + random.nextUnit()).rounded(scale: 2, .down)
-            var size = Amount.min((candle.volume / 4 / px), touch.sz * share).rounded(scale: spec.szDecimals, .down)
+            var size = Amount.min(
+                candle.volume.quotient(dividingBy: px * 4, roundedDownTo: spec.szDecimals),
+                (touch.sz * share).rounded(scale: spec.szDecimals, .down))
             if size < lot { size = lot }
             events.append(.trades(coin: coin, [ExternalTrade(px: touch.px, sz: size, aggressorIsBuy: aggressorIsBuy)]))
         }
@@ -223,11 +230,16 @@ public enum MarketScripts {
 
     /// The price step where `price` lives: 5 significant figures, at most 6 − szDecimals decimals.
     static func tick(at price: Amount, spec: AssetSpec) -> Amount {
-        let digits = Wire.plain(price.rounded(scale: 0, .down)).count
         var tick: Amount = 1
         if price >= 1 {
-            let exponent = digits - AssetRules.maxSignificantFigures
-            if exponent > 0 { for _ in 0..<exponent { tick = tick * 10 } } else { for _ in 0..<(-exponent) { tick = tick / 10 } }
+            // Digits of the whole part, by powers of ten (a decimal's text is slow to make).
+            var digits = 1
+            var power: Amount = 10
+            while price >= power, digits < 38 {
+                digits += 1
+                power = power.scaled(byPowerOfTen: 1)
+            }
+            tick = tick.scaled(byPowerOfTen: digits - AssetRules.maxSignificantFigures)
         } else {
             tick = Amount("0.00001")
         }
@@ -245,15 +257,24 @@ public enum MarketScripts {
         var asks: [ExternalLevel] = []
         let lot = lotSize(spec)
         var ask = ask0
+        var askTick = Self.tick(at: ask, spec: spec)
+        // Where the ask's tick next coarsens: the next power of ten above it.
+        var coarsensAt: Amount = 1
+        while coarsensAt <= ask { coarsensAt = coarsensAt.scaled(byPowerOfTen: 1) }
+        var bid = bid0
         for i in 0..<20 {
-            let notional = Amount(50_000) * (1 + Amount(i) / 4)
-            var size = (notional / price).rounded(scale: spec.szDecimals, .down)
+            let notional = Amount(50_000 + 12_500 * i)
+            var size = notional.quotient(dividingBy: price, roundedDownTo: spec.szDecimals)
             if size < lot { size = lot }
-            let bid = bid0 - Amount(i) * tick
             if bid.isPositive { bids.append(ExternalLevel(px: bid, sz: size, n: 1 + i % 4)) }
             asks.append(ExternalLevel(px: ask, sz: size, n: 1 + (i + 1) % 4))
+            bid -= tick
             // The step is the tick where the ask is: past a power of ten (9.9999 → 10) it coarsens.
-            ask += Self.tick(at: ask, spec: spec)
+            ask += askTick
+            if ask >= coarsensAt {
+                askTick = Self.tick(at: ask, spec: spec)
+                coarsensAt = coarsensAt.scaled(byPowerOfTen: 1)
+            }
         }
         return (bids, asks)
     }

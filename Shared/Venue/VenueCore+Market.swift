@@ -263,8 +263,11 @@ struct CandleHistory: Sendable {
 
     mutating func record(asset: Int, px: Amount, sz: Amount, now: UInt64) {
         guard asset >= 0 else { return }
-        let start = now / 60_000 * 60_000
-        var list = bars[asset] ?? []
+        // In place: a copy of the asset's list per print was most of a replay's time.
+        Self.record(&bars[asset, default: []], px: px, sz: sz, start: now / 60_000 * 60_000)
+    }
+
+    private static func record(_ list: inout [Bar], px: Amount, sz: Amount, start: UInt64) {
         if var last = list.last, last.start == start {
             last.high = Amount.max(last.high, px)
             last.low = Amount.min(last.low, px)
@@ -276,7 +279,6 @@ struct CandleHistory: Sendable {
             list.append(Bar(start: start, open: px, high: px, low: px, close: px, volume: sz, trades: sz.isPositive ? 1 : 0))
             if list.count > Self.keep { list.removeFirst(list.count - Self.keep) }
         }
-        bars[asset] = list
     }
 
     static let intervals: [String: UInt64] = [

@@ -578,6 +578,14 @@ extension VenueCore {
         return .string("success")
     }
 
+    /// Cancels `user`'s live order by its client order id, as `cancelByCloid` does.
+    public mutating func cancel(user: Address, asset: Int, cloid: Cloid, now: UInt64) -> WireValue {
+        guard let oid = cloids[user, cloid] else {
+            return .object([("error", .string(VenueError.missingOrder(asset: asset)))])
+        }
+        return cancel(user: user, asset: asset, oid: oid, now: now)
+    }
+
     /// Cancels the named live order and places the new one (with a new oid).
     ///
     /// Hyperliquid documents a modify as a cancel and a new order; it does not say what becomes of

@@ -188,10 +188,7 @@ public struct VenueCore: Sendable {
             let statuses = cancels.map { cancel(user: user, asset: $0.asset, oid: $0.oid, now: now) }
             return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
         case .cancelByCloid(let cancels):
-            let statuses = cancels.map { c -> WireValue in
-                guard let oid = cloids[user, c.cloid] else { return .object([("error", .string(VenueError.missingOrder(asset: c.asset)))]) }
-                return cancel(user: user, asset: c.asset, oid: oid, now: now)
-            }
+            let statuses = cancels.map { cancel(user: user, asset: $0.asset, cloid: $0.cloid, now: now) }
             return .ok(type: "cancel", data: .object([("statuses", .array(statuses))]))
         case .modify(let modify):
             let status = self.modify(modify, user: user, now: now)

@@ -128,6 +128,24 @@ struct ExactDecimalTests {
         #expect(ExactDecimal.quotient(Decimal(7), Decimal.zero) == nil)
     }
 
+    @Test("quotients rounded down to a scale are Foundation's", arguments: [21, 22] as [UInt64])
+    func flooredQuotients(seed: UInt64) {
+        var fast = 0
+        for (a, b) in Self.pairs(seed: seed) where !b.isZero {
+            let (x, y) = (Amount(a).magnitude, Amount(b).magnitude)
+            for scale in [0, 2, 5] {
+                let expected = (x / y).rounded(scale: scale, .down)
+                let result = x.quotient(dividingBy: y, roundedDownTo: scale)
+                #expect(result == expected, "\(x) ÷ \(y) to \(scale): \(result) vs \(expected)")
+                if ExactDecimal.flooredQuotient(x.decimal, y.decimal, scale: scale) != nil { fast += 1 }
+            }
+        }
+        #expect(!ExactDecimal.layoutHolds || fast > Self.draws)
+        // A size from a notional: 62,500 / 3,300.7 = 18.935377…
+        #expect(Amount(62_500).quotient(dividingBy: "3300.7", roundedDownTo: 4) == "18.9353")
+        #expect(Amount(1).quotient(dividingBy: 3, roundedDownTo: 0) == 0)
+    }
+
     @Test("comparisons are Foundation's", arguments: [7, 8] as [UInt64])
     func comparisons(seed: UInt64) {
         var random = SplitMix64(seed: seed)

@@ -1,0 +1,94 @@
+import Backtest
+import Dispatch
+import Execution
+import Foundation
+import Ledger
+import Schema
+import ServiceKit
+import Synchronization
+
+/// Wiring for `breakwater backtest`: the configured rules and the loaded markets into a `Backtest`.
+enum BacktestRun {
+    /// What the config says, read by the same readers as the services.
+    struct Rules: Sendable {
+        var settings: Settings
+        var symbols: [String]
+        var risk: RiskSettings
+        var strategies: StrategySettings
+        var routing: OrderRouting
+        var snapshotIntervalNanos: Int64
+        var barGraceNanos: Int64
+    }
+
+    struct Markets: Sendable {
+        var markets: [BacktestMarket]
+        var startMs: UInt64
+        var barSeconds: Int
+        var notes: [String]
+        var skipped: [DataProblem]
+    }
+
+    struct Outcome: Sendable {
+        var report: BacktestReport
+        var notes: [String]
+
+        func text(markets: Markets, elapsed: Duration) -> String {
+            var notes = self.notes
+            if !markets.skipped.isEmpty {
+                notes.append("skipped \(markets.skipped.count) data problem(s); first: \(markets.skipped[0])")
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            notes.append(String(format: "ran in %.2f s", seconds))
+            return report.text(notes: notes)
+        }
+
+        func json(markets: Markets) throws -> String { try report.json() }
+    }
+
+    static func run(_ rules: Rules, markets: Markets) throws -> Outcome {
+        let setup = BacktestSetup(
+            markets: markets.markets, startMs: markets.startMs, startingCapital: rules.risk.startingCapital,
+            routing: rules.routing, barSeconds: markets.barSeconds, barGraceNanos: rules.barGraceNanos,
+            snapshotIntervalNanos: rules.snapshotIntervalNanos)
+        let start = EpochNanos(markets.startMs) * 1_000_000
+        // The configured symbols that have a market here.
+        let played = Set(markets.markets.map(\.symbol))
+        var strategies = rules.strategies
+        strategies.symbols = strategies.symbols.filter(played.contains)
+        var backtest = try Backtest(
+            setup: setup, makeGate: { rules.risk.makeCore(instruments: $0, now: start) },
+            makeStrategies: { strategies.makePortfolio($0) })
+        backtest.run()
+        let unplayed = rules.symbols.filter { !played.contains($0) }
+        return Outcome(
+            report: try BacktestReport(backtest),
+            notes: markets.notes + ["symbols: \(strategies.symbols.joined(separator: ", "))"]
+                + (unplayed.isEmpty ? [] : ["not played (no data; --with-synthetic plays them): \(unplayed.joined(separator: ", "))"]))
+    }
+
+    /// Every parameter set on every core; each outcome in the order of the sets.
+    static func sweep(_ sets: [Rules], markets: Markets) -> [Result<Outcome, any Error>] {
+        let results = Mutex([Result<Outcome, any Error>?](repeating: nil, count: sets.count))
+        DispatchQueue.concurrentPerform(iterations: sets.count) { index in
+            let outcome = Result { try run(sets[index], markets: markets) }
+            results.withLock { $0[index] = outcome }
+        }
+        return results.withLock { $0.map { $0! } }
+    }
+
+    static func sweepTable(_ labels: [String], _ outcomes: [Result<Outcome, any Error>]) -> String {
+        var lines = ["set | trades | win rate | net P&L | max drawdown | Sharpe | parameters"]
+        for (index, (label, outcome)) in zip(labels, outcomes).enumerated() {
+            switch outcome {
+            case .success(let outcome):
+                let total = outcome.report.performance.total
+                let sharpe = total.sharpe.map { String(format: "%.2f", $0) } ?? "—"
+                lines.append(
+                    "\(index + 1) | \(total.trades) | \(String(format: "%.1f %%", total.winRate * 100)) | \(total.netPnl.rounded(scale: 2, .plain)) | \(String(format: "%.2f %%", total.maxDrawdown * 100)) | \(sharpe) | \(label)")
+            case .failure(let error):
+                lines.append("\(index + 1) | failed: \(error) | \(label)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
