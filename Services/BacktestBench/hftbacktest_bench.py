@@ -50,6 +50,24 @@ def is_live(orders, order_id):
 
 
 @njit
+def requote(hbt, buy, live, order_id, tick, want_tick, allowed, order_qty, next_id, placed):
+    """One side: cancel and replace when the price moved, cancel when the position limit forbids it."""
+    if not allowed:
+        if live:
+            hbt.cancel(0, order_id, False)
+        return order_id, tick, next_id, placed
+    if live and want_tick == tick:
+        return order_id, tick, next_id, placed
+    if live:
+        hbt.cancel(0, order_id, False)
+    if buy:
+        hbt.submit_buy_order(0, next_id, want_tick * TICK_SIZE, order_qty, GTX, LIMIT, False)
+    else:
+        hbt.submit_sell_order(0, next_id, want_tick * TICK_SIZE, order_qty, GTX, LIMIT, False)
+    return next_id, want_tick, next_id + 1, placed + 1
+
+
+@njit
 def market_maker(hbt, half_spread_ticks, order_qty, max_position):
     next_id = 1
     bid_id = 0
@@ -76,30 +94,12 @@ def market_maker(hbt, half_spread_ticks, order_qty, max_position):
         double_mid = best_bid + best_ask
         want_bid = min((double_mid >> 1) - half_spread_ticks, best_ask - 1)
         want_ask = max(((double_mid + 1) >> 1) + half_spread_ticks, best_bid + 1)
-        bid_live = is_live(orders, bid_id)
-        ask_live = is_live(orders, ask_id)
-        if position + order_qty <= max_position + 1e-9:
-            if not bid_live or want_bid != bid_tick:
-                if bid_live:
-                    hbt.cancel(0, bid_id, False)
-                bid_id = next_id
-                next_id += 1
-                hbt.submit_buy_order(0, bid_id, want_bid * TICK_SIZE, order_qty, GTX, LIMIT, False)
-                bid_tick = want_bid
-                placed += 1
-        elif bid_live:
-            hbt.cancel(0, bid_id, False)
-        if position - order_qty >= -max_position - 1e-9:
-            if not ask_live or want_ask != ask_tick:
-                if ask_live:
-                    hbt.cancel(0, ask_id, False)
-                ask_id = next_id
-                next_id += 1
-                hbt.submit_sell_order(0, ask_id, want_ask * TICK_SIZE, order_qty, GTX, LIMIT, False)
-                ask_tick = want_ask
-                placed += 1
-        elif ask_live:
-            hbt.cancel(0, ask_id, False)
+        bid_id, bid_tick, next_id, placed = requote(
+            hbt, True, is_live(orders, bid_id), bid_id, bid_tick, want_bid,
+            position + order_qty <= max_position + 1e-9, order_qty, next_id, placed)
+        ask_id, ask_tick, next_id, placed = requote(
+            hbt, False, is_live(orders, ask_id), ask_id, ask_tick, want_ask,
+            position - order_qty >= -max_position - 1e-9, order_qty, next_id, placed)
         hbt.clear_inactive_orders(0)
     return wakeups, placed
 
