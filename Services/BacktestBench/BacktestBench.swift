@@ -62,7 +62,7 @@ struct BacktestBench: ParsableCommand {
         do {
             capture = try BinanceL2Loader.load(text, policy: skipFaults ? .skip : .stop)
         } catch {
-            throw ValidationError("\(capturePath): \(error) (--skip-faults leaves bad lines out and counts them)")
+            throw Helper.Failure(description: "\(capturePath): \(error) (--skip-faults leaves bad lines out and counts them)")
         }
         let loadSeconds = Double(monotonicNanos() - loadStart) / 1e9
         let report = capture.report
@@ -97,6 +97,7 @@ struct BacktestBench: ParsableCommand {
         Helper.printTable(measured, baseline: baseline, runs: runs)
         if let baselineProblem { print("hftbacktest: \(baselineProblem)") }
         Helper.printVerdict(measured, baseline: baseline, capture: capture)
+        try Helper.printJSON(measured, baseline: baseline)
         if baselineProblem != nil, !noHftbacktest { throw ExitCode.failure }
     }
 }

@@ -26,9 +26,11 @@ extension BenchWorkload {
         return [
             BenchWorkload(name: "L2 replay, book maintenance", events: events.count, baseline: "book") {
                 let replay = BookReplay.run(events)
-                return WorkloadResult(
-                    checksum: replay.touchChecksum,
-                    summary: "final touch \(instrument.price(ticks: replay.bestBidTick)) / \(instrument.price(ticks: replay.bestAskTick))")
+                let touch =
+                    replay.bestBidTick == FixedPointBook.noBid || replay.bestAskTick == FixedPointBook.noAsk
+                    ? "an empty side (the book lost sync)"
+                    : "\(instrument.price(ticks: replay.bestBidTick)) / \(instrument.price(ticks: replay.bestAskTick))"
+                return WorkloadResult(checksum: replay.touchChecksum, summary: "final touch " + touch)
             },
             BenchWorkload(name: "L2 replay, market maker (queue fills)", events: events.count, baseline: "market_maker") {
                 var maker = QueueMarketMaker(parameters: quoting)
@@ -38,12 +40,14 @@ extension BenchWorkload {
                 // position marked at the mid, half a tick included.
                 let unit = instrument.price(ticks: 1) * instrument.size(lots: 1)
                 let fees = unit * Amount(Decimal(account.feeMicroTickLots)) / Amount(1_000_000)
-                let inventory = unit * Amount(Decimal(account.positionLots * (maker.doubleMidTicks ?? 0))) / Amount(2)
-                let equity = unit * Amount(Decimal(account.cashTickLots)) + inventory - fees
+                let cash = unit * Amount(Decimal(account.cashTickLots)) - fees
+                let pnl = maker.doubleMidTicks.map { doubleMid in
+                    "P&L at the mid \(cash + unit * Amount(Decimal(account.positionLots * doubleMid)) / Amount(2)) USDT"
+                } ?? "no mid at the end to mark the position"
                 return WorkloadResult(
                     checksum: account.cashTickLots &+ Int64(account.fills),
                     summary: "\(maker.quotesPlaced) quotes, \(account.fills) fills, position "
-                        + "\(instrument.size(lots: account.positionLots)), fees \(fees), P&L at the mid \(equity) USDT")
+                        + "\(instrument.size(lots: account.positionLots)), fees \(fees), \(pnl)")
             },
         ]
     }

@@ -74,7 +74,8 @@ enum Helper {
 
     static func printTable(_ measured: [(BenchWorkload, Percentiles, WorkloadResult)], baseline: HftbacktestReport?, runs: Int) {
         print(
-            "\n\(runs) timed runs per workload after one warm-up, one core, \(ProcessInfo.processInfo.activeProcessorCount) cores on the machine")
+            "\n\(runs) timed runs per workload after one warm-up, on one core of \(ProcessInfo.processInfo.activeProcessorCount); "
+                + "p99 by nearest rank (of \(runs) runs, the slowest)")
         print(
             pad("workload", 50) + pad("events", 9, left: true) + pad("p50 ms", 9, left: true) + pad("p50 ev/s", 11, left: true)
                 + pad("p99 ev/s", 11, left: true) + pad("×hftbacktest", 14, left: true))
@@ -98,6 +99,31 @@ enum Helper {
         }
     }
 
+    /// The figures as one line of JSON, as every bench ends.
+    static func printJSON(_ measured: [(BenchWorkload, Percentiles, WorkloadResult)], baseline: HftbacktestReport?) throws {
+        var workloads: [String: Any] = [:]
+        for (workload, percentiles, _) in measured {
+            var entry: [String: Any] = [
+                "events": workload.events, "p50Ms": percentiles.p50 / 1000,
+                "p50EventsPerSecond": perSecond(workload.events, micros: percentiles.p50),
+                "p99EventsPerSecond": perSecond(workload.events, micros: percentiles.p99),
+            ]
+            if let key = workload.baseline, let baseline, let theirs = baseline.workloads[key] {
+                entry["hftbacktest"] = [
+                    "rows": baseline.rows, "p50Ms": theirs.p50Seconds * 1000,
+                    "p50EventsPerSecond": Double(baseline.rows) / theirs.p50Seconds,
+                    "p99EventsPerSecond": Double(baseline.rows) / theirs.p99Seconds,
+                ]
+                entry["speedupP50"] = theirs.p50Seconds * 1e6 / percentiles.p50
+            }
+            workloads[workload.name] = entry
+        }
+        var summary: [String: Any] = ["workloads": workloads]
+        if let baseline { summary["hftbacktestVersion"] = baseline.hftbacktest }
+        let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
     static func printVerdict(_ measured: [(BenchWorkload, Percentiles, WorkloadResult)], baseline: HftbacktestReport?, capture: L2Capture) {
         if let (workload, percentiles, _) = measured.first(where: { $0.0.baseline == "book" }) {
             let rate = perSecond(workload.events, micros: percentiles.p50)
@@ -106,6 +132,7 @@ enum Helper {
         if let baseline {
             print("hftbacktest converted the capture in " + String(format: "%.1f s", baseline.convertSeconds) + " to \(baseline.rows) rows")
         }
+        let latency = baseline.map { String(format: "%.1f ms later at the median here", $0.feedLatencyMsP50) } ?? "by its feed latency"
         print(
             """
             What differs between the workloads (the ratio is hftbacktest's p50 time over ours, the same capture for both):
@@ -120,8 +147,10 @@ enum Helper {
               - the market maker: the same quoting rule (mid ± half spread, floor and ceiling, post-only, requoted when the mid
                 moves, position limit), evaluated after every diff and every trade; both fill by the risk-averse queue model
                 without partial fills, maker fee 0.02 %. hftbacktest's strategy is numba-compiled Python calling Rust through its
-                C ABI at each of those wake-ups; ours is inlined Swift. Fills differ: its exchange matches against the book at
-                exchange time, its quotes pass through its order path, and ours rest from the event that placed them.
+                C ABI at each of those wake-ups; ours is inlined Swift. Fills differ, most likely because its converter moves
+                receive times after the exchange's (correct_local_timestamp; \(latency)):
+                its quotes answer a book its exchange has already moved past, and post-only ones that would cross are
+                rejected. Ours rest from the event that placed them, with no latency at all.
             """)
     }
 }

@@ -18,6 +18,8 @@ struct HftbacktestReport: Decodable {
     var hftbacktest: String
     var rows: Int
     var convertSeconds: Double
+    /// Receive minus exchange time after its converter's correction: the feed latency its strategy sees.
+    var feedLatencyMsP50: Double
     var workloads: [String: Workload]
 
     static func run(
