@@ -8,7 +8,7 @@ FUZZ_RUNS ?= 10000000
 FUZZ_TEST_RUNS ?= 20000
 FUZZ_TEST_SECONDS ?= 15
 
-.PHONY: run test faults fuzz fuzz-short build release bench bench-pipeline bench-recorder bench-quotes bench-model bench-report clean
+.PHONY: run test faults fuzz fuzz-short build release bench bench-backtest bench-pipeline bench-recorder bench-quotes bench-model bench-report clean
 
 run:
 	@.ci/deps.sh run
@@ -46,12 +46,20 @@ build:
 	$(SWIFT) build
 
 bench:
-	@.ci/deps.sh run
+	@.ci/deps.sh bench
 	$(SWIFT) build -c release --product bus-bench
 	.build/release/bus-bench
+	$(MAKE) bench-backtest
 	$(SWIFT) build -c release --product recorder-bench
 	.build/release/recorder-bench
 	$(MAKE) bench-pipeline
+
+# L2 replay of the Binance capture (book maintenance; a market maker filled through a queue model), loaded
+# once into fixed-point events, against hftbacktest on the same capture in the same run (.venv-bench).
+bench-backtest:
+	@.ci/deps.sh bench
+	$(SWIFT) build -c release --product backtest-bench
+	.build/release/backtest-bench $(BENCH_ARGS)
 
 # The live order path: `breakwater up` (paper, the feed replaying candles) and busspy as child processes,
 # bar → signal → risk decision → order command timed on the bus against a bare bus hop in the same run.

@@ -254,3 +254,13 @@ let package = Package(
             path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),
     ]
 )
+
+// The fixed-point L2 replay and `backtest-bench` (issue #12): one block, appended, to merge cleanly.
+package.products.append(.executable(name: "backtest-bench", targets: ["BacktestBench"]))
+package.targets += [
+    .target(name: "L2Replay", dependencies: ["Schema", "Market"], path: "Shared/L2Replay"),
+    .executableTarget(
+        name: "BacktestBench", dependencies: ["L2Replay", "Market", "Schema", "BenchKit", "ServiceKit", argumentParser],
+        path: "Services/BacktestBench", exclude: ["hftbacktest_bench.py"]),
+    .testTarget(name: "L2ReplayTests", dependencies: ["TestSupport", "L2Replay", "Market", "Schema"], path: "Tests/L2ReplayTests"),
+]

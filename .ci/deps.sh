@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Breakwater needs on a fresh Debian machine, or says what is missing.
-# Usage: .ci/deps.sh [run|test]
+# Usage: .ci/deps.sh [run|test|bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,17 +39,21 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 # Python packages in .venv: ChromaDB (the recall server) for running, and reference
-# implementations, validators and SDKs for tests.
-requirements=(.ci/requirements-run.txt)
-[ "${1:-run}" = "test" ] && requirements+=(.ci/requirements-test.txt)
-if [ ! -x .venv/bin/python3 ]; then
-    python3 -m venv .venv
-fi
-for file in "${requirements[@]}"; do
-    stamp=".venv/.installed-$(basename "$file")"
+# implementations, validators and SDKs for tests. hftbacktest, backtest-bench's baseline, pins an older
+# numpy than the tests and gets .venv-bench of its own.
+install_requirements() {
+    local venv=$1 file=$2
+    if [ ! -x "$venv/bin/python3" ]; then
+        python3 -m venv "$venv"
+    fi
+    local stamp="$venv/.installed-$(basename "$file")"
     if ! cmp -s "$file" "$stamp" 2>/dev/null; then
-        echo "installing Python packages from $file into .venv"
-        .venv/bin/pip install -q --disable-pip-version-check -r "$file"
+        echo "installing Python packages from $file into $venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$file"
         cp "$file" "$stamp"
     fi
-done
+}
+install_requirements .venv .ci/requirements-run.txt
+[ "${1:-run}" = "test" ] && install_requirements .venv .ci/requirements-test.txt
+[ "${1:-run}" = "bench" ] && install_requirements .venv-bench .ci/requirements-bench.txt
+exit 0

@@ -36,3 +36,16 @@ public func freeEndpoint() -> String {
     }
     return "tcp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
 }
+
+extension Percentiles {
+    /// Median and 99th percentile (nearest rank) of a few whole runs timed in nanoseconds, in microseconds.
+    public init(runNanos: [Int64]) {
+        precondition(!runNanos.isEmpty, "no runs timed")
+        let sorted = runNanos.sorted()
+        func rank(_ percent: Double) -> Double {
+            Double(sorted[max(0, Int((percent / 100 * Double(sorted.count)).rounded(.up)) - 1)]) / 1_000
+        }
+        p50 = rank(50)
+        p99 = rank(99)
+    }
+}
