@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "executor", targets: ["Executor"]),
         .executable(name: "trace-recorder", targets: ["TraceRecorder"]),
         .executable(name: "busspy", targets: ["BusSpy"]),
+        .executable(name: "backtest-bench", targets: ["BacktestBench"]),
         .executable(name: "breakwater", targets: ["Breakwater"]),
         .executable(name: "bus-bench", targets: ["BusBench"]),
         .executable(name: "exchange-sim", targets: ["ExchangeSim"]),
@@ -80,9 +81,12 @@ let package = Package(
         .target(name: "Model", dependencies: ["Schema", "Market"], path: "Shared/Model"),
         // The venue exchange-sim serves: books, price-time matching, triggers, positions, margin, fees, funding.
         .target(name: "Venue", dependencies: ["Schema", "Market", "Hyperliquid"], path: "Shared/Venue"),
+        // Binance L2 captures as fixed-point events, a dense integer book and a queue-position market maker.
+        .target(name: "L2Replay", dependencies: ["Schema", "Market"], path: "Shared/L2Replay"),
         // The services' pipeline in one process on simulated time, against the venue.
         .target(
-            name: "Backtest", dependencies: ["Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Hyperliquid", "Venue"],
+            name: "Backtest",
+            dependencies: ["Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Hyperliquid", "Venue", "L2Replay"],
             path: "Shared/Backtest"),
         // What the benchmarks share: percentiles and the monotonic clock.
         .target(
@@ -149,6 +153,13 @@ let package = Package(
             path: "Services/BusBench"),
 
         .executableTarget(
+            name: "BacktestBench",
+            dependencies: [
+                "L2Replay", "Backtest", "Market", "Schema", "Risk", "Strategy", "Execution", "Venue", "BenchKit", "ServiceKit",
+                argumentParser,
+            ],
+            path: "Services/BacktestBench", exclude: ["hftbacktest_bench.py"]),
+        .executableTarget(
             name: "QuoteBench",
             dependencies: [
                 "Strategy", "Risk", "Execution", "Hyperliquid", "Market", "Schema", "BenchKit", argumentParser,
@@ -208,9 +219,10 @@ let package = Package(
         .testTarget(name: "ServiceKitTests", dependencies: ["TestSupport", "ServiceKit", "Bus", "Schema", "Risk"], path: "Tests/ServiceKitTests"),
         .testTarget(
             name: "MarketTests", dependencies: ["TestSupport", "Market", "Schema"], path: "Tests/MarketTests", exclude: ["reference"]),
+        .testTarget(name: "L2ReplayTests", dependencies: ["TestSupport", "L2Replay", "Market", "Schema"], path: "Tests/L2ReplayTests"),
         .testTarget(
             name: "BacktestTests",
-            dependencies: ["Backtest", "Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Venue"],
+            dependencies: ["TestSupport", "Backtest", "Schema", "Market", "Strategy", "Risk", "Ledger", "Execution", "Venue"],
             path: "Tests/BacktestTests"),
         .testTarget(name: "StrategyTests", dependencies: ["Strategy", "Market", "Model", "Schema"], path: "Tests/StrategyTests"),
         .testTarget(
@@ -254,13 +266,3 @@ let package = Package(
             path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),
     ]
 )
-
-// The fixed-point L2 replay and `backtest-bench` (issue #12): one block, appended, to merge cleanly.
-package.products.append(.executable(name: "backtest-bench", targets: ["BacktestBench"]))
-package.targets += [
-    .target(name: "L2Replay", dependencies: ["Schema", "Market"], path: "Shared/L2Replay"),
-    .executableTarget(
-        name: "BacktestBench", dependencies: ["L2Replay", "Market", "Schema", "BenchKit", "ServiceKit", argumentParser],
-        path: "Services/BacktestBench", exclude: ["hftbacktest_bench.py"]),
-    .testTarget(name: "L2ReplayTests", dependencies: ["TestSupport", "L2Replay", "Market", "Schema"], path: "Tests/L2ReplayTests"),
-]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BenchKit
+import Backtest
 import Foundation
 import L2Replay
 import Schema
@@ -12,9 +13,10 @@ import ServiceKit
 struct BacktestBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest-bench",
-        abstract: "Time L2 replay workloads over the Binance capture against hftbacktest on the same data.")
+        abstract: "Time the backtester on candles, and L2 replay workloads over the Binance capture against hftbacktest on the same data.")
 
     static let captureFile = "btcusdt-l2-binance-usdm-2024-08-08.ndjson.gz"
+    static let candleFile = "btc-perp-1m-ftx-2022-01.csv"
 
     @Option(help: "Timed runs per workload (after one untimed warm-up run).")
     var runs = 7
@@ -31,6 +33,9 @@ struct BacktestBench: ParsableCommand {
     @Option(help: "The Python with hftbacktest; default: .venv-bench/bin/python3 in the repository (.ci/deps.sh bench).")
     var python: String?
 
+    @Option(help: "Candles of the shared file the candle workload plays (from its start).")
+    var candles = 10_000
+
     @Option(help: "Market maker: ticks between the mid and each quote.")
     var halfSpread: Int64 = 1
 
@@ -42,6 +47,7 @@ struct BacktestBench: ParsableCommand {
 
     func validate() throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
+        guard candles >= 2 else { throw ValidationError("--candles must be at least 2") }
         guard halfSpread >= 0, orderLots > 0, maxPositionLots >= orderLots else {
             throw ValidationError("need --half-spread ≥ 0, --order-lots > 0, --max-position-lots ≥ --order-lots")
         }
@@ -57,7 +63,7 @@ struct BacktestBench: ParsableCommand {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
 
         let loadStart = monotonicNanos()
-        let text = try Helper.gunzip(capturePath, scratch: workDirectory + "/capture.ndjson")
+        let text = try DataFiles.text(capturePath)
         let capture: L2Capture
         do {
             capture = try BinanceL2Loader.load(text, policy: skipFaults ? .skip : .stop)
@@ -75,8 +81,16 @@ struct BacktestBench: ParsableCommand {
 
         let quoting = QuotingParameters(
             halfSpreadTicks: halfSpread, orderLots: orderLots, maxPositionLots: maxPositionLots, makerFeeMicros: 200)
+        let candlePath = data + "/" + Self.candleFile
+        let series: CandleSeries
+        do {
+            series = try CandleSeries(
+                text: try DataFiles.text(candlePath), file: candlePath, policy: skipFaults ? .skip : .stop, limit: candles)
+        } catch {
+            throw Helper.Failure(description: "\(error) (--skip-faults leaves bad lines out and counts them)")
+        }
         var measured: [(BenchWorkload, Percentiles, WorkloadResult)] = []
-        for workload in BenchWorkload.all(capture: capture, quoting: quoting) {
+        for workload in try [BenchWorkload.candles(series)] + BenchWorkload.all(capture: capture, quoting: quoting) {
             let (percentiles, result) = Helper.time(workload, runs: runs)
             measured.append((workload, percentiles, result))
         }

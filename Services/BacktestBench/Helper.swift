@@ -23,18 +23,6 @@ enum Helper {
         return status.withLock { $0 }
     }
 
-    /// A gzip file's text, by `gzip -dc` into `scratch` (Foundation on Linux cannot inflate gzip).
-    static func gunzip(_ path: String, scratch: String) throws -> String {
-        guard FileManager.default.isReadableFile(atPath: path) else { throw Failure(description: "cannot read \(path)") }
-        let status = try runChild("/usr/bin/env", ["gzip", "-dc", path], log: scratch)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let text = try String(contentsOfFile: scratch, encoding: .utf8)
-        guard status == 0 else {
-            throw Failure(description: "gzip -dc \(path): \(ChildProcess.describe(status)): \(text.suffix(300))")
-        }
-        return text
-    }
-
     /// One untimed run, then `runs` timed ones.
     static func time(_ workload: BenchWorkload, runs: Int) -> (Percentiles, WorkloadResult) {
         var result = workload.run()

@@ -53,7 +53,10 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Simulated seconds per candle (default: the file's interval; synthetic: 60). The feed's bars follow it.")
     var candleSeconds: Double?
 
-    @Flag(help: "Skip and count bad rows (out of order, duplicate, unreadable) and keep gaps as gaps, instead of stopping at the first.")
+    @Option(help: "Seconds per bar (default: one bar a candle; 60 for trades and captures).")
+    var barSeconds: Int?
+
+    @Flag(help: "Leave bad lines out and count them (out of order, duplicate, unreadable, crossed book, broken diff chain), and keep gaps as gaps, instead of stopping at the first.")
     var skipBadData = false
 
     @Flag(help: "Print the report as JSON with every trade and every fill.")
@@ -67,6 +70,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let candles, candles < 2 { throw ValidationError("--candles must be at least 2") }
+        if let barSeconds, !(1...86_400).contains(barSeconds) { throw ValidationError("--bar-seconds must be between 1 and 86400") }
         if let candleSeconds, !(candleSeconds >= 0.05 && candleSeconds <= 86_400) {
             throw ValidationError("--candle-seconds must be between 0.05 and 86400")
         }
@@ -93,7 +97,7 @@ struct BacktestCommand: AsyncParsableCommand {
 
     /// The config as `breakwater up` reads it, with `overrides` (dotted keys) applied as
     /// `BREAKWATER_…` variables, so a bad sweep value is refused as a bad config value would be.
-    func loadSettings(overrides: [String: String]) async throws -> BacktestRun.Rules {
+    func loadSettings(overrides: [String: String], context: String = "") async throws -> BacktestRun.Rules {
         var environment = ProcessInfo.processInfo.environment
         environment["BREAKWATER_VAR_DIR"] = common.varDir
         for (key, value) in overrides { environment[Settings.environmentName(key)] = value }
@@ -105,7 +109,7 @@ struct BacktestCommand: AsyncParsableCommand {
         let snapshotMs = settings.int("executor.snapshotIntervalMs", default: 1_000, in: 100...600_000)
         let graceMs = settings.int("feed.barGraceMs", default: 1_000, in: 0...60_000)
         if !settings.problems.isEmpty {
-            for problem in settings.problems { printError("config problem: \(problem)") }
+            for problem in settings.problems { printError("config problem\(context): \(problem)") }
             throw ExitCode(2)
         }
         if strategies.usesModel {
@@ -156,15 +160,21 @@ struct BacktestCommand: AsyncParsableCommand {
                     notes.append(
                         "\(recorded): \(series.candles.count) candles of \(series.intervalSeconds) s from \(path), \(ReportPage.utc(series.candles[0].openTime)) to \(ReportPage.utc(series.candles.last!.openTime))")
                 case .trades:
-                    let script = try MarketScripts.binanceTrades(text, coin: recorded, spec: spec)
+                    let checked = try CaptureCheck.binanceTrades(text, file: path, policy: policy)
+                    skipped += checked.skipped
+                    let script = try MarketScripts.binanceTrades(checked.text, coin: recorded, spec: spec)
                     list.append(BacktestMarket(symbol: recorded, spec: spec, script: script))
                     notes.append("\(recorded): \(script.steps.count) market events from \(path)")
                 case .binanceL2:
-                    let script = try MarketScripts.binanceL2(text, coin: recorded, spec: spec)
+                    let checked = try CaptureCheck.binanceL2(text, file: path, policy: policy)
+                    skipped += checked.skipped
+                    let script = try MarketScripts.binanceL2(checked.text, coin: recorded, spec: spec)
                     list.append(BacktestMarket(symbol: recorded, spec: spec, script: script))
                     notes.append("\(recorded): \(script.steps.count) market events from \(path)")
                 case .hyperliquid:
-                    let script = try MarketScripts.hyperliquidCapture(text, coin: recorded)
+                    let checked = try CaptureCheck.hyperliquid(text, file: path, policy: policy)
+                    skipped += checked.skipped
+                    let script = try MarketScripts.hyperliquidCapture(checked.text, coin: recorded)
                     list.append(BacktestMarket(symbol: recorded, spec: spec, script: script))
                     notes.append("\(recorded): \(script.steps.count) market events from \(path)")
                 case .synthetic:
@@ -191,7 +201,7 @@ struct BacktestCommand: AsyncParsableCommand {
             notes.append("\(list.count - (recorded == nil ? 0 : 1)) symbol(s) synthetic, seed \(seed), \(syntheticCount) candles each")
         }
         return BacktestRun.Markets(
-            markets: list, startMs: startMs, barSeconds: max(1, Int((Double(candleMs) / 1_000).rounded())), notes: notes,
+            markets: list, startMs: startMs, barSeconds: barSeconds ?? max(1, Int((Double(candleMs) / 1_000).rounded())), notes: notes,
             skipped: skipped)
     }
 
@@ -238,7 +248,9 @@ struct BacktestCommand: AsyncParsableCommand {
             }
         }
         var rules: [BacktestRun.Rules] = []
-        for set in overrides { rules.append(try await loadSettings(overrides: set)) }
+        for (index, set) in overrides.enumerated() {
+            rules.append(try await loadSettings(overrides: set, context: " (sweep set \(index + 1))"))
+        }
         let outcomes = BacktestRun.sweep(rules, markets: markets)
         print(BacktestRun.sweepTable(overrides.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }, outcomes))
     }

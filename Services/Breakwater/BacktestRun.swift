@@ -3,6 +3,7 @@ import Dispatch
 import Execution
 import Foundation
 import Ledger
+import Market
 import Schema
 import ServiceKit
 import Synchronization
@@ -60,10 +61,15 @@ enum BacktestRun {
             makeStrategies: { strategies.makePortfolio($0) })
         backtest.run()
         let unplayed = rules.symbols.filter { !played.contains($0) }
+        // Recall's memory is the live system's; it can change a decision only through the confidence floor.
+        let recall =
+            rules.strategies.minConfidence > 0
+            ? ["recall not consulted: with signal.minConfidence \(rules.strategies.minConfidence) live decisions may differ"] : []
         return Outcome(
             report: try BacktestReport(backtest),
             notes: markets.notes + ["symbols: \(strategies.symbols.joined(separator: ", "))"]
-                + (unplayed.isEmpty ? [] : ["not played (no data; --with-synthetic plays them): \(unplayed.joined(separator: ", "))"]))
+                + (unplayed.isEmpty ? [] : ["not played (no data; --with-synthetic plays them): \(unplayed.joined(separator: ", "))"])
+                + recall)
     }
 
     /// Every parameter set on every core; each outcome in the order of the sets.

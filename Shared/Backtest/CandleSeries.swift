@@ -3,38 +3,6 @@ import Market
 import Risk
 import Schema
 
-/// What a backtest does with a data problem: stop at the first, or skip the bad row and count it.
-public enum DataProblemPolicy: String, Sendable, CaseIterable {
-    case stop
-    case skip
-}
-
-/// A problem in a market data file, with the line it is on.
-public struct DataProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Equatable {
-        case gap
-        case outOfOrder = "out-of-order timestamp"
-        case duplicate = "duplicate timestamp"
-        case badRow = "unreadable row"
-        case crossedBook = "crossed book"
-        case brokenDiffChain = "broken diff chain"
-    }
-
-    public var file: String
-    public var line: Int
-    public var kind: Kind
-    public var detail: String
-
-    public init(file: String, line: Int, kind: Kind, detail: String) {
-        self.file = file
-        self.line = line
-        self.kind = kind
-        self.detail = detail
-    }
-
-    public var description: String { "\(file) line \(line): \(kind.rawValue): \(detail)" }
-}
-
 /// A candle file as a backtest reads it: every row checked for time order and gaps against the
 /// file's interval (the first two candles' spacing).
 public struct CandleSeries: Sendable {
@@ -66,7 +34,7 @@ public struct CandleSeries: Sendable {
                 guard let parsed = try CandleFile.parse(String(trimmed)).first else { continue }
                 candle = parsed
             } catch {
-                try problem(.badRow, error.reason)
+                try problem(.malformed, error.reason)
                 continue
             }
             if let from, candle.openTime < from { continue }
@@ -95,7 +63,7 @@ public struct CandleSeries: Sendable {
             if let limit, rows.count >= limit { break }
         }
         guard rows.count >= 2 else {
-            throw DataProblem(file: file, line: lineNumber, kind: .badRow, detail: "fewer than 2 candles in the window")
+            throw DataProblem(file: file, line: lineNumber, kind: .malformed, detail: "fewer than 2 candles in the window")
         }
         candles = rows.map(\.candle)
         intervalSeconds = Int((rows[1].candle.openTime - rows[0].candle.openTime) / Nanos.second)

@@ -22,8 +22,8 @@ public struct L2Capture: Sendable {
 /// (`.skip`), with its line number.
 public enum BinanceL2Loader {
     public static func load(
-        _ text: String, instrument: L2Instrument = .binanceBTCUSDT, policy: L2FaultPolicy = .stop
-    ) throws(L2DataFault) -> L2Capture {
+        _ text: String, instrument: L2Instrument = .binanceBTCUSDT, policy: DataProblemPolicy = .stop
+    ) throws(DataProblem) -> L2Capture {
         var loader = Loading(instrument: instrument, policy: policy)
         var number = 0
         for bytes in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -53,7 +53,7 @@ private struct Loading {
     static let maxPendingDiffs = 10_000
 
     let instrument: L2Instrument
-    let policy: L2FaultPolicy
+    let policy: DataProblemPolicy
     let decoder = BinanceMessageDecoder()
     var book = FixedPointBook()
     var events: [L2Event] = []
@@ -65,18 +65,18 @@ private struct Loading {
     /// The sizes a diff replaced, to take it back when it crosses the book.
     var undo: [(bid: Bool, tick: Int64, lots: Int64)] = []
 
-    init(instrument: L2Instrument, policy: L2FaultPolicy) {
+    init(instrument: L2Instrument, policy: DataProblemPolicy) {
         self.instrument = instrument
         self.policy = policy
     }
 
-    mutating func read(_ text: Substring, line: Int) throws(L2DataFault) {
+    mutating func read(_ text: Substring, line: Int) throws(DataProblem) {
         report.lines += 1
         guard let (time, json) = CaptureFile.line(text) else {
             return try fault(line, .malformed, "not `<receive ns> <json>`")
         }
         guard time >= lastTime else {
-            return try fault(line, .outOfOrderTime, "receive time \(time) is before \(lastTime) on an earlier line")
+            return try fault(line, .outOfOrder, "receive time \(time) is before \(lastTime) on an earlier line")
         }
         let message: BinanceMessage
         do {
@@ -104,7 +104,7 @@ private struct Loading {
 
     // MARK: Book
 
-    mutating func applySnapshot(_ snapshot: BinanceDepthSnapshot, line: Int, time: Int64) throws(L2DataFault) {
+    mutating func applySnapshot(_ snapshot: BinanceDepthSnapshot, line: Int, time: Int64) throws(DataProblem) {
         guard let bids = levels(snapshot.bids), let asks = levels(snapshot.asks) else {
             return try fault(line, .malformed, "a snapshot level off the \(instrument.tickSize) / \(instrument.lotSize) grid")
         }
@@ -134,7 +134,7 @@ private struct Loading {
         for entry in waiting { try receive(entry.diff, line: entry.line, time: time) }
     }
 
-    mutating func receive(_ diff: BinanceDepthDiff, line: Int, time: Int64) throws(L2DataFault) {
+    mutating func receive(_ diff: BinanceDepthDiff, line: Int, time: Int64) throws(DataProblem) {
         guard diff.symbol == instrument.symbol else { return try fault(line, .malformed, "symbol \(diff.symbol)") }
         switch sync {
         case .awaitingSnapshot:
@@ -164,14 +164,14 @@ private struct Loading {
                 loseSync(time: time, keepingFrom: events.count)
                 pending.append(PendingDiff(line: line, diff: diff))
                 return try fault(
-                    line, .brokenChain, "pu \(diff.previousFinalUpdateId), but the previous diff ended at u \(lastUpdateId)")
+                    line, .brokenDiffChain, "pu \(diff.previousFinalUpdateId), but the previous diff ended at u \(lastUpdateId)")
             }
             try apply(diff, line: line, time: time)
         }
     }
 
     /// Applies a diff that continues the chain; takes it back if it is malformed or crosses the book.
-    mutating func apply(_ diff: BinanceDepthDiff, line: Int, time: Int64) throws(L2DataFault) {
+    mutating func apply(_ diff: BinanceDepthDiff, line: Int, time: Int64) throws(DataProblem) {
         // Its ids are consumed either way: a diff left out is one loss, not a broken chain after it.
         sync = .synced(lastUpdateId: diff.finalUpdateId)
         guard let bids = levels(diff.bids), let asks = levels(diff.asks) else {
@@ -219,7 +219,7 @@ private struct Loading {
 
     // MARK: Trades
 
-    mutating func receive(_ trade: BinanceTrade, line: Int, time: Int64) throws(L2DataFault) {
+    mutating func receive(_ trade: BinanceTrade, line: Int, time: Int64) throws(DataProblem) {
         guard trade.symbol == instrument.symbol else { return try fault(line, .malformed, "symbol \(trade.symbol)") }
         guard let tick = instrument.ticks(trade.price), let lots = instrument.lots(trade.quantity) else {
             return try fault(line, .malformed, "trade \(trade.tradeId) off the \(instrument.tickSize) / \(instrument.lotSize) grid")
@@ -252,8 +252,8 @@ private struct Loading {
         return result
     }
 
-    mutating func fault(_ line: Int, _ kind: L2DataFault.Kind, _ detail: String) throws(L2DataFault) {
-        let fault = L2DataFault(line: line, kind: kind, detail: detail)
+    mutating func fault(_ line: Int, _ kind: DataProblem.Kind, _ detail: String) throws(DataProblem) {
+        let fault = DataProblem(line: line, kind: kind, detail: detail)
         switch policy {
         case .stop: throw fault
         case .skip: report.record(fault)

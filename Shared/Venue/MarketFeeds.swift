@@ -98,7 +98,7 @@ public enum MarketScripts {
     /// the listing's grid (bids down, asks up to a tick) and published 20 levels a side, at most
     /// every `bookEveryMs` of capture time; a print is put at the grid level it traded through
     /// (a buy's up, a sell's down), so it meets the queue displayed there. A gap in the diffs
-    /// stops the book until the capture's next snapshot; prints go on.
+    /// empties the book until the capture's next snapshot; prints go on.
     public static func binanceL2(_ text: String, coin: String, spec: AssetSpec, bookEveryMs: UInt64 = 100) throws -> MarketScript {
         let decoder = BinanceMessageDecoder()
         var sync: BinanceDepthSync?
@@ -134,7 +134,13 @@ public enum MarketScripts {
             switch message {
             case .depthUpdate(let diff):
                 if sync == nil { sync = BinanceDepthSync(symbol: diff.symbol) }
-                if case .applied = sync!.receive(diff) { bookDirty = true }
+                switch sync!.receive(diff) {
+                case .applied: bookDirty = true
+                case .gap:
+                    // No book to trade on until the next snapshot: the last one is not the market any more.
+                    steps.append(.init(offsetMs: offset, event: .book(coin: coin, bids: [], asks: [])))
+                default: break
+                }
             case .depthSnapshot(let snapshot):
                 if sync == nil { sync = BinanceDepthSync(symbol: "BTCUSDT") }
                 if sync!.needsSnapshot, case .applied = sync!.applySnapshot(snapshot) { bookDirty = true }

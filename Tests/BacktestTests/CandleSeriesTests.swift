@@ -1,4 +1,5 @@
 import Backtest
+import Market
 import Risk
 import Schema
 import Testing
@@ -25,7 +26,7 @@ struct CandleSeriesTests {
             (["0", "1", "3"], 4, DataProblem.Kind.gap),
             (["0", "1", "1"], 4, .duplicate),
             (["0", "2", "1"], 4, .outOfOrder),
-            (["0", "1", "x"], 4, .badRow),
+            (["0", "1", "x"], 4, .malformed),
         ])
     func stops(minutes: [String], line: Int, kind: DataProblem.Kind) throws {
         let rows = minutes.map { $0 == "x" ? "2022-01-01 00:02:00,100,101,99,oops,5000" : row(Int($0)!) }
@@ -46,7 +47,7 @@ struct CandleSeriesTests {
         let series = try CandleSeries(text: ([header] + rows).joined(separator: "\n"), file: "c.csv", policy: .skip)
         #expect(series.candles.map(\.openTime) == [0, 1, 2, 5, 6].map { 1_640_995_200 * Nanos.second + Int64($0) * 60 * Nanos.second })
         #expect(series.skipped.map(\.line) == [4, 5, 6, 8])
-        #expect(series.skipped.map(\.kind) == [.duplicate, .outOfOrder, .badRow, .gap])
+        #expect(series.skipped.map(\.kind) == [.duplicate, .outOfOrder, .malformed, .gap])
         #expect(series.skipped[3].description.hasPrefix("c.csv line 8: gap: "))
     }
 

@@ -1,4 +1,5 @@
 import L2Replay
+import Market
 import Testing
 
 /// Small inline captures, one fault each, read in both modes.
@@ -31,13 +32,13 @@ struct LoaderFaultTests {
         diff(20, first: 95, final: 105, previous: 90, bids: [("100.0", "1.500")]),
     ]
 
-    static func load(_ lines: [String], _ policy: L2FaultPolicy) throws(L2DataFault) -> L2Capture {
+    static func load(_ lines: [String], _ policy: DataProblemPolicy) throws(DataProblem) -> L2Capture {
         try BinanceL2Loader.load(lines.joined(separator: "\n") + "\n", policy: policy)
     }
 
     /// Stop mode throws the fault at `line`; skip mode counts exactly it and carries on.
-    func expectFault(_ lines: [String], _ kind: L2DataFault.Kind, line: Int) throws -> L2Capture {
-        #expect(throws: L2DataFault.self) { try Self.load(lines, .stop) }
+    func expectFault(_ lines: [String], _ kind: DataProblem.Kind, line: Int) throws -> L2Capture {
+        #expect(throws: DataProblem.self) { try Self.load(lines, .stop) }
         do {
             _ = try Self.load(lines, .stop)
         } catch {
@@ -97,7 +98,7 @@ struct LoaderFaultTests {
             Self.trade(15, id: 1, price: "100.1", quantity: "1.000", buyerIsMaker: false),
             Self.trade(25, id: 2, price: "100.1", quantity: "1.000", buyerIsMaker: false),
         ]
-        let skipped = try expectFault(lines, .outOfOrderTime, line: 3)
+        let skipped = try expectFault(lines, .outOfOrder, line: 3)
         #expect(skipped.report.trades == 1)
         #expect(skipped.events.last?.time == 25)
     }
@@ -108,7 +109,7 @@ struct LoaderFaultTests {
             Self.diff(30, first: 110, final: 115, previous: 107, bids: [("99.8", "1.000")]),
             Self.diff(40, first: 116, final: 120, previous: 115, bids: [("99.7", "1.000")]),
         ]
-        let skipped = try expectFault(lines, .brokenChain, line: 3)
+        let skipped = try expectFault(lines, .brokenDiffChain, line: 3)
         #expect(skipped.events.last?.kind == .clear)
         #expect(skipped.report.diffsApplied == 1)
         #expect(skipped.report.diffsWhileUnsynced == 2)
