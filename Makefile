@@ -54,8 +54,9 @@ bench:
 	.build/release/recorder-bench
 	$(MAKE) bench-pipeline
 
-# L2 replay of the Binance capture (book maintenance; a market maker filled through a queue model), loaded
-# once into fixed-point events, against hftbacktest on the same capture in the same run (.venv-bench).
+# The candle backtest (the services' rules, `breakwater backtest`'s path) and L2 replay of the Binance capture
+# (book maintenance; a market maker filled through a queue model), loaded once into fixed-point events, against
+# hftbacktest on the same capture in the same run (.venv-bench).
 bench-backtest:
 	@.ci/deps.sh bench
 	$(SWIFT) build -c release --product backtest-bench
