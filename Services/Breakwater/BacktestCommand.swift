@@ -84,7 +84,11 @@ struct BacktestCommand: AsyncParsableCommand {
             try await runSweep(file: sweep, markets: markets)
             return
         }
-        let outcome = try BacktestRun.run(base, markets: markets)
+        let outcome: BacktestRun.Outcome
+        do { outcome = try BacktestRun.run(base, markets: markets) } catch let missing as BacktestRun.ModelMissing {
+            printError("backtest: \(missing)")
+            throw ExitCode(2)
+        }
         let elapsed = started.duration(to: .now)
         if json {
             print(try outcome.json(markets: markets))
@@ -110,10 +114,6 @@ struct BacktestCommand: AsyncParsableCommand {
         let graceMs = settings.int("feed.barGraceMs", default: 1_000, in: 0...60_000)
         if !settings.problems.isEmpty {
             for problem in settings.problems { printError("config problem\(context): \(problem)") }
-            throw ExitCode(2)
-        }
-        if strategies.usesModel {
-            printError("backtest: the model strategy is not replayed yet (its models are served from files by version); remove \"model\" from signal.strategies")
             throw ExitCode(2)
         }
         if !strategies.marketMaking.symbols.isEmpty {

@@ -4,7 +4,9 @@ import Execution
 import Foundation
 import Ledger
 import Market
+import Model
 import Schema
+import Strategy
 import ServiceKit
 import Synchronization
 
@@ -56,9 +58,25 @@ enum BacktestRun {
         let played = Set(markets.markets.map(\.symbol))
         var strategies = rules.strategies
         strategies.symbols = strategies.symbols.filter(played.contains)
+        // The model strategy serves each symbol's newest version that loads, as the signal generator does at start.
+        var models: [String: ServedModel] = [:]
+        var modelNotes: [String] = []
+        if strategies.usesModel {
+            for symbol in strategies.directionalSymbols {
+                let model = try newestModel(symbol, store: ModelStore(directory: strategies.model.directory))
+                models[symbol] = model
+                modelNotes.append(modelNote(symbol, model, backtestStart: start, markets: markets))
+            }
+        }
         var backtest = try Backtest(
             setup: setup, makeGate: { rules.risk.makeCore(instruments: $0, now: start) },
-            makeStrategies: { strategies.makePortfolio($0) })
+            makeStrategies: { instruments in
+                var portfolio = strategies.makePortfolio(instruments)
+                for (symbol, model) in models {
+                    portfolio.updateStrategies(of: ModelStrategy.self, symbol: symbol) { $0.install(model) }
+                }
+                return portfolio
+            })
         backtest.run()
         let unplayed = rules.symbols.filter { !played.contains($0) }
         // Recall's memory is the live system's; it can change a decision only through the confidence floor.
@@ -69,7 +87,34 @@ enum BacktestRun {
             report: try BacktestReport(backtest),
             notes: markets.notes + ["symbols: \(strategies.symbols.joined(separator: ", "))"]
                 + (unplayed.isEmpty ? [] : ["not played (no data; --with-synthetic plays them): \(unplayed.joined(separator: ", "))"])
-                + recall)
+                + recall + modelNotes)
+    }
+
+    struct ModelMissing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The symbol's newest version that loads (a refused one is skipped, as live).
+    static func newestModel(_ symbol: String, store: ModelStore) throws -> ServedModel {
+        var refused: [String] = []
+        for version in try store.versions(of: symbol).reversed() {
+            do { return try ServedModel.load(directory: "\(store.directory(for: symbol))/\(version)", version: version) } catch {
+                refused.append("\(version): \(error)")
+            }
+        }
+        throw ModelMissing(
+            description: "no model of \(symbol) loads under \(store.directory(for: symbol))"
+                + (refused.isEmpty ? " (train one: breakwater model train --symbol \(symbol))" : ": " + refused.joined(separator: "; ")))
+    }
+
+    /// Which model plays, and whether it learned from the very bars it now trades on (in-sample).
+    static func modelNote(_ symbol: String, _ model: ServedModel, backtestStart: EpochNanos, markets: Markets) -> String {
+        let from = EpochNanos(model.metadata.dataFrom.timeIntervalSince1970 * 1e9)
+        let to = EpochNanos(model.metadata.dataTo.timeIntervalSince1970 * 1e9)
+        let end = backtestStart + Int64(markets.markets.map(\.script.durationMs).max() ?? 0) * 1_000_000
+        let overlap = from < end && to > backtestStart
+        return "model \(symbol): \(model.version), trained on \(ReportPage.utc(from)) to \(ReportPage.utc(to))"
+            + (overlap ? " — IN-SAMPLE: the backtest's bars overlap its training data" : "")
     }
 
     /// Every parameter set on every core; each outcome in the order of the sets.

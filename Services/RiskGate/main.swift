@@ -155,7 +155,10 @@ final class Gate: Sendable {
             guard memory != keeper.lastSaved else { return (true, []) }
             let now = runtime.clock.now()
             do {
-                try store.save(memory, tradingState: memory.state.rawValue, killSwitch: memory.killSwitch.engaged, at: now)
+                let reservationsOnly = keeper.lastSaved.map { memory.changesOnlyReservations(since: $0) } ?? false
+                try store.save(
+                    memory, tradingState: memory.state.rawValue, killSwitch: memory.killSwitch.engaged, at: now,
+                    survivingPowerLoss: !reservationsOnly)
                 saves.increment()
                 keeper.lastSaved = memory
                 guard keeper.failing else { return (true, []) }

@@ -437,7 +437,9 @@ public struct Backtest: Sendable {
             return false
         }
         let id = fill.cloid.map { "\($0)" } ?? ""
-        guard let command = commands[id] else {
+        // The venue's own order closing a position at liquidation is booked as the executor books it.
+        let liquidated = fill.liquidation != nil ? FillMapping.liquidationOrder(fill, at: now) : nil
+        guard let command = commands[id] ?? liquidated else {
             record.unknownFills += 1
             return false
         }

@@ -1,3 +1,4 @@
+import Execution
 import Ledger
 import Schema
 
@@ -124,6 +125,6 @@ public struct BacktestTrade: Sendable, Equatable, Codable {
 
     /// A protective child's fill: its command was planned from the entry ("<intent>:<exitPath>").
     static func protectiveReason(_ fill: Fill) -> String {
-        fill.strategy == "liquidation" ? "liquidation" : "protectionStop"
+        fill.strategy == FillMapping.liquidationStrategy ? "liquidation" : "protectionStop"
     }
 }

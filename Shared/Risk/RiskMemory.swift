@@ -88,6 +88,17 @@ public struct RiskMemory: Codable, Sendable, Equatable {
     }
 }
 
+extension RiskMemory {
+    /// Whether `self` is `previous` with other reservations only: what an approved order or its
+    /// answer changes. Reservations are restated by the executor's account snapshot after a restart,
+    /// so only the rest must survive a power loss.
+    public func changesOnlyReservations(since previous: RiskMemory) -> Bool {
+        var same = previous
+        same.reservations = reservations
+        return same == self
+    }
+}
+
 extension RiskBook {
     /// The memory to save. Cheap enough to take after every step and compare with the last saved.
     public var memory: RiskMemory {

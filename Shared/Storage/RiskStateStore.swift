@@ -56,23 +56,31 @@ public final class RiskStateStore: Sendable {
         return migrator
     }
 
-    /// Replaces the saved memory in one durable transaction.
+    /// Replaces the saved memory in one transaction. `survivingPowerLoss` (a halt, the kill switch,
+    /// the equity baselines) waits for the disk; without it (a change of reservations alone) the
+    /// commit is in the operating system's hands when this returns: it survives the process being
+    /// killed, and what a power loss would take back the executor's next account snapshot restates.
     public func save<Memory: Encodable>(
-        _ memory: Memory, tradingState: String, killSwitch: Bool, at now: EpochNanos
+        _ memory: Memory, tradingState: String, killSwitch: Bool, at now: EpochNanos, survivingPowerLoss: Bool = true
     ) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = try encoder.encode(memory)
-        try queue.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO risk_state (id, format_version, memory, trading_state, kill_switch, updated_at)
-                    VALUES (1, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET format_version = excluded.format_version, memory = excluded.memory,
-                        trading_state = excluded.trading_state, kill_switch = excluded.kill_switch,
-                        updated_at = excluded.updated_at
-                    """,
-                arguments: [Self.formatVersion, json, tradingState, killSwitch, now])
+        try queue.writeWithoutTransaction { db in
+            if !survivingPowerLoss { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            defer { if !survivingPowerLoss { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+            try db.inTransaction {
+                try db.execute(
+                    sql: """
+                        INSERT INTO risk_state (id, format_version, memory, trading_state, kill_switch, updated_at)
+                        VALUES (1, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET format_version = excluded.format_version, memory = excluded.memory,
+                            trading_state = excluded.trading_state, kill_switch = excluded.kill_switch,
+                            updated_at = excluded.updated_at
+                        """,
+                    arguments: [Self.formatVersion, json, tradingState, killSwitch, now])
+                return .commit
+            }
         }
     }
 

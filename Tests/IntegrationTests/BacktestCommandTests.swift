@@ -57,6 +57,34 @@ struct BacktestCommandTests {
         #expect(bad.contains("sweep set 2") && bad.contains("signal.rsi.period"), "\(bad)")
     }
 
+    @Test(
+        "the model strategy plays the newest model, named with its training window and flagged in-sample; no model stops the run",
+        .enabled(if: ModelTraining.ready, "needs .venv with xgboost: run `make test`"))
+    func modelStrategy() async throws {
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("config.json")
+        let settings: [String: Any] = [
+            "symbols": ["BTC"], "signal": ["strategies": "model"],
+            "model": ["directory": directory.appendingPathComponent("models").path, "rounds": 30],
+        ]
+        try JSONSerialization.data(withJSONObject: settings).write(to: config)
+        let (missing, refusal) = try await run(
+            "breakwater", ["backtest", "--candles", "600", "--config", config.path, "--var-dir", "var"], in: directory)
+        #expect(missing == 2)
+        #expect(refusal.contains("no model of BTC loads") && refusal.contains("breakwater model train"), "\(refusal)")
+        let (trained, training) = try await run(
+            "breakwater",
+            ["model", "train", "--symbol", "BTC", "--candles", Repository.candles.path, "--config", config.path, "--var-dir", "var"],
+            in: directory)
+        try #require(trained == 0, "\(training)")
+        let (status, output) = try await run(
+            "breakwater", ["backtest", "--candles", "3000", "--config", config.path, "--var-dir", "var"], in: directory)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("model BTC: ") && output.contains("IN-SAMPLE"), "\(output)")
+        #expect(output.contains("3000 bars → 3000 signals"), "\(output)")
+    }
+
     @Test("a candle twice stops the backtest at its line; --skip-bad-data leaves it out and says so")
     func badData() async throws {
         let directory = try folder()

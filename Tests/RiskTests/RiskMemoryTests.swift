@@ -189,6 +189,17 @@ struct RiskMemoryTests {
         #expect(!restored.memory.reservations.contains { $0.clientOrderId == first.clientOrderId })
     }
 
+    @Test("an approved order changes only the reservations; a halt changes more, and must survive a power loss")
+    func reservationsAloneAreTold() throws {
+        var book = activeBook()
+        let before = book.memory
+        _ = try #require(book.evaluate(intent("i1", "S0", size: 1), now: t0).order)
+        #expect(book.memory.changesOnlyReservations(since: before))
+        let reserved = book.memory
+        _ = book.setKillSwitch(true, reason: "test", by: "operator", from: "127.0.0.1", now: t0 + 1)
+        #expect(!book.memory.changesOnlyReservations(since: reserved))
+    }
+
     @Test("the memory changes with the peak, not with every mark, so the gate writes only when it must")
     func memoryMovesOnlyWhenItMatters() {
         var book = activeBook(positions: [position("S0", 10)])

@@ -64,6 +64,18 @@ struct RiskStateStoreTests {
         #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
     }
 
+    @Test("a save that need not survive power loss (reservations only) commits as well, and the next waits for the disk again")
+    func reservationsOnlySave() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("risk-state.db")
+        let store = try RiskStateStore(path: path)
+        let active = StoredRiskMemory(state: "active", killSwitch: false, reason: "", peakEquity: 10_000)
+        try store.save(active, tradingState: "active", killSwitch: false, at: 1, survivingPowerLoss: false)
+        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try RiskStateStore(path: path).load(StoredRiskMemory.self) == active)
+    }
+
     @Test("a row that does not decode is an error, never a default")
     func corruptRow() throws {
         let directory = try TemporaryDirectory()
