@@ -91,7 +91,7 @@ struct BacktestCommand: AsyncParsableCommand {
         }
         let elapsed = started.duration(to: .now)
         if json {
-            print(try outcome.json(markets: markets))
+            print(try outcome.json())
         } else {
             print(outcome.text(markets: markets, elapsed: elapsed))
         }
@@ -109,9 +109,9 @@ struct BacktestCommand: AsyncParsableCommand {
         let symbols = Symbols.read(&settings)
         let risk = RiskSettings.read(&settings, symbols: symbols)
         let strategies = StrategySettings.read(&settings, symbols: symbols)
-        let slippage = settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000
-        let snapshotMs = settings.int("executor.snapshotIntervalMs", default: 1_000, in: 100...600_000)
-        let graceMs = settings.int("feed.barGraceMs", default: 1_000, in: 0...60_000)
+        let slippage = settings.marketSlippage()
+        let snapshotMs = settings.accountSnapshotIntervalMs()
+        let graceMs = settings.barGraceMs()
         if !settings.problems.isEmpty {
             for problem in settings.problems { printError("config problem\(context): \(problem)") }
             throw ExitCode(2)

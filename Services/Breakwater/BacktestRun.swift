@@ -45,7 +45,7 @@ enum BacktestRun {
             return report.text(notes: notes)
         }
 
-        func json(markets: Markets) throws -> String { try report.json() }
+        func json() throws -> String { try report.json() }
     }
 
     static func run(_ rules: Rules, markets: Markets) throws -> Outcome {

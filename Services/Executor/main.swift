@@ -68,9 +68,9 @@ struct ExecutorConfig: Sendable {
             symbols: symbols,
             exchange: exchange, endpoint: endpoint, wallet: wallet, account: account,
             routing: OrderRouting(
-                marketSlippage: settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000),
+                marketSlippage: settings.marketSlippage()),
             client: client,
-            snapshotIntervalMs: settings.int("executor.snapshotIntervalMs", default: 1_000, in: 50...60_000),
+            snapshotIntervalMs: settings.accountSnapshotIntervalMs(),
             deadManSeconds: settings.int("executor.deadManSeconds", default: 60, in: 10...86_400),
             batchMax: settings.int("executor.batchMax", default: 20, in: 1...40),
             batchWindowMs: settings.int("executor.batchWindowMs", default: 0, in: 0...1_000),

@@ -73,7 +73,7 @@ struct FeedConfig: Sendable {
             barSeconds: settings.int(
                 "feed.barSeconds", default: exchange.mode == .paper ? max(1, Int(exchange.paperCandleSeconds.rounded())) : 60,
                 in: 1...86_400),
-            barGraceMs: settings.int("feed.barGraceMs", default: 1_000, in: 0...60_000),
+            barGraceMs: settings.barGraceMs(),
             bookLevels: settings.int("feed.bookLevels", default: 10, in: 1...20),
             replayFile: file, replayFrom: from, replayTo: to,
             speedup: settings.double("feed.speedup", default: 120, in: 0...1_000_000),

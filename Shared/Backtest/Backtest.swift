@@ -71,6 +71,9 @@ public struct Backtest: Sendable {
     private let traded: Set<String>
     /// Every order command sent (the protective ones too), by client order id, for its fills.
     private var commands: [String: OrderCommand] = [:]
+    /// Orders the venue holds for us (resting or waiting for a trigger), with the venue's order id
+    /// when known (a modify gives a new one; a child's comes with its first update).
+    private var live: [String: UInt64?] = [:]
     private var marks: [String: Amount] = [:]
     private var pendingBars: [TradeBar] = []
     private var nextIdentifier: UInt64 = 0
@@ -228,10 +231,6 @@ public struct Backtest: Sendable {
         _ = strategies.onAccountSnapshot(snapshot)
     }
 
-    /// Orders the venue holds for us (resting or waiting for a trigger), with the venue's order id
-    /// when known (a modify gives a new one; a child's comes with its first update).
-    private var live: [String: UInt64?] = [:]
-
     // MARK: Bars
 
     private mutating func processBars(now: EpochNanos) {
@@ -330,9 +329,13 @@ public struct Backtest: Sendable {
                 for order in planned {
                     let symbol = order.command.symbol ?? ""
                     guard let instrument = instruments[symbol], let asset = venue.assetIndex[symbol],
-                        let cloid = order.request.cloid,
-                        let wire = try? order.request.wire(asset: asset, instrument: instrument)
+                        let cloid = order.request.cloid
                     else { continue }
+                    let wire: OrderWire
+                    do { wire = try order.request.wire(asset: asset, instrument: instrument) } catch {
+                        reject(order.command, Reason(.invalidIntent, "\(error)"), now: now)
+                        continue
+                    }
                     commands[order.command.clientOrderId] = order.command
                     let answer = venue.modify(ModifyWire(oid: .cloid(cloid), order: wire), user: user, now: ms)
                     placed(order, status: Self.statuses([answer]).first ?? .error("no answer"), now: now)

@@ -55,7 +55,7 @@ extension SystemTests {
         let symbols = Symbols.read(&settings)
         let risk = RiskSettings.read(&settings, symbols: symbols)
         let strategies = StrategySettings.read(&settings, symbols: symbols)
-        let slippage = settings.amount("executor.marketSlippageBps", default: 50, minimum: 1) / 10_000
+        let slippage = settings.marketSlippage()
         #expect(settings.problems.isEmpty, "\(settings.problems)")
         let window = Array(series.candles[first..<(first + bars.count + 1)])
         let startMs = UInt64(window[0].openTime / 1_000_000)
@@ -65,7 +65,8 @@ extension SystemTests {
                     BacktestMarket(
                         symbol: "BTC", spec: spec, script: try MarketScripts.candles(window, coin: "BTC", spec: spec, candleMs: 1_000))
                 ], startMs: startMs, startingCapital: risk.startingCapital, routing: OrderRouting(marketSlippage: slippage),
-                barSeconds: 1),
+                barSeconds: 1, barGraceNanos: Int64(settings.barGraceMs()) * 1_000_000,
+                snapshotIntervalNanos: Int64(settings.accountSnapshotIntervalMs()) * 1_000_000),
             makeGate: { risk.makeCore(instruments: $0, now: EpochNanos(startMs) * 1_000_000) },
             makeStrategies: { strategies.makePortfolio($0) })
         backtest.run()
