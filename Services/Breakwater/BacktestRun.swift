@@ -40,8 +40,7 @@ enum BacktestRun {
             if !markets.skipped.isEmpty {
                 notes.append("skipped \(markets.skipped.count) data problem(s); first: \(markets.skipped[0])")
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            notes.append(String(format: "ran in %.2f s", seconds))
+            notes.append(String(format: "ran in %.2f s", Double(elapsed.wholeNanoseconds) / 1e9))
             return report.text(notes: notes)
         }
 

@@ -178,13 +178,13 @@ public struct Backtest: Sendable {
         // clock; one round at an event's time stands for the seconds before it, and a quiet stretch
         // gets one a minute for the clock's own rules (the day's turn, overdue orders).
         let due = moved || now - lastHousekeeping >= Nanos.minute
+        let (bars, _) = feed.tick(now: now)
+        pendingBars += bars
+        processBars(now: now)
         if due, now - lastHousekeeping >= Nanos.second {
             lastHousekeeping = now
             housekeeping(now: now)
         }
-        let (bars, _) = feed.tick(now: now)
-        pendingBars += bars
-        processBars(now: now)
         if due, now - lastSnapshot >= setup.snapshotIntervalNanos {
             publishSnapshot(now: now)
             moved = false
@@ -192,9 +192,6 @@ public struct Backtest: Sendable {
     }
 
     private mutating func housekeeping(now: EpochNanos) {
-        let (bars, _) = feed.tick(now: now)
-        pendingBars += bars
-        processBars(now: now)
         let (_, changes) = gate.tick(now: now)
         follow(changes, now: now)
         send(gate.stopCommands(now: now), now: now)

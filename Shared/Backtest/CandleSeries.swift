@@ -30,10 +30,7 @@ public struct CandleSeries: Sendable {
             let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if trimmed.isEmpty || (lineNumber == 1 && trimmed.hasPrefix("timestamp")) { continue }
             let candle: Candle
-            do {
-                guard let parsed = try CandleFile.parse(String(trimmed)).first else { continue }
-                candle = parsed
-            } catch {
+            do { candle = try CandleFile.candle(trimmed) } catch {
                 try problem(.malformed, error.reason)
                 continue
             }

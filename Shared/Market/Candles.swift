@@ -40,26 +40,27 @@ public enum CandleFile {
         for line in text.split(whereSeparator: \.isNewline) {
             lineNumber += 1
             if lineNumber == 1 && line.hasPrefix("timestamp") { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard fields.count == 6 else {
-                throw ParseError(line: lineNumber, reason: "expected 6 fields, found \(fields.count)")
-            }
-            guard let time = parseTimestamp(fields[0]) else {
-                throw ParseError(line: lineNumber, reason: "bad timestamp \"\(fields[0])\"")
-            }
-            var values: [Amount] = []
-            for field in fields[1...] {
-                guard let value = Amount(field) else {
-                    throw ParseError(line: lineNumber, reason: "bad number \"\(field)\"")
-                }
-                values.append(value)
-            }
-            candles.append(
-                Candle(
-                    openTime: time, open: values[0], high: values[1], low: values[2], close: values[3],
-                    volume: values[4]))
+            do { candles.append(try candle(line)) } catch { throw ParseError(line: lineNumber, reason: error.reason) }
         }
         return candles
+    }
+
+    /// What is wrong with a row, without its line (the reader knows it).
+    public struct RowError: Error, Equatable {
+        public var reason: String
+    }
+
+    /// One row, `timestamp,open,high,low,close,volume`.
+    public static func candle(_ line: Substring) throws(RowError) -> Candle {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        guard fields.count == 6 else { throw RowError(reason: "expected 6 fields, found \(fields.count)") }
+        guard let time = parseTimestamp(fields[0]) else { throw RowError(reason: "bad timestamp \"\(fields[0])\"") }
+        var values: [Amount] = []
+        for field in fields[1...] {
+            guard let value = Amount(field) else { throw RowError(reason: "bad number \"\(field)\"") }
+            values.append(value)
+        }
+        return Candle(openTime: time, open: values[0], high: values[1], low: values[2], close: values[3], volume: values[4])
     }
 
     /// The file's candles as bars of `symbol`, their interval taken from the first two candles.
