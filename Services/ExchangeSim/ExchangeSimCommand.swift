@@ -7,6 +7,7 @@ import Logging
 import Market
 import Schema
 import ServiceKit
+import Storage
 import Venue
 
 /// exchange-sim: a Hyperliquid-compatible venue (POST /info, POST /exchange, WebSocket /ws) for paper
@@ -93,15 +94,11 @@ struct ExchangeSimCommand: AsyncParsableCommand {
         let hub = WebSocketHub()
         let service = VenueService(
             core: core, players: setup.players, hub: hub, sourceDescription: setup.description, stateFile: stateFile)
-        if let store = stateFile?.store {
-            // WAL checkpoints (each syncs the disk) on a thread of their own, never in an order's answer.
-            Thread.detachNewThread {
-                while true {
-                    Thread.sleep(forTimeInterval: 1)
-                    try? store.checkpoint()
-                }
-            }
+        // WAL checkpoints (each syncs the disk) on a thread of their own, never in an order's answer.
+        let checkpoints = stateFile.map { file in
+            CheckpointThread(name: "venue-checkpoint", every: .seconds(1), checkpoint: file.store.checkpoint)
         }
+        defer { checkpoints?.stop() }
         do {
             // The funded accounts of a fresh venue (or those new in the configuration) are on disk before anyone trades.
             try await service.save()

@@ -49,6 +49,9 @@ struct RecorderBench: ParsableCommand {
 
     /// Part a: the same batches through the recorder's write path and through the baseline, alternately.
     func writePath(trace: TraceDatabase, plain: PlainTrace) throws {
+        // As the recorder runs: checkpoints on a thread of their own.
+        let checkpoints = CheckpointThread(name: "bench-checkpoint", every: .seconds(1), checkpoint: trace.checkpoint)
+        defer { checkpoints.stop() }
         var mix = BusMix(seed: 12)
         var rates: [Double] = []
         var baselineRates: [Double] = []
@@ -100,6 +103,8 @@ struct RecorderBench: ParsableCommand {
                 baselineMedian, baselineSlow, Double(written) / (Double(baselineNanos) / 1e9)))
         print(String(format: "    ratio recorder / baseline (medians): %.2f", median / baselineMedian))
         print("    rows in the trace: \(stored) of \(written) written, \(cycles) decision cycles")
+        let log = (try? FileManager.default.attributesOfItem(atPath: trace.path + "-wal")[.size] as? Int) ?? 0
+        print("    write-ahead log at the end: \(log / 1_000_000) MB (checkpoints on their own thread; the writer's own past 128 MB)")
         if stored != written { throw ExitCode(1) }
     }
 
@@ -145,6 +150,8 @@ struct RecorderBench: ParsableCommand {
             if !kept { refused.add(1, ordering: .relaxed) }
         }
         defer { subscriber.close() }
+        let checkpoints = CheckpointThread(name: "bench-checkpoint", every: .seconds(1), checkpoint: trace.checkpoint)
+        defer { checkpoints.stop() }
         let writer = BatchWriter(queue: queue, trace: trace)
 
         // Subscriptions reach a publisher some milliseconds after connecting: heartbeats until every
@@ -345,16 +352,16 @@ struct BusMix {
                 BookUpdate(
                     symbol: symbol, bids: levels.map { BookLevel(price: $0, size: "1.5") },
                     asks: levels.map { BookLevel(price: $0 + 10, size: "2.25") }, exchangeTime: at + Int64(book) * 40_000_000),
-                "feed-handler", Identifier.random(using: &random))
+                "feed-handler", Identifier.timeOrdered(at: at, using: &random))
         }
         for trade in 0..<3 {
             emit(
                 Trade(
                     symbol: symbol, price: Amount(mid), size: "0.01", side: trade % 2 == 0 ? .buy : .sell, tradeId: "t\(index)-\(trade)",
                     exchangeTime: at + Int64(trade) * 70_000_000),
-                "feed-handler", Identifier.random(using: &random))
+                "feed-handler", Identifier.timeOrdered(at: at, using: &random))
         }
-        let trace = Identifier.random(using: &random)
+        let trace = Identifier.timeOrdered(at: at, using: &random)
         let price = Amount(mid)
         emit(
             Bar(symbol: symbol, intervalSeconds: 60, openTime: at, open: price, high: price, low: price, close: price, volume: 1),
@@ -410,7 +417,7 @@ struct BusMix {
             let source = Self.sources[(index / 10) % Self.sources.count]
             emit(
                 Heartbeat(service: source, health: .ok, uptimeMs: Int64(index) * 250, breakers: [], facts: ["mode": "paper"]),
-                source, Identifier.random(using: &random))
+                source, Identifier.timeOrdered(at: at, using: &random))
         }
         return messages
     }

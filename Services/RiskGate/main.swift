@@ -152,13 +152,18 @@ final class Gate: Sendable {
         keeper.withLock { keeper in
             guard let store = keeper.store else { return (true, []) }
             let memory = withBook { $0.memory }
-            guard memory != keeper.lastSaved else { return (true, []) }
+            guard memory != keeper.lastSaved || store.flushFailed else { return (true, []) }
             let now = runtime.clock.now()
             do {
-                let reservationsOnly = keeper.lastSaved.map { memory.changesOnlyReservations(since: $0) } ?? false
+                let durability: RiskStateStore.Durability =
+                    switch memory.persistence(since: keeper.lastSaved) {
+                    case .beforePublishing: .beforeReturning
+                    case .soon: .shortlyAfter
+                    case .forTheProcess: .processOnly
+                    }
                 try store.save(
                     memory, tradingState: memory.state.rawValue, killSwitch: memory.killSwitch.engaged, at: now,
-                    survivingPowerLoss: !reservationsOnly)
+                    durability: durability)
                 saves.increment()
                 keeper.lastSaved = memory
                 guard keeper.failing else { return (true, []) }

@@ -35,6 +35,7 @@ final class TraceWriter: @unchecked Sendable {
     private let duplicateFills: CoreMetrics.Counter
     private let backlogGauge: CoreMetrics.Gauge
     private let onWriteFailure: @Sendable (String) -> Void
+    private let checkpoints: CheckpointThread
 
     init(
         database: TraceDatabase, flushInterval: Duration, maxBatch: Int, maxBacklog: Int, clock: WallClock,
@@ -58,6 +59,11 @@ final class TraceWriter: @unchecked Sendable {
         failureCounter = CoreMetrics.Counter(label: "breakwater_trace_write_failures_total", factory: metrics)
         backlogGauge = CoreMetrics.Gauge(label: "breakwater_trace_backlog", factory: metrics)
         backlogGauge.record(0)
+        // The writer's commits neither copy pages into the file nor wait for the disk: this thread does.
+        checkpoints = CheckpointThread(
+            name: "trace-checkpoint", every: .seconds(1), checkpoint: database.checkpoint,
+            failed: { [logger] error in logger.warning("trace checkpoint failed", metadata: ["error": "\(error)"]) },
+            recovered: { [logger] in logger.notice("trace checkpoints done again") })
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "trace-writer"
         thread.start()
@@ -90,6 +96,7 @@ final class TraceWriter: @unchecked Sendable {
     func finish() {
         queue.finish()
         done.wait()
+        checkpoints.stop()
     }
 
     var statistics: [String: Any] {

@@ -57,6 +57,10 @@ public struct PositionProtection: Sendable {
     /// Symbols whose stop fired (its fill seen), with the fill's time: no new stop until a snapshot
     /// says what is left, since the fill may reach the risk book's position only with that snapshot.
     private var fired: [String: EpochNanos] = [:]
+    /// Symbols whose position a fill closed or flipped, with the fill's time. The venue cancels the
+    /// reduce-only stops that can no longer reduce; a cancel sent before its word arrives would race
+    /// it and be refused as not live.
+    private var ended: [String: EpochNanos] = [:]
 
     public init(settings: Settings = .standard, instruments: [String: Instrument]) {
         self.settings = settings
@@ -183,6 +187,12 @@ public struct PositionProtection: Sendable {
         resting = known
     }
 
+    /// A fill closed or flipped `symbol`'s position: the stops of the old direction are the venue's
+    /// to cancel, for an answer timeout.
+    public mutating func positionEnded(_ symbol: String, at time: EpochNanos) {
+        ended[symbol] = time
+    }
+
     private mutating func remove(_ clientOrderId: String, _ symbol: String) {
         resting[symbol]?[clientOrderId] = nil
         if resting[symbol]?.isEmpty == true { resting[symbol] = nil }
@@ -211,15 +221,16 @@ public struct PositionProtection: Sendable {
             if let time = fired[symbol], now - time < settings.answerTimeoutNanos { continue }
             guard let instrument = instruments[symbol] else { continue }
             let position = positions[symbol] ?? .zero
+            let venueCancels = ended[symbol].map { now - $0 < settings.answerTimeoutNanos } ?? false
             if position.isZero {
                 unprotectable[symbol] = nil
-                for stop in stops { send(.cancel, stop, instrument) }
+                if !venueCancels { for stop in stops { send(.cancel, stop, instrument) } }
                 continue
             }
             let closing: Side = position.isPositive ? .sell : .buy
             let size = position.magnitude
             // A stop for the other direction (the position flipped) can only be canceled.
-            for stop in stops where stop.side != closing { send(.cancel, stop, instrument) }
+            if !venueCancels { for stop in stops where stop.side != closing { send(.cancel, stop, instrument) } }
             let candidates = stops.filter { $0.side == closing }
             let keep = Self.kept(candidates)
             for stop in candidates where stop.clientOrderId != keep?.clientOrderId { send(.cancel, stop, instrument) }

@@ -83,14 +83,19 @@ public struct RiskGateCore: Sendable {
 
     /// A fill moves the position; the exit engine follows the book's view of it.
     public mutating func apply(_ fill: Fill, now: EpochNanos) -> [RiskStateChange] {
-        let changes = book.apply(fill, now: now)
         let symbol = fill.symbol ?? ""
+        let before = book.position(symbol)
+        let changes = book.apply(fill, now: now)
         // A market maker's inventory is bounded by the quote limits, not exited position by position.
         let quoted = book.isQuoted(symbol, now: now)
         exits?.sync(
             symbol: symbol, size: quoted ? .zero : book.position(symbol), entryPrice: quoted ? nil : book.entryPrice(symbol),
             time: fill.time, strategy: fill.strategy)
         protection?.apply(fill)
+        let after = book.position(symbol)
+        if !before.isZero && (after.isZero || after.isPositive != before.isPositive) {
+            protection?.positionEnded(symbol, at: fill.time)
+        }
         return changes
     }
 

@@ -89,9 +89,26 @@ public struct RiskMemory: Codable, Sendable, Equatable {
 }
 
 extension RiskMemory {
-    /// Whether `self` is `previous` with other reservations only: what an approved order or its
-    /// answer changes. Reservations are restated by the executor's account snapshot after a restart,
-    /// so only the rest must survive a power loss.
+    /// How soon a save of this memory must survive a power loss, given the last one saved.
+    public enum Persistence: Sendable, Equatable {
+        /// The trading state, its causes or the kill switch changed (or nothing was saved yet): on the
+        /// disk before the change is published, so a restart can never release a halt.
+        case beforePublishing
+        /// Equity baselines or the VaR back-test moved: on the disk within moments, off the path of
+        /// the next decision. A power loss in between takes back a mark's new peak, not a halt.
+        case soon
+        /// Reservations alone (an approved order, its answer): the executor's account snapshot,
+        /// which a restarted gate waits for, restates every live order.
+        case forTheProcess
+    }
+
+    public func persistence(since previous: RiskMemory?) -> Persistence {
+        guard let previous, state == previous.state, haltCauses == previous.haltCauses, killSwitch == previous.killSwitch
+        else { return .beforePublishing }
+        return changesOnlyReservations(since: previous) ? .forTheProcess : .soon
+    }
+
+    /// Whether `self` is `previous` with other reservations only.
     public func changesOnlyReservations(since previous: RiskMemory) -> Bool {
         var same = previous
         same.reservations = reservations

@@ -66,7 +66,7 @@ public final class ServiceRuntime: Sendable {
         let publisher = self.publisher
         alerts.setPublish { [weak publisher] alert in
             var generator = SystemRandomNumberGenerator()
-            _ = try? publisher?.publish(alert, traceId: Identifier.random(using: &generator))
+            _ = try? publisher?.publish(alert, traceId: Identifier.timeOrdered(at: clock.now(), using: &generator))
         }
         let subscriberCounters = self.subscriberCounters
         let secure = security != nil
@@ -159,10 +159,10 @@ public final class ServiceRuntime: Sendable {
         }
     }
 
-    /// A fresh random id (trace, intent).
+    /// A fresh id (trace, intent), ordered by its time for the trace database's index.
     public func newIdentifier() -> String {
         var generator = SystemRandomNumberGenerator()
-        return Identifier.random(using: &generator)
+        return Identifier.timeOrdered(at: clock.now(), using: &generator)
     }
 
     func shutdown() {

@@ -4,11 +4,14 @@ import GRDB
 extension Configuration {
     /// WAL, and every commit on disk before it returns: for what guards money (the ledger's fills,
     /// the risk gate's halt), which must survive power loss once published.
-    static var durable: Configuration {
+    /// WAL; every commit waits for the disk.
+    static var durable: Configuration { wal(synchronous: "FULL") }
+
+    static func wal(synchronous: String) -> Configuration {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
         return configuration
     }

@@ -15,6 +15,8 @@ public struct TraceDatabaseError: Error, CustomStringConvertible {
 public final class TraceDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    /// A connection of its own for checkpoints, so that they never hold up the writer.
+    private let checkpointer: DatabaseQueue
 
     public init(path: String) throws {
         self.path = path
@@ -24,7 +26,14 @@ public final class TraceDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // The writer's page cache holds the hot pages of every index (64 MB, not the default 2 MB):
             // a batch's inserts touch pages all over them, and each miss is a read.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -65536") }
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // The recorder checkpoints on a thread of its own (`checkpoint()`); the writer does it
+                // itself (copying pages and waiting for the disk in a commit) only when that falls
+                // 128 MB behind, which bounds the log.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 32768")
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+            }
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try pool.read { db in
@@ -43,6 +52,13 @@ public final class TraceDatabase: Sendable {
         }
         // An older version is brought up to date here (v1 → v2 fills the report's columns from the JSON).
         try Self.migrator.migrate(pool)
+        checkpointer = try DatabaseQueue(path: path)
+    }
+
+    /// Copies the log's committed pages into the database file without waiting for the writer
+    /// (passive), on the caller's thread: the recorder's `CheckpointThread`.
+    public func checkpoint() throws {
+        try checkpointer.writeWithoutTransaction { try $0.checkpoint(.passive) }
     }
 
     static var migrator: DatabaseMigrator {

@@ -99,6 +99,44 @@ struct PositionProtectionTests {
         #expect(book.stops.isEmpty)
     }
 
+    /// A long of 2 with its acknowledged stop, which a fill then closed or flipped at t0 + 1 s.
+    func endedLongWithItsStop() -> (PositionProtection, [OrderCommand]) {
+        var book = protection
+        let placed = book.plan(positions: ["ETH": 2], stopLevels: ["ETH": 97], marks: ["ETH": 100], now: t0, ackDeadline: 0)
+        book.apply(OrderAck(clientOrderId: placed[0].clientOrderId, venueOrderId: "7", symbol: "ETH", action: .place))
+        book.positionEnded("ETH", at: t0 + seconds(1))
+        return (book, placed)
+    }
+
+    @Test("a fill that leaves the symbol flat: its stop is the venue's to cancel; canceled here only if the venue has not within the answer timeout")
+    func flatByFillWaitsForTheVenue() throws {
+        var (book, placed) = endedLongWithItsStop()
+        // The venue's reduce-only cancel is on its way: no cancel races it.
+        #expect(book.plan(positions: [:], stopLevels: [:], marks: ["ETH": 100], now: t0 + seconds(2), ackDeadline: 0).isEmpty)
+        #expect(book.stops["ETH"] != nil)
+        var answered = book
+        answered.apply(OrderCanceled(clientOrderId: placed[0].clientOrderId, symbol: "ETH", reason: Reason("reduce_only_canceled")))
+        #expect(answered.stops.isEmpty)
+        #expect(answered.plan(positions: [:], stopLevels: [:], marks: ["ETH": 100], now: t0 + seconds(20), ackDeadline: 0).isEmpty)
+        // No word from the venue within the answer timeout: the stop is canceled here.
+        let late = book.plan(positions: [:], stopLevels: [:], marks: ["ETH": 100], now: t0 + seconds(11), ackDeadline: 0)
+        #expect(late.map(\.action) == [.cancel])
+        #expect(late.first?.clientOrderId == placed[0].clientOrderId)
+    }
+
+    @Test("a fill that flips the position: the old direction's stop is the venue's to cancel; the new direction gets its stop at once")
+    func flippedByFillWaitsForTheVenue() throws {
+        var (book, placed) = endedLongWithItsStop()
+        let flipped = book.plan(positions: ["ETH": -1], stopLevels: ["ETH": 104], marks: ["ETH": 100], now: t0 + seconds(2), ackDeadline: 0)
+        #expect(flipped.map(\.action) == [.place])
+        #expect(flipped.first?.side == .buy && flipped.first?.size == 1)
+        book.apply(OrderAck(clientOrderId: flipped[0].clientOrderId, venueOrderId: "9", symbol: "ETH", action: .place))
+        // Still no word of the old stop after the answer timeout: canceled here.
+        let late = book.plan(positions: ["ETH": -1], stopLevels: ["ETH": 104], marks: ["ETH": 100], now: t0 + seconds(12), ackDeadline: 0)
+        #expect(late.map(\.action) == [.cancel])
+        #expect(late.first?.clientOrderId == placed[0].clientOrderId)
+    }
+
     @Test("two stops for one position (an entry's and a replacement): the smaller is canceled, the kept one resized")
     func duplicatesCanceled() throws {
         var book = protection

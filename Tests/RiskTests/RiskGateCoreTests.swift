@@ -18,6 +18,17 @@ struct RiskGateCoreTests {
             close: close, volume: 1_000)
     }
 
+    /// A long of 2 opened by a market entry whose stop (its child) the venue acknowledged.
+    func longOfTwoWithItsStop() throws -> (RiskGateCore, ProtectiveOrder) {
+        var gate = core()
+        var order = try #require(gate.evaluate(intent("open", size: 2, type: .market), now: t0).order)
+        gate.protect(&order, now: t0)
+        let child = try #require(order.protectiveOrders?.first)
+        gate.apply(OrderAck(clientOrderId: child.clientOrderId, venueOrderId: "", symbol: "S0", action: .place), now: t0)
+        _ = gate.apply(fill(order, id: "f1"), now: t0)
+        return (gate, child)
+    }
+
     @Test("an entry from flat carries its stop in the same action; an entry against the position carries none")
     func entriesAgainstThePositionAreNotProtected() throws {
         var gate = core()
@@ -37,12 +48,7 @@ struct RiskGateCoreTests {
 
     @Test("a bar past the hard stop fires one exit, judged like any intent; the stop's upkeep follows the fills")
     func barFiresTheExitAndStopsFollow() throws {
-        var gate = core()
-        var order = try #require(gate.evaluate(intent("open", size: 2, type: .market), now: t0).order)
-        gate.protect(&order, now: t0)
-        let child = try #require(order.protectiveOrders?.first)
-        gate.apply(OrderAck(clientOrderId: child.clientOrderId, venueOrderId: "", symbol: "S0", action: .place), now: t0)
-        _ = gate.apply(fill(order, id: "f1"), now: t0)
+        var (gate, child) = try longOfTwoWithItsStop()
         // The entry's own stop rests: nothing more to place.
         #expect(gate.stopCommands(now: t0 + seconds(1)).isEmpty)
 
@@ -57,10 +63,24 @@ struct RiskGateCoreTests {
 
         _ = gate.apply(fill(closing, price: 97, id: "f2", at: t0 + seconds(120)), now: t0 + seconds(120))
         #expect(gate.book.position("S0") == 0)
-        // Flat: the stop left behind is canceled.
-        let upkeep = gate.stopCommands(now: t0 + seconds(121))
+        // Flat by a fill: the venue cancels the reduce-only stop itself; no cancel races it.
+        #expect(gate.stopCommands(now: t0 + seconds(121)).isEmpty)
+        // Its word did not come within the answer timeout: the stop left behind is canceled here.
+        let upkeep = gate.stopCommands(now: t0 + seconds(131))
         #expect(upkeep.map(\.action) == [.cancel])
         #expect(upkeep.first?.clientOrderId == child.clientOrderId)
+    }
+
+    @Test("a fill that flips the position leaves the old stop to the venue's reduce-only cancel; the new direction is protected at once")
+    func flipLeavesTheOldStopToTheVenue() throws {
+        var (gate, child) = try longOfTwoWithItsStop()
+        let flipping = try #require(gate.evaluate(intent("flip", "S0", .sell, size: 3, type: .market), now: t0 + 1).order)
+        _ = gate.apply(fill(flipping, id: "f2", at: t0 + 1), now: t0 + 1)
+        #expect(gate.book.position("S0") == -1)
+        let upkeep = gate.stopCommands(now: t0 + seconds(1))
+        #expect(upkeep.map(\.action) == [.place])
+        #expect(upkeep.first?.side == .buy && upkeep.first?.size == 1)
+        #expect(!upkeep.contains { $0.clientOrderId == child.clientOrderId })
     }
 
     @Test("no stop is planned before the account is known")

@@ -11,9 +11,12 @@ struct RiskMemoryTests {
         RiskBook(limits: limits, instruments: testInstruments(), startingCapital: capital, now: now)
     }
 
-    /// Through JSON, as the store keeps it.
+    /// Through JSON, as the store keeps it: written by the bus's encoder, read by Foundation's; a file
+    /// Foundation's encoder wrote (before) reads back the same.
     func throughJSON(_ memory: RiskMemory) throws -> RiskMemory {
-        try JSONDecoder().decode(RiskMemory.self, from: JSONEncoder().encode(memory))
+        let stored = try JSONDecoder().decode(RiskMemory.self, from: Data(BodyEncoder().encode(memory)))
+        #expect(try JSONDecoder().decode(RiskMemory.self, from: JSONEncoder().encode(memory)) == stored)
+        return stored
     }
 
     @Test("the kill switch and HALTED latch survive: same causes, a fresh snapshot does not leave HALTED, resume refused while engaged")
@@ -189,15 +192,23 @@ struct RiskMemoryTests {
         #expect(!restored.memory.reservations.contains { $0.clientOrderId == first.clientOrderId })
     }
 
-    @Test("an approved order changes only the reservations; a halt changes more, and must survive a power loss")
-    func reservationsAloneAreTold() throws {
-        var book = activeBook()
+    @Test("an approved order is for the process, a new peak for the disk soon, a halt or the kill switch for the disk before it is published")
+    func persistenceByChange() throws {
+        var book = activeBook(positions: [position("S0", 10)])
+        #expect(book.memory.persistence(since: nil) == .beforePublishing)
         let before = book.memory
         _ = try #require(book.evaluate(intent("i1", "S0", size: 1), now: t0).order)
         #expect(book.memory.changesOnlyReservations(since: before))
+        #expect(book.memory.persistence(since: before) == .forTheProcess)
         let reserved = book.memory
-        _ = book.setKillSwitch(true, reason: "test", by: "operator", from: "127.0.0.1", now: t0 + 1)
-        #expect(!book.memory.changesOnlyReservations(since: reserved))
+        _ = book.updateMark(symbol: "S0", price: 130, now: t0 + 1)
+        #expect(book.memory.peakEquity > reserved.peakEquity)
+        #expect(book.memory.persistence(since: reserved) == .soon)
+        let peaked = book.memory
+        _ = book.setKillSwitch(true, reason: "test", by: "operator", from: "127.0.0.1", now: t0 + 2)
+        #expect(!book.memory.changesOnlyReservations(since: peaked))
+        #expect(book.memory.persistence(since: peaked) == .beforePublishing)
+        #expect(book.memory.persistence(since: reserved) == .beforePublishing)
     }
 
     @Test("the memory changes with the peak, not with every mark, so the gate writes only when it must")

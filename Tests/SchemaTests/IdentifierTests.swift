@@ -36,6 +36,23 @@ struct IdentifierTests {
         #expect(Identifier.clientOrderId(forIntent: intent) == expected)
     }
 
+    @Test("a time-ordered id is 32 lowercase hex digits; a later time sorts later, ids of one time differ")
+    func timeOrdered() {
+        var random = SplitMix64(seed: 3)
+        var previous = ""
+        var seen = Set<String>()
+        for step in 0..<2_000 {
+            // Times across the byte boundaries of the hex text, from 1970 to 2262.
+            let time = EpochNanos(step / 2) * 4_611_686_018_427_387 + 1
+            let id = Identifier.timeOrdered(at: time, using: &random)
+            #expect(id.wholeMatch(of: /[0-9a-f]{32}/) != nil, "\(id)")
+            if step % 2 == 1 { #expect(id != previous, "same time, same id") } else { #expect(id > previous, "\(id) after \(previous)") }
+            seen.insert(id)
+            previous = id
+        }
+        #expect(seen.count == 2_000)
+    }
+
     @Test("different intents give different client order ids")
     func distinct() {
         var random = SplitMix64(seed: 99)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Schema
 import Storage
+import Synchronization
 import Testing
 import TestSupport
 
@@ -55,25 +56,64 @@ struct RiskStateStoreTests {
         #expect(row["format_version"] as Int == RiskStateStore.formatVersion)
     }
 
-    @Test("WAL mode with synchronous=FULL")
+    @Test("WAL mode, synchronous=NORMAL between saves; a save that waits for the disk commits with FULL")
     func pragmas() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try RiskStateStore(path: directory.path("risk-state.db"))
         #expect(try store.queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
-        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+        try store.save(halted, tradingState: "halted", killSwitch: true, at: 1, durability: .beforeReturning)
+        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
     }
 
-    @Test("a save that need not survive power loss (reservations only) commits as well, and the next waits for the disk again")
-    func reservationsOnlySave() throws {
+    @Test("every durability commits the same row; a flush asked for reaches the log's file", arguments: [
+        RiskStateStore.Durability.beforeReturning, .shortlyAfter, .processOnly,
+    ])
+    func durabilities(_ durability: RiskStateStore.Durability) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path("risk-state.db")
-        let store = try RiskStateStore(path: path)
+        let flushed = Mutex<[String]>([])
+        let store = try RiskStateStore(path: path) { file in
+            flushed.withLock { $0.append(file) }
+            return nil
+        }
         let active = StoredRiskMemory(state: "active", killSwitch: false, reason: "", peakEquity: 10_000)
-        try store.save(active, tradingState: "active", killSwitch: false, at: 1, survivingPowerLoss: false)
-        #expect(try store.queue.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        try store.save(active, tradingState: "active", killSwitch: false, at: 1, durability: durability)
         #expect(try RiskStateStore(path: path).load(StoredRiskMemory.self) == active)
+        store.waitForFlushes()
+        #expect(flushed.withLock { $0 } == (durability == .shortlyAfter ? [path + "-wal"] : []))
+    }
+
+    @Test("a failed flush is thrown by the next save, which is not made; the one after saves again")
+    func failedFlush() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("risk-state.db")
+        let store = try RiskStateStore(path: path) { file in "fdatasync \(file): Input/output error" }
+        let active = StoredRiskMemory(state: "active", killSwitch: false, reason: "", peakEquity: 10_000)
+        try store.save(active, tradingState: "active", killSwitch: false, at: 1, durability: .shortlyAfter)
+        store.waitForFlushes()
+        #expect(store.flushFailed)
+        #expect(throws: RiskStateStore.StoreError.notOnDisk("fdatasync \(path)-wal: Input/output error")) {
+            try store.save(halted, tradingState: "halted", killSwitch: true, at: 2)
+        }
+        #expect(try store.load(StoredRiskMemory.self) == active)
+        #expect(!store.flushFailed)
+        try store.save(halted, tradingState: "halted", killSwitch: true, at: 3)
+        #expect(try store.load(StoredRiskMemory.self) == halted)
+    }
+
+    @Test("the real flush: fdatasync of the log's file; no file is nothing to flush; a file that cannot be synced is an error")
+    func realFlush() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try RiskStateStore(path: directory.path("risk-state.db"))
+        try store.save(halted, tradingState: "halted", killSwitch: true, at: 1, durability: .processOnly)
+        #expect(WriteAheadLogFlusher.fdatasync(directory.path("risk-state.db-wal")) == nil)
+        #expect(WriteAheadLogFlusher.fdatasync(directory.path("absent-wal")) == nil)
+        #expect(WriteAheadLogFlusher.fdatasync("/proc/self/status") != nil)
     }
 
     @Test("a row that does not decode is an error, never a default")

@@ -22,6 +22,26 @@ struct TraceDatabaseTests {
         #expect(FileManager.default.fileExists(atPath: directory.path("trace.sqlite-wal")))
     }
 
+    @Test("the writer checkpoints only when 128 MB behind; checkpoint() copies the log into the file on a connection of its own")
+    func checkpoints() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try TraceDatabase(path: directory.path("trace.sqlite"))
+        #expect(try database.pool.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 32_768)
+        try database.write(batch((1...50).map { try received(bar(), sequence: UInt64($0), at: 1_000 + Int64($0), trace: "t\($0)") }))
+        // A reader in the middle of a read: the passive checkpoint neither waits for it nor fails.
+        try database.pool.read { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM envelope") == 50)
+            try database.checkpoint()
+        }
+        try database.checkpoint()
+        let (logged, copied) = try database.pool.writeWithoutTransaction { db in
+            let row = try #require(try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)"))
+            return (row[1] as Int, row[2] as Int)
+        }
+        #expect(logged == copied)
+    }
+
     @Test("a batch is written with every header column, and counted by type and source")
     func batchWriteAndCounts() throws {
         let directory = try TemporaryDirectory()
