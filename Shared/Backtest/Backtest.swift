@@ -82,6 +82,9 @@ public struct Backtest: Sendable {
     private var tradingState: TradingState?
     /// A bar, an order or a fill since the last snapshot.
     private var moved = true
+    /// While a bar is being decided: the commands sent meanwhile, each call's in order, for the venue
+    /// once the strategies have decided (nil when they go at once).
+    private var held: [[OrderCommand]]?
     /// The venue's funding is booked from here on (ms).
     private var lastFundingMs: UInt64 = 0
 
@@ -240,8 +243,16 @@ public struct Backtest: Sendable {
     }
 
     /// As live: the risk gate hears the bar first (marks, exits, stops), then the strategies decide
-    /// and their intents reach the gate.
+    /// and their intents reach the gate. What the gate sends meanwhile reaches the venue after the
+    /// strategies decided: live, the signal generator decides on the bar in the time an exit's order
+    /// takes to reach the exchange, so it never hears that exit's fill before deciding.
     private mutating func onBar(_ bar: Bar, now: EpochNanos) {
+        held = []
+        defer {
+            let sent = held ?? []
+            held = nil
+            for orders in sent { execute(orders, now: now) }
+        }
         if let symbol = bar.symbol { marks[symbol] = bar.close }
         let outcome = gate.onBar(bar, now: now)
         follow(outcome.changes, now: now)
@@ -297,6 +308,10 @@ public struct Backtest: Sendable {
     /// Routes the commands as the executor does (one action per plan step) and hands the venue's
     /// answers back to the gate.
     private mutating func execute(_ orders: [OrderCommand], now: EpochNanos) {
+        if held != nil {
+            held?.append(orders)
+            return
+        }
         moved = true
         let ms = UInt64(now / 1_000_000)
         let plan = ActionPlan.plan(orders.map { ($0, "") }, routing: setup.routing, marks: marks, traded: traded)
