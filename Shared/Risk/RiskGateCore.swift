@@ -86,13 +86,13 @@ public struct RiskGateCore: Sendable {
         let symbol = fill.symbol ?? ""
         let before = book.position(symbol)
         let changes = book.apply(fill, now: now)
+        let after = book.position(symbol)
         // A market maker's inventory is bounded by the quote limits, not exited position by position.
         let quoted = book.isQuoted(symbol, now: now)
         exits?.sync(
-            symbol: symbol, size: quoted ? .zero : book.position(symbol), entryPrice: quoted ? nil : book.entryPrice(symbol),
+            symbol: symbol, size: quoted ? .zero : after, entryPrice: quoted ? nil : book.entryPrice(symbol),
             time: fill.time, strategy: fill.strategy)
         protection?.apply(fill)
-        let after = book.position(symbol)
         if !before.isZero && (after.isZero || after.isPositive != before.isPositive) {
             protection?.positionEnded(symbol, at: fill.time)
         }
