@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Bus", "Schema", "Risk", "Strategy", "Model", "Market", log, metrics,
+                "Bus", "Schema", "Risk", "Strategy", "Model", "Market", "Execution", log, metrics,
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -112,18 +112,18 @@ struct BacktestCommand: AsyncParsableCommand {
         let slippage = settings.marketSlippage()
         let snapshotMs = settings.accountSnapshotIntervalMs()
         let graceMs = settings.barGraceMs()
+        let keeping = settings.quoteKeeping()
+        let budgetPollMs = settings.quoteBudgetPollMs()
+        let bookLevels = settings.bookLevels()
         if !settings.problems.isEmpty {
             for problem in settings.problems { printError("config problem\(context): \(problem)") }
-            throw ExitCode(2)
-        }
-        if !strategies.marketMaking.symbols.isEmpty {
-            printError("backtest: market making on candles is not replayed yet; empty marketMaking.symbols")
             throw ExitCode(2)
         }
         return BacktestRun.Rules(
             settings: settings, symbols: symbols, risk: risk, strategies: strategies,
             routing: OrderRouting(marketSlippage: slippage), snapshotIntervalNanos: Int64(snapshotMs) * 1_000_000,
-            barGraceNanos: Int64(graceMs) * 1_000_000)
+            barGraceNanos: Int64(graceMs) * 1_000_000, quoteKeeping: keeping, quoteBudgetPollNanos: Int64(budgetPollMs) * 1_000_000,
+            bookLevels: bookLevels)
     }
 
     // MARK: Markets

@@ -21,6 +21,9 @@ enum BacktestRun {
         var routing: OrderRouting
         var snapshotIntervalNanos: Int64
         var barGraceNanos: Int64
+        var quoteKeeping: QuoteKeeper.Settings
+        var quoteBudgetPollNanos: Int64
+        var bookLevels: Int
     }
 
     struct Markets: Sendable {
@@ -48,13 +51,20 @@ enum BacktestRun {
     }
 
     static func run(_ rules: Rules, markets: Markets) throws -> Outcome {
+        // The configured symbols that have a market here.
+        let played = Set(markets.markets.map(\.symbol))
+        let marketMaking = rules.strategies.marketMaking
+        let quoted = marketMaking.symbols.filter(played.contains)
         let setup = BacktestSetup(
             markets: markets.markets, startMs: markets.startMs, startingCapital: rules.risk.startingCapital,
             routing: rules.routing, barSeconds: markets.barSeconds, barGraceNanos: rules.barGraceNanos,
-            snapshotIntervalNanos: rules.snapshotIntervalNanos)
+            snapshotIntervalNanos: rules.snapshotIntervalNanos,
+            quoting: quoted.isEmpty
+                ? nil
+                : BacktestQuoting(
+                    symbols: quoted, settings: marketMaking.settings, keeper: rules.quoteKeeping, bookLevels: rules.bookLevels,
+                    budgetPollNanos: rules.quoteBudgetPollNanos))
         let start = EpochNanos(markets.startMs) * 1_000_000
-        // The configured symbols that have a market here.
-        let played = Set(markets.markets.map(\.symbol))
         var strategies = rules.strategies
         strategies.symbols = strategies.symbols.filter(played.contains)
         // The model strategy serves each symbol's newest version that loads, as the signal generator does at start.
@@ -85,6 +95,7 @@ enum BacktestRun {
         return Outcome(
             report: try BacktestReport(backtest),
             notes: markets.notes + ["symbols: \(strategies.symbols.joined(separator: ", "))"]
+                + (quoted.isEmpty ? [] : ["market making: \(quoted.joined(separator: ", ")) (no latency between the services and the venue)"])
                 + (unplayed.isEmpty ? [] : ["not played (no data; --with-synthetic plays them): \(unplayed.joined(separator: ", "))"])
                 + recall + modelNotes)
     }

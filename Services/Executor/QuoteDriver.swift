@@ -13,54 +13,23 @@ import Synchronization
 /// first, then the exchange), paced by the address budget and each symbol's refresh pacer.
 final class QuoteDriver: Sendable {
     struct Configuration: Sendable {
-        var budget: RequestBudget.Settings
-        var pacer: RefreshPacer.Settings
+        var keeping: QuoteKeeper.Settings
         /// How often the address budget is read from the exchange (`userRateLimit`).
         var budgetPollMs: Int
-        /// How often a symbol with approved quotes gets a pass even without news (order age, orders
-        /// the venue ended).
-        var sweepMs: Int
 
         static func read(_ settings: inout Settings) -> Configuration {
-            let budget = RequestBudget.Settings()
-            let pacer = RefreshPacer.Settings()
-            let read = Configuration(
-                budget: RequestBudget.Settings(
-                    reserveFraction: settings.double(
-                        "executor.quotes.reserveFraction", default: budget.reserveFraction, in: 0...0.9),
-                    minimumReserve: settings.int(
-                        "executor.quotes.minimumReserve", default: budget.minimumReserve, in: 0...1_000_000),
-                    sustainedPerSecond: settings.double(
-                        "executor.quotes.requestsPerSecond", default: budget.sustainedPerSecond, in: 0.01...1_000),
-                    burst: settings.int("executor.quotes.burst", default: budget.burst, in: 1...10_000)),
-                pacer: RefreshPacer.Settings(
-                    minimumIntervalMs: settings.int(
-                        "executor.quotes.minRefreshMs", default: pacer.minimumIntervalMs, in: 0...600_000),
-                    maximumIntervalMs: settings.int(
-                        "executor.quotes.maxRefreshMs", default: pacer.maximumIntervalMs, in: 1...3_600_000)),
-                budgetPollMs: settings.int("executor.quotes.budgetPollMs", default: 10_000, in: 1_000...600_000),
-                sweepMs: settings.int("executor.quotes.sweepMs", default: 5_000, in: 100...600_000))
-            if let problem = read.budget.problem { settings.problem("executor.quotes: \(problem)") }
-            if let problem = read.pacer.problem { settings.problem("executor.quotes: \(problem)") }
-            return read
+            Configuration(keeping: settings.quoteKeeping(), budgetPollMs: settings.quoteBudgetPollMs())
         }
     }
 
     private struct State {
-        var approvals: [String: ApprovedQuotes] = [:]
-        var reconciler: QuoteReconciliation
-        var budget: RequestBudget
-        var pacers: [String: RefreshPacer] = [:]
-        /// Symbols whose resting quotes may differ from their approval.
-        var dirty: Set<String> = []
-        var lastSweep: [String: EpochNanos] = [:]
+        var keeper: QuoteKeeper
         var lastReports: [String: QuoteReport] = [:]
         /// What a market maker watches, by the ledger's rules (fills, funding, passes, mids).
         var stats: MarketMakingStats
     }
 
     private let state: Mutex<State>
-    private let settings: Configuration
     private let session: ExchangeSession
     private let runtime: ServiceRuntime
     private let passes: Counter
@@ -70,7 +39,6 @@ final class QuoteDriver: Sendable {
     private let requestGauges: (addressUsed: Gauge, addressCap: Gauge, ipWeightAvailable: Gauge, ipWeightCapacity: Gauge)
 
     init(settings: Configuration, session: ExchangeSession, runtime: ServiceRuntime) throws {
-        self.settings = settings
         self.session = session
         self.runtime = runtime
         // The figures start from the ledger, so a restart keeps them.
@@ -83,9 +51,7 @@ final class QuoteDriver: Sendable {
         }
         for payment in funding { _ = try? stats.apply(payment) }
         state = Mutex(
-            State(
-                reconciler: QuoteReconciliation(instance: runtime.identity.instance),
-                budget: RequestBudget(settings: settings.budget), stats: stats))
+            State(keeper: QuoteKeeper(settings: settings.keeping, instance: runtime.identity.instance), stats: stats))
         gauges = QuoteGauges(factory: runtime.metrics)
         requestGauges = (
             Gauge(label: "breakwater_exchange_address_requests_used", factory: runtime.metrics),
@@ -105,25 +71,15 @@ final class QuoteDriver: Sendable {
     /// The risk gate's latest word on a symbol replaces the previous one.
     func approved(_ approved: ApprovedQuotes) {
         guard let symbol = approved.symbol, session.trades(symbol) else { return }
-        state.withLock {
-            $0.approvals[symbol] = approved
-            $0.dirty.insert(symbol)
-        }
+        state.withLock { $0.keeper.approved(approved) }
     }
 
     /// A fill of a quote uses up that much of its approval: the executor never re-places what
     /// filled; only a newer approval (which knows the new inventory) can.
     func filled(_ fill: Fill) {
-        state.withLock { _ = try? $0.stats.apply(fill) }
-        guard fill.isQuote, let symbol = fill.symbol else { return }
         state.withLock { state in
-            guard var approval = state.approvals[symbol] else { return }
-            if let index = approval.quotes.firstIndex(where: { $0.side == fill.side && $0.price == fill.price }) {
-                approval.quotes[index].size -= fill.size
-                if !approval.quotes[index].size.isPositive { approval.quotes.remove(at: index) }
-                state.approvals[symbol] = approval
-            }
-            state.dirty.insert(symbol)
+            _ = try? state.stats.apply(fill)
+            state.keeper.filled(fill)
         }
     }
 
@@ -137,19 +93,19 @@ final class QuoteDriver: Sendable {
     }
 
     /// An order of `symbol` ended without us asking: the next pass looks again.
-    func orderEnded(symbol: String) { _ = state.withLock { $0.dirty.insert(symbol) } }
+    func orderEnded(symbol: String) { state.withLock { $0.keeper.orderEnded(symbol: symbol) } }
 
     /// Reads the address budget from the exchange.
     func pollBudget() async {
         guard let reading = try? await session.client.userRateLimit(user: session.account) else { return }
         let at = now
-        state.withLock { _ = $0.budget.observe(used: reading.requestsUsed, cap: reading.requestsCap, at: at) }
+        state.withLock { $0.keeper.observeBudget(used: reading.requestsUsed, cap: reading.requestsCap, at: at) }
     }
 
     /// Both of the exchange's request limits in `/metrics`: the address budget (used of its cap, as
     /// last read plus what was spent since) and the per-IP weight left in its bucket.
     func recordRequestBudgets() {
-        let (used, cap) = state.withLock { ($0.budget.estimatedUsed, $0.budget.readingCap) }
+        let (used, cap) = state.withLock { ($0.keeper.budget.estimatedUsed, $0.keeper.budget.readingCap) }
         if let used, let cap {
             requestGauges.addressUsed.record(used)
             requestGauges.addressCap.record(cap)
@@ -161,24 +117,10 @@ final class QuoteDriver: Sendable {
 
     // MARK: Passes
 
-    /// Symbols that need a pass now: a withdrawal (empty or expired approval) at once, anything else
-    /// when its pacer allows; every symbol with quotes once per sweep.
+    /// Symbols that need a pass now (QuoteKeeper.due).
     func due() -> [String] {
         let now = self.now
-        return state.withLock { state in
-            for symbol in state.approvals.keys where now - (state.lastSweep[symbol] ?? 0) >= Int64(settings.sweepMs) * 1_000_000 {
-                state.dirty.insert(symbol)
-                state.lastSweep[symbol] = now
-            }
-            for (symbol, approval) in state.approvals where approval.expiresAt < now && !approval.quotes.isEmpty {
-                state.dirty.insert(symbol)
-            }
-            return state.dirty.sorted().filter { symbol in
-                let approval = state.approvals[symbol]
-                let withdrawing = approval.map { $0.quotes.isEmpty || $0.expiresAt < now } ?? true
-                return withdrawing || (state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)).isDue(now: now)
-            }
-        }
+        return state.withLock { $0.keeper.due(now: now) }
     }
 
     /// One pass on `symbol`: from what the ledger says rests to what is approved.
@@ -192,34 +134,22 @@ final class QuoteDriver: Sendable {
             return
         }
         let startedAt = now
-        let plan = state.withLock { state -> QuotePass in
-            state.dirty.remove(symbol)
-            let resting = live.map { order in
-                RestingQuote(
-                    clientOrderId: order.command.clientOrderId, side: order.command.side,
-                    tier: order.command.quoteTier ?? -1, price: order.command.price,
-                    size: order.remaining, placedAt: order.createdAt)
-            }
-            let allowance = state.budget.allowance(now: startedAt)
-            var plan = state.reconciler.pass(
-                symbol: symbol, approved: state.approvals[symbol], resting: resting, now: startedAt,
-                nonCancelAllowance: allowance.nonCancel)
-            if let reason = allowance.reason, plan.deferred > 0 { plan.reasons.append(reason) }
-            return plan
+        let resting = live.map { order in
+            RestingQuote(
+                clientOrderId: order.command.clientOrderId, side: order.command.side, tier: order.command.quoteTier ?? -1,
+                price: order.command.price, size: order.remaining, placedAt: order.createdAt)
         }
+        let plan = state.withLock { $0.keeper.plan(symbol: symbol, resting: resting, now: startedAt) }
         guard !plan.isEmpty else {
             guard plan.deferred > 0 else { return }
             // Paced out entirely: looked at again as the bucket refills; said at most once a second.
-            let lastReport = state.withLock { state in
-                state.dirty.insert(symbol)
-                return state.lastReports[symbol]?.time
-            }
+            let lastReport = state.withLock { $0.lastReports[symbol]?.time }
             if lastReport.map({ startedAt - $0 >= 1_000_000_000 }) ?? true {
                 publishReport(symbol, plan: plan, outcome: QuoteOutcome())
             }
             return
         }
-        let approval = state.withLock { $0.approvals[symbol] }
+        let approval = state.withLock { $0.keeper.approvals[symbol] }
         let commands = plan.orderCommands(approval: approval, now: startedAt)
         let traceId = runtime.newIdentifier()
         session.watch(commands.map(\.clientOrderId))
@@ -233,20 +163,7 @@ final class QuoteDriver: Sendable {
         passes.increment()
         if outcome.aloRejected > 0 { aloRejects.increment(by: outcome.aloRejected) }
         if plan.deferred > 0 { deferred.increment(by: plan.deferred) }
-        let slowed = state.withLock { state -> Reason? in
-            state.budget.spend(nonCancel: plan.nonCancelCount, cancels: plan.cancels.count, at: startedAt)
-            if let message = outcome.cumulativeLimitMessage {
-                state.budget.observe(venueMessage: message, wasCancel: false, at: startedAt)
-            }
-            var pacer = state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)
-            pacer.passSent(at: startedAt)
-            let reason = pacer.record(outcome)
-            state.pacers[symbol] = pacer
-            // Crossed quotes are repriced on the next update, not retried now; deferred work and
-            // refusals get another pass when the pacer allows.
-            if outcome.failed > 0 || !outcome.uncertain.isEmpty || plan.deferred > 0 { state.dirty.insert(symbol) }
-            return reason
-        }
+        let slowed = state.withLock { $0.keeper.record(plan, outcome: outcome, sentAt: startedAt) }
         if let slowed {
             runtime.logger.notice("quote refresh paced", metadata: ["symbol": "\(symbol)", "reason": "\(slowed)"])
         }
@@ -261,9 +178,7 @@ final class QuoteDriver: Sendable {
                 tier: order.command.quoteTier ?? -1, price: order.command.price, size: order.remaining,
                 placedAt: order.createdAt)
         }
-        let (budget, interval) = state.withLock { state in
-            (state.budget, (state.pacers[symbol] ?? RefreshPacer(settings: settings.pacer)).intervalMs)
-        }
+        let (budget, interval) = state.withLock { ($0.keeper.budget, $0.keeper.pacer(symbol).intervalMs) }
         let report = QuoteReport(
             pass: plan, outcome: outcome, resting: resting, budget: budget, refreshIntervalMs: interval,
             reasons: reasons, time: now)
@@ -280,7 +195,7 @@ final class QuoteDriver: Sendable {
     /// last pass's reasons, and both rate limits.
     func status() -> [String: Any] {
         let (summary, reports, budget) = state.withLock { state in
-            (state.stats.snapshot(now: now), state.lastReports, state.budget)
+            (state.stats.snapshot(now: now), state.lastReports, state.keeper.budget)
         }
         let quoted = summary.symbols.filter { reports[$0.symbol] != nil || $0.quoteFills > 0 }
         let encoder = JSONEncoder()

@@ -74,7 +74,7 @@ struct FeedConfig: Sendable {
                 "feed.barSeconds", default: exchange.mode == .paper ? max(1, Int(exchange.paperCandleSeconds.rounded())) : 60,
                 in: 1...86_400),
             barGraceMs: settings.barGraceMs(),
-            bookLevels: settings.int("feed.bookLevels", default: 10, in: 1...20),
+            bookLevels: settings.bookLevels(),
             replayFile: file, replayFrom: from, replayTo: to,
             speedup: settings.double("feed.speedup", default: 120, in: 0...1_000_000),
             spreadBps: settings.double("feed.spreadBps", default: 1, in: 0...1_000),

@@ -77,6 +77,10 @@ public struct BacktestRecord: Sendable {
     /// What could not be read or booked: always empty unless something is wrong.
     public var faults: [String] = []
     public var finalSnapshot: AccountSnapshot?
+    /// The market maker's passes reported (each a `QuoteReport`, as the executor publishes them).
+    public var quoteReports = 0
+    /// What a market maker watches, at the end (nil without quoted symbols).
+    public var marketMaking: MarketMakingSummary?
 
     mutating func decide(_ decision: RiskDecision) {
         switch decision.outcome {
@@ -103,7 +107,8 @@ public struct BacktestTrade: Sendable, Equatable, Codable {
     public var realizedPnl: Amount
     public var netPnl: Amount
     /// What closed it: the exit path (`hardStop`, `trailingStop`, …), `protectionStop` for a stop
-    /// resting on the exchange, `signal` for an opposite entry, `liquidation`.
+    /// resting on the exchange, `signal` for an opposite entry, `quote` for a market maker's quote,
+    /// `liquidation`.
     public var exitReason: String
 
     /// The ledger's closed trades, each with the reason of the order whose fill closed it.
@@ -112,7 +117,8 @@ public struct BacktestTrade: Sendable, Equatable, Codable {
         for order in record.orders { reasonByOrder[order.clientOrderId] = order.purpose == "entry" ? "signal" : order.reason }
         var closing: [String: String] = [:]  // "symbol@time" → reason
         for fill in record.fills {
-            closing["\(fill.symbol ?? "")@\(fill.time)"] = reasonByOrder[fill.clientOrderId] ?? protectiveReason(fill)
+            closing["\(fill.symbol ?? "")@\(fill.time)"] =
+                reasonByOrder[fill.clientOrderId] ?? (fill.isQuote ? "quote" : protectiveReason(fill))
         }
         return ledger.closedTrades.map { trade in
             BacktestTrade(

@@ -32,6 +32,8 @@ public struct BacktestReport: Sendable, Encodable {
     public var finalAccount: AccountSnapshot?
     /// Faults that mean the run is not to be trusted (fills of unknown orders, ledger refusals).
     public var faults: [String]
+    /// What a market maker watches, as `breakwater report --quotes` prints it (nil without quoted symbols).
+    public var marketMaking: MarketMakingSummary?
 
     public init(_ backtest: Backtest) throws(LedgerError) {
         let record = backtest.record
@@ -47,6 +49,7 @@ public struct BacktestReport: Sendable, Encodable {
         rejects = record.rejects
         stateChanges = record.stateChanges
         finalAccount = record.finalSnapshot
+        marketMaking = record.marketMaking
         faults =
             (record.unknownFills > 0 ? ["\(record.unknownFills) fill(s) of orders no command placed"] : [])
             + record.faults
@@ -82,6 +85,12 @@ public struct BacktestReport: Sendable, Encodable {
         }
         lines.append("")
         lines.append(performance.table())
+        if let marketMaking {
+            lines.append("")
+            let quoted = marketMaking.symbols.filter(\.configured).map(\.symbol)
+            lines.append("Market making (quoted: \(quoted.joined(separator: ", ")); other symbols' fills count in the account):")
+            lines.append(marketMaking.table())
+        }
         for fault in faults { lines.append("FAULT: \(fault)") }
         return lines.joined(separator: "\n")
     }
@@ -94,6 +103,6 @@ public struct BacktestReport: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case performance, funnel, trades, fills, orders, rejects, stateChanges, finalAccount, faults
+        case performance, funnel, trades, fills, orders, rejects, stateChanges, finalAccount, faults, marketMaking
     }
 }

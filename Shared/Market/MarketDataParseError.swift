@@ -52,8 +52,13 @@ enum WireValue {
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, with decoder: JSONDecoder, venue: String) throws
         -> T
     {
+        try decode(venue: venue) { try decoder.decode(type, from: data) }
+    }
+
+    /// Runs a decoder and reports its failure as a parse error of this venue.
+    static func decode<T>(venue: String, _ body: () throws -> T) throws -> T {
         do {
-            return try decoder.decode(type, from: data)
+            return try body()
         } catch let error as MarketDataParseError {
             throw error
         } catch let DecodingError.dataCorrupted(context) {

@@ -67,15 +67,18 @@ public struct ReturnHistory: Sendable, Equatable {
         guard openTime % intervalNanos == 0 else {
             throw .misaligned(symbol: symbol, openTime: openTime, intervalSeconds: intervalSeconds)
         }
-        var s = series[symbol] ?? Series()
-        if let latest = s.openTimes.last {
+        if let latest = series[symbol]?.openTimes.last {
             if openTime == latest {
-                s.closes[s.closes.count - 1] = close
-                series[symbol] = s
+                series[symbol]!.closes[series[symbol]!.closes.count - 1] = close
                 return
             }
             guard openTime > latest else { throw .outOfOrder(symbol: symbol, openTime: openTime, latest: latest) }
         }
+        // In place: a copy taken out of the dictionary made every append copy the whole series.
+        Self.append(&series[symbol, default: Series()], openTime: openTime, close: close, capacity: capacity)
+    }
+
+    private static func append(_ s: inout Series, openTime: EpochNanos, close: Double, capacity: Int) {
         s.openTimes.append(openTime)
         s.closes.append(close)
         if s.closes.count > capacity {
@@ -84,7 +87,6 @@ public struct ReturnHistory: Sendable, Equatable {
             s.openTimes.removeFirst(excess)
             s.closes.removeFirst(excess)
         }
-        series[symbol] = s
     }
 
     /// The close of the bar that opened at `openTime`, if recorded.

@@ -229,6 +229,18 @@ public struct MarketMaker: Sendable {
         publishIfDue(evaluate(now: now, observe: false), now: now)
     }
 
+    /// The first time after `time` at which the clock alone can change what `tick` returns: the
+    /// keepalive, the book going stale, a filled side's delay ending; nil when only news can. A
+    /// backtest ticks then instead of at every tick of a quiet stretch.
+    public func nextWake(after time: EpochNanos) -> EpochNanos? {
+        var times: [EpochNanos] = []
+        if let lastPublishedAt { times.append(later(lastPublishedAt, by: Int64(settings.keepaliveMs) * 1_000_000)) }
+        if let lastBookAt, feedFault == nil { times.append(later(lastBookAt, by: Int64(settings.staleBookMs) * 1_000_000 + 1)) }
+        if let bidWaitsUntil { times.append(bidWaitsUntil) }
+        if let askWaitsUntil { times.append(askWaitsUntil) }
+        return times.filter { $0 > time }.min()
+    }
+
     public var status: MarketMakerStatus {
         let state: MarketMakerStatus.State =
             current.map { $0.quotes.isEmpty ? .withdrawn : .quoting } ?? .waiting

@@ -195,30 +195,61 @@ extension VenueCore {
 
     /// The merged book: external liquidity plus resting paper orders, 20 levels a side.
     public func l2Book(asset: Int, nSigFigs: Int?, now: UInt64) -> WireValue {
-        let market = markets[asset] ?? ExternalBook()
-        func merge(_ external: [ExternalLevel], _ paper: [UInt64], isBid: Bool) -> [ExternalLevel] {
-            var levels: [Amount: ExternalLevel] = [:]
-            func add(_ px: Amount, _ sz: Amount, _ n: Int) {
-                var key = px
-                if let figures = nSigFigs, (2...5).contains(figures) {
-                    key = AssetRules.roundSignificant(px, figures: figures, down: isBid)
-                }
-                levels[key, default: ExternalLevel(px: key, sz: 0, n: 0)].sz += sz
-                levels[key]!.n += n
-            }
-            for level in external { add(level.px, level.sz, level.n) }
-            for oid in paper { if let o = orders[oid] { add(o.limitPx, o.sz, 1) } }
-            let sorted = levels.values.sorted { isBid ? $0.px > $1.px : $0.px < $1.px }
-            return Array(sorted.prefix(20))
-        }
+        let book = mergedBook(asset: asset, nSigFigs: nSigFigs, depth: 20)
         func wire(_ levels: [ExternalLevel]) -> WireValue {
             .array(levels.map { .object([("px", .decimal($0.px)), ("sz", .decimal($0.sz)), ("n", .integer($0.n))]) })
         }
-        let bids = merge(market.bids, restingBids[asset] ?? [], isBid: true)
-        let asks = merge(market.asks, restingAsks[asset] ?? [], isBid: false)
         return .object([
-            ("coin", .string(assets[asset].name)), ("time", .ms(now)), ("levels", .array([wire(bids), wire(asks)])),
+            ("coin", .string(assets[asset].name)), ("time", .ms(now)), ("levels", .array([wire(book.bids), wire(book.asks)])),
         ])
+    }
+
+    /// The merged book of `asset`, best first, at most `depth` prices a side: the external levels and
+    /// our resting orders, each price once with its sizes and order counts summed. `nSigFigs` (2…5)
+    /// aggregates prices to that many significant figures, bids down and asks up, as `l2Book` does.
+    /// Both inputs are kept best first, so this is one merge, not a sort.
+    public func mergedBook(asset: Int, nSigFigs: Int? = nil, depth: Int) -> (bids: [ExternalLevel], asks: [ExternalLevel]) {
+        let market = markets[asset] ?? ExternalBook()
+        func merge(_ external: [ExternalLevel], _ paper: [UInt64], isBid: Bool) -> [ExternalLevel] {
+            func key(_ px: Amount) -> Amount {
+                guard let figures = nSigFigs, (2...5).contains(figures) else { return px }
+                return AssetRules.roundSignificant(px, figures: figures, down: isBid)
+            }
+            func better(_ a: Amount, _ b: Amount) -> Bool { isBid ? a > b : a < b }
+            var out: [ExternalLevel] = []
+            func add(_ px: Amount, _ sz: Amount, _ n: Int) {
+                let price = key(px)
+                if let last = out.last, last.px == price {
+                    out[out.count - 1].sz += sz
+                    out[out.count - 1].n += n
+                } else {
+                    out.append(ExternalLevel(px: price, sz: sz, n: n))
+                }
+            }
+            var i = 0
+            var j = 0
+            // One level past `depth` is begun before stopping, so the last price kept is whole.
+            while out.count <= depth {
+                let own = j < paper.count ? orders[paper[j]] : nil
+                if j < paper.count && own == nil {
+                    j += 1
+                    continue
+                }
+                if let own, i >= external.count || better(own.limitPx, external[i].px) || own.limitPx == external[i].px {
+                    add(own.limitPx, own.sz, 1)
+                    j += 1
+                } else if i < external.count {
+                    add(external[i].px, external[i].sz, external[i].n)
+                    i += 1
+                } else {
+                    break
+                }
+            }
+            return Array(out.prefix(depth))
+        }
+        return (
+            merge(market.bids, restingBids[asset] ?? [], isBid: true), merge(market.asks, restingAsks[asset] ?? [], isBid: false)
+        )
     }
 
     /// Live orders, newest first. normalTpsl children still waiting for their parent to fill are not

@@ -277,7 +277,8 @@ struct CandleHistory: Sendable {
             list[list.count - 1] = last
         } else {
             list.append(Bar(start: start, open: px, high: px, low: px, close: px, volume: sz, trades: sz.isPositive ? 1 : 0))
-            if list.count > Self.keep { list.removeFirst(list.count - Self.keep) }
+            // Trimmed an eighth at a time: dropping one bar a minute moved the whole list each time.
+            if list.count > Self.keep + Self.keep / 8 { list.removeFirst(list.count - Self.keep) }
         }
     }
 

@@ -178,6 +178,12 @@ public struct VenueCore: Sendable {
         book.insert(request.nonce)
         signerNonces[signer] = book
 
+        return apply(action, user: user, now: now)
+    }
+
+    /// One authenticated action of `user`: charged against the address budget, then done. The
+    /// backtest's orders come in here, past the signature the HTTP side checks.
+    public mutating func apply(_ action: Action, user: Address, now: UInt64) -> HTTPReply {
         if let refusal = chargeRequests(user: user, action: action, now: now) { return .err(refusal) }
 
         switch action {

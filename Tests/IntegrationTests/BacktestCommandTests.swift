@@ -38,6 +38,29 @@ struct BacktestCommandTests {
         #expect(text.contains("1500 bars") && text.contains("STRATEGY"))
     }
 
+    @Test("the market maker of compose's market-making config quotes the candle file at a candle per 2 s: quote fills, its table and its JSON")
+    func marketMaking() async throws {
+        let directory = try folder()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = Repository.root.appendingPathComponent("compose/market-making.json").path
+        let arguments = ["backtest", "--config", config, "--candles", "200", "--candle-seconds", "2", "--var-dir", "var"]
+        let (status, output) = try await run("breakwater", arguments + ["--json"], in: directory)
+        try #require(status == 0, "\(output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let fills = try #require(report["fills"] as? [[String: Any]])
+        #expect(!fills.isEmpty && fills.allSatisfy { $0["quoteTier"] != nil && $0["liquidity"] as? String == "maker" })
+        let making = try #require(report["marketMaking"] as? [String: Any])
+        let symbols = try #require(making["symbols"] as? [[String: Any]])
+        let btc = try #require(symbols.first { $0["symbol"] as? String == "BTC" })
+        #expect(btc["quoteFills"] as? Int == fills.count)
+        #expect((btc["placed"] as? Int ?? 0) > 0)
+        #expect((report["faults"] as? [Any])?.isEmpty == true)
+
+        let (textStatus, text) = try await run("breakwater", arguments, in: directory)
+        #expect(textStatus == 0)
+        #expect(text.contains("market making: BTC") && text.contains("Market making (quoted: BTC;"), "\(text)")
+    }
+
     @Test("a sweep runs every parameter set and says which set a bad value is in")
     func sweep() async throws {
         let directory = try folder()
