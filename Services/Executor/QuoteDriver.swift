@@ -125,20 +125,15 @@ final class QuoteDriver: Sendable {
 
     /// One pass on `symbol`: from what the ledger says rests to what is approved.
     func pass(_ symbol: String) async {
-        let live: [LedgerStore.StoredOrder]
+        let resting: [RestingQuote]
         do {
-            live = try session.store.liveOrders().filter { $0.command.symbol == symbol && $0.command.isQuote }
+            resting = Self.restingQuotes(of: symbol, in: try session.store.liveOrders())
         } catch {
             // Never act on a guess of what rests: the next pass tries again.
             session.ledgerUnreadable(error, while: "reading the resting quotes of \(symbol)")
             return
         }
         let startedAt = now
-        let resting = live.map { order in
-            RestingQuote(
-                clientOrderId: order.command.clientOrderId, side: order.command.side, tier: order.command.quoteTier ?? -1,
-                price: order.command.price, size: order.remaining, placedAt: order.createdAt)
-        }
         let plan = state.withLock { $0.keeper.plan(symbol: symbol, resting: resting, now: startedAt) }
         guard !plan.isEmpty else {
             guard plan.deferred > 0 else { return }
@@ -170,14 +165,17 @@ final class QuoteDriver: Sendable {
         publishReport(symbol, plan: plan, outcome: outcome, reasons: slowed.map { [$0] } ?? [])
     }
 
-    private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome, reasons: [Reason] = []) {
-        let live = (try? session.store.liveOrders()) ?? []
-        let resting = live.filter { $0.command.symbol == symbol && $0.command.isQuote }.map { order in
+    /// The quotes of `symbol` among the ledger's live orders, as a pass and its report see them.
+    private static func restingQuotes(of symbol: String, in live: [LedgerStore.StoredOrder]) -> [RestingQuote] {
+        live.filter { $0.command.symbol == symbol && $0.command.isQuote }.map { order in
             RestingQuote(
-                clientOrderId: order.command.clientOrderId, side: order.command.side,
-                tier: order.command.quoteTier ?? -1, price: order.command.price, size: order.remaining,
-                placedAt: order.createdAt)
+                clientOrderId: order.command.clientOrderId, side: order.command.side, tier: order.command.quoteTier ?? -1,
+                price: order.command.price, size: order.remaining, placedAt: order.createdAt)
         }
+    }
+
+    private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome, reasons: [Reason] = []) {
+        let resting = Self.restingQuotes(of: symbol, in: (try? session.store.liveOrders()) ?? [])
         let (budget, interval) = state.withLock { ($0.keeper.budget, $0.keeper.pacer(symbol).intervalMs) }
         let report = QuoteReport(
             pass: plan, outcome: outcome, resting: resting, budget: budget, refreshIntervalMs: interval,
