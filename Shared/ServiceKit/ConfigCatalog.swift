@@ -44,11 +44,21 @@ public struct ConfigCatalog: Sendable {
     /// `BREAKWATER_` variables that are not config keys, each with why it exists.
     public var otherVariables: [String: String]
     /// Named segments, written `<name>`, and the names they match.
-    public var placeholders: [String: [String]]
+    public let placeholders: [String: [String]]
     /// Variables that once meant a key, refused with the key they meant: too far apart for a spelling suggestion.
     public var formerVariables: [String: String]
     /// File keys that were replaced, refused with what replaced them (their variables likewise).
     public var formerKeys: [String: String]
+    /// `concreteKeys`, sorted, split and case-folded once for `suggestion(forKey:)`: a file with many unknown
+    /// keys compares each with all of them.
+    private let suggestionCandidates: [SuggestionCandidate]
+
+    private struct SuggestionCandidate: Sendable {
+        let key: String
+        let parts: [Substring]
+        let folded: [Unicode.Scalar]
+        let hasWildcard: Bool
+    }
 
     public init(
         entries: [Entry], otherVariables: [String: String], placeholders: [String: [String]] = [:],
@@ -63,6 +73,10 @@ public struct ConfigCatalog: Sendable {
         self.placeholders = placeholders
         self.formerVariables = formerVariables
         self.formerKeys = formerKeys
+        suggestionCandidates = Self.concreteKeys(entries: entries, placeholders: placeholders).sorted().map { key in
+            let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+            return SuggestionCandidate(key: key, parts: parts, folded: Self.folded(key), hasWildcard: parts.contains("*"))
+        }
     }
 }
 
@@ -209,7 +223,9 @@ extension ConfigCatalog {
     }
 
     /// Every entry with its named segments spelt out (`*` stays): the candidates for a suggestion.
-    var concreteKeys: [String] {
+    var concreteKeys: [String] { Self.concreteKeys(entries: entries, placeholders: placeholders) }
+
+    private static func concreteKeys(entries: [Entry], placeholders: [String: [String]]) -> [String] {
         entries.flatMap { entry -> [String] in
             var keys: [[Substring]] = [[]]
             for segment in entry.segments {
@@ -269,13 +285,15 @@ extension ConfigCatalog {
     /// The nearest catalog key, compared case-insensitively over the whole dotted key; nil unless close.
     public func suggestion(forKey key: String) -> String? {
         let segments = key.split(separator: ".", omittingEmptySubsequences: false)
-        let candidates = concreteKeys.map { candidate -> String in
+        let candidates = suggestionCandidates.lazy.map { candidate -> (String, [Unicode.Scalar]) in
             // A `*` takes the key's own segment there, so `strategies.ETH.perod` can meet `strategies.ETH.period`.
-            let parts = candidate.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == segments.count else { return candidate }
-            return zip(parts, segments).map { $0 == "*" ? $1 : $0 }.joined(separator: ".")
+            guard candidate.hasWildcard, candidate.parts.count == segments.count else {
+                return (candidate.key, candidate.folded)
+            }
+            let spelt = zip(candidate.parts, segments).map { $0 == "*" ? $1 : $0 }.joined(separator: ".")
+            return (spelt, Self.folded(spelt))
         }
-        return Self.nearest(to: key, among: candidates)
+        return Self.nearest(to: Self.folded(key), among: candidates)
     }
 
     // MARK: Environment
@@ -332,31 +350,48 @@ extension ConfigCatalog {
 
     // MARK: Distance
 
-    /// The candidate with the smallest case-insensitive edit distance, when it is at most a quarter of
-    /// the key's length (and at least 2): a close misspelling, not any key at all.
+    /// The candidate with the smallest case-insensitive edit distance (the first in sorted order on a tie),
+    /// when it is at most a quarter of the key's length (and at least 2): a close misspelling, not any key
+    /// at all.
     static func nearest(to key: String, among candidates: [String]) -> String? {
-        let wanted = Array(key.lowercased())
-        var best: (candidate: String, distance: Int)?
-        for candidate in candidates.sorted() {
-            let distance = editDistance(wanted, Array(candidate.lowercased()))
-            if distance < (best?.distance ?? .max) { best = (candidate, distance) }
-        }
-        guard let best, best.distance <= max(2, wanted.count / 4) else { return nil }
-        return best.candidate
+        nearest(to: folded(key), among: candidates.sorted().lazy.map { ($0, folded($0)) })
     }
 
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
+    /// `candidates` in the order ties are settled, each with its folded spelling. Only distances under the
+    /// best so far are computed to the end.
+    private static func nearest(
+        to wanted: [Unicode.Scalar], among candidates: some Sequence<(String, [Unicode.Scalar])>
+    ) -> String? {
+        var best: String?
+        var bound = max(2, wanted.count / 4)
+        for (candidate, folded) in candidates {
+            guard let distance = editDistance(wanted, folded, atMost: bound) else { continue }
+            best = candidate
+            if distance == 0 { break }
+            bound = distance - 1
+        }
+        return best
+    }
+
+    static func folded(_ key: String) -> [Unicode.Scalar] { Array(key.lowercased().unicodeScalars) }
+
+    /// The edit distance of `a` and `b`, or nil when it is over `limit`.
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], atMost limit: Int) -> Int? {
+        guard abs(a.count - b.count) <= limit else { return nil }
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
         var previous = Array(0...b.count)
         var current = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
             current[0] = i
+            var rowMinimum = i
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                rowMinimum = min(rowMinimum, current[j])
             }
+            // A row's minimum never falls further down the table.
+            if rowMinimum > limit { return nil }
             swap(&previous, &current)
         }
-        return previous[b.count]
+        return previous[b.count] <= limit ? previous[b.count] : nil
     }
 }

@@ -32,12 +32,15 @@ public struct Settings: Sendable {
         file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
         catalog: ConfigCatalog? = .breakwater
     ) async -> Settings {
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(
-                environmentVariables: environment,
-                secretsSpecifier: .dynamic { key, _ in Settings.isSecretName(key) }
-            ).prefixKeys(with: ["breakwater"])
-        ]
+        var providers: [any ConfigProvider] = []
+        // Only `BREAKWATER_…` variables are settings; without one, no read needs to spell out a variable name.
+        if environment.keys.contains(where: { $0.uppercased().hasPrefix("BREAKWATER_") }) {
+            providers.append(
+                EnvironmentVariablesProvider(
+                    environmentVariables: environment,
+                    secretsSpecifier: .dynamic { key, _ in Settings.isSecretName(key) }
+                ).prefixKeys(with: ["breakwater"]))
+        }
         var problems: [String] = []
         if let file {
             do {
@@ -46,6 +49,8 @@ public struct Settings: Sendable {
                 problems.append("config file \(file): \(error)")
             }
         }
+        // A reader needs a provider: with no variable and no file, every key has its default.
+        if providers.isEmpty { providers.append(InMemoryProvider(name: "defaults", values: [:])) }
         var settings = Settings(
             reader: ConfigReader(providers: providers), sourceDescription: file ?? "(defaults and environment)")
         settings.problems = problems

@@ -23,8 +23,10 @@ func realCandles(from: String) -> [String: Any] {
     ["market": "ftx-candles", "from": from, "candles": 600, "candleSeconds": 1]
 }
 
-/// Narrow RSI bands: many trades in little time.
-nonisolated(unsafe) let busySignals: [String: Any] = ["tradeNotional": "1000", "rsi": ["oversold": 45, "overbought": 55]]
+/// RSI(2) with narrow bands: an order every few bars, so that a test waits seconds, not minutes, for its fills.
+nonisolated(unsafe) let busySignals: [String: Any] = [
+    "tradeNotional": "1000", "rsi": ["period": 2, "oversold": 45, "overbought": 55],
+]
 
 /// Every test that starts the whole system, one at a time: each runs five services on 2 cores.
 @Suite(

@@ -73,7 +73,7 @@ extension SystemTests {
     func runbookCommandsWork() async throws {
         let chromaPort = freePorts(1)[0]
         try await withSystem([
-            "signal": ["rsi": ["oversold": 45, "overbought": 55], "tradeNotional": "100"],
+            "signal": ["rsi": ["period": 2, "oversold": 45, "overbought": 55], "tradeNotional": "100"],
             "risk": looseRisk,
             "recall": ["chroma": ["url": "http://127.0.0.1:\(chromaPort)", "managed": true, "command": Chroma.command]],
         ]) { system in
@@ -108,10 +108,10 @@ extension SystemTests {
                 text = text.replacingOccurrences(
                     of: #"(/(?:breakwater(?: [a-z][a-z-]*)*|busspy|feed-handler|signal-generator|risk-gate|executor|trace-recorder))(?= |$)"#,
                     with: "$1 \(config)", options: .regularExpression)
-                // busspy follows the bus until stopped: a few seconds of it, then SIGINT as Ctrl-C would.
+                // busspy follows the bus until stopped: two seconds of it, then SIGINT as Ctrl-C would.
                 let bounded = text.contains("busspy") && !text.contains("--count") && !text.contains("--seconds")
                 let script = bounded
-                    ? "timeout -s INT 3 \(text)\nstatus=${PIPESTATUS[0]}; [ $status -eq 124 ] && exit 0; exit $status"
+                    ? "timeout -s INT 2 \(text)\nstatus=${PIPESTATUS[0]}; [ $status -eq 124 ] && exit 0; exit $status"
                     : "\(text)\nexit ${PIPESTATUS[0]}"
                 let result = try await runProcess(
                     URL(fileURLWithPath: "/bin/bash"), ["-c", script], directory: system.directory,

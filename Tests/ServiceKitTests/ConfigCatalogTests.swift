@@ -179,6 +179,20 @@ struct ConfigCatalogTests {
         #expect(ConfigCatalog.breakwater.configKey(forVariable: "BREAKWATER_ENDPOINTS_RISK_GATE_BUS") == "endpoints.riskGate.bus")
         #expect(ConfigCatalog.breakwater.configKey(forVariable: "BREAKWATER_ENDPOINTS_RISK_GATES_BUS") == nil)
     }
+
+    @Test("a suggestion is within a quarter of the key's length; on a tie the first in sorted order; * takes the key's segment")
+    func suggestionBounds() {
+        func catalog(_ keys: [ConfigCatalog.Entry]) -> ConfigCatalog { ConfigCatalog(entries: keys, otherVariables: [:]) }
+        #expect(catalog(["risk.maxC", "risk.maxA", "risk.max"]).suggestion(forKey: "risk.maxB") == "risk.max")
+        #expect(catalog(["risk.maxC", "risk.maxA"]).suggestion(forKey: "RISK.MAXB") == "risk.maxA")
+        #expect(catalog(["risk.maxB", "risk.maxA"]).suggestion(forKey: "risk.maxB") == "risk.maxB")
+        // 12 characters: at most 3 edits.
+        #expect(catalog(["abcdefghixyz"]).suggestion(forKey: "abcdefghijkl") == "abcdefghixyz")
+        #expect(catalog(["abcdefghwxyz"]).suggestion(forKey: "abcdefghijkl") == nil)
+        #expect(catalog(["abcdefghijklmnop"]).suggestion(forKey: "abcdefghijkl") == nil)
+        #expect(catalog(["ab"]).suggestion(forKey: "") == "ab")
+        #expect(catalog(["strategies.*.period"]).suggestion(forKey: "strategies.ETH.perod") == "strategies.ETH.period")
+    }
 }
 
 @Suite("margin.* keys")

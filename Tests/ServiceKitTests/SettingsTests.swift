@@ -233,6 +233,19 @@ struct SettingsTests {
     }
 }
 
+extension SettingsTests {
+    // Found by FuzzConfig (corpus `finding-empty-file`): with no `BREAKWATER_` variable and a file that does
+    // not parse, the reader had no provider at all, and swift-configuration traps on that.
+    @Test("a file that does not parse and no BREAKWATER_ variable: the problem, the defaults, no trap")
+    func unreadableFileWithoutEnvironment() async throws {
+        for text in ["", "not json", "[1, 2]"] {
+            var settings = try await load(text, environment: ["PATH": "/usr/bin"])
+            #expect(settings.problems.contains { $0.hasPrefix("config file ") }, "\(text): \(settings.problems)")
+            #expect(settings.int("risk.maxOpenPositions", default: 8, in: 1...100) == 8)
+        }
+    }
+}
+
 @Suite("Topology")
 struct TopologyTests {
     @Test("defaults: bus on 7101…7105, admin on 7201…7205, on loopback, with no problem")

@@ -8,10 +8,12 @@ import ServiceKit
 /// with the catalog check, no environment), then read through the shared readers (symbols, endpoints,
 /// exchange, margin, model). Any file is settings with problems listed, never a trap.
 enum FuzzConfig {
-    /// One file per process, rewritten for each input and removed at exit.
+    /// One file per process, rewritten for each input and removed at exit; in memory where the machine has
+    /// /dev/shm.
     static let path: String = {
         atexit { unlink(FuzzConfig.path) }
-        return NSTemporaryDirectory() + "breakwater-fuzz-config-\(ProcessInfo.processInfo.processIdentifier).json"
+        let directory = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
+        return directory + "breakwater-fuzz-config-\(ProcessInfo.processInfo.processIdentifier).json"
     }()
 
     final class Loaded: @unchecked Sendable {
@@ -19,7 +21,8 @@ enum FuzzConfig {
     }
 
     static func check(_ bytes: [UInt8]) {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
+        // Not `createFile`: its atomic write syncs the disk on every input.
+        do { try Data(bytes).write(to: URL(fileURLWithPath: path)) } catch { fatalError("cannot write \(path): \(error)") }
         let loaded = Loaded()
         let done = DispatchSemaphore(value: 0)
         let file = path

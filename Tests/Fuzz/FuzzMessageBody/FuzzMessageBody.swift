@@ -1,13 +1,15 @@
 import FuzzSupport
 import Schema
 
-/// The body decoder (`BodyDecoder`, a hand-written tape parser over raw memory) with the bytes read as
-/// the body of every message type in turn. What decodes must encode and decode back to itself.
+/// The body decoder (`BodyDecoder`, a hand-written tape parser over raw memory): the first byte picks the
+/// message type (`a` the first of `MessageType.allCases`), the rest is read as its body. What decodes must
+/// encode and decode back to itself. One type an input, not all of them: 22 times the inputs a second.
 enum FuzzMessageBody {
     static func check(_ bytes: [UInt8]) {
-        for type in MessageType.allCases {
-            roundTrip(type.bodyType, bytes)
-        }
+        guard let selector = bytes.first else { return }
+        let types = MessageType.allCases
+        let type = types[Int(selector &- UInt8(ascii: "a")) % types.count].bodyType
+        roundTrip(type, Array(bytes.dropFirst()))
     }
 
     static func roundTrip<M: BusMessage>(_: M.Type, _ bytes: [UInt8]) {
