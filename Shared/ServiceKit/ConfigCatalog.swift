@@ -49,6 +49,9 @@ public struct ConfigCatalog: Sendable {
     public var formerVariables: [String: String]
     /// File keys that were replaced, refused with what replaced them (their variables likewise).
     public var formerKeys: [String: String]
+    /// Every entry with its named segments spelt out (`*` stays): the keys a variable or a misspelling is
+    /// matched against.
+    let concreteKeys: [String]
     /// `concreteKeys`, sorted, split and case-folded once for `suggestion(forKey:)`: a file with many unknown
     /// keys compares each with all of them.
     private let suggestionCandidates: [SuggestionCandidate]
@@ -73,7 +76,15 @@ public struct ConfigCatalog: Sendable {
         self.placeholders = placeholders
         self.formerVariables = formerVariables
         self.formerKeys = formerKeys
-        suggestionCandidates = Self.concreteKeys(entries: entries, placeholders: placeholders).sorted().map { key in
+        concreteKeys = entries.flatMap { entry -> [String] in
+            var keys: [[Substring]] = [[]]
+            for segment in entry.segments {
+                let choices = placeholders[String(segment)].map { $0.map { Substring($0) } } ?? [segment]
+                keys = keys.flatMap { key in choices.map { key + [$0] } }
+            }
+            return keys.map { $0.joined(separator: ".") }
+        }
+        suggestionCandidates = concreteKeys.sorted().map { key in
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
             return SuggestionCandidate(key: key, parts: parts, folded: Self.folded(key), hasWildcard: parts.contains("*"))
         }
@@ -219,20 +230,6 @@ extension ConfigCatalog {
         entries.contains { entry in
             let pattern = entry.segments
             return pattern.count > segments.count && zip(segments, pattern).allSatisfy { matches($0, $1) }
-        }
-    }
-
-    /// Every entry with its named segments spelt out (`*` stays): the candidates for a suggestion.
-    var concreteKeys: [String] { Self.concreteKeys(entries: entries, placeholders: placeholders) }
-
-    private static func concreteKeys(entries: [Entry], placeholders: [String: [String]]) -> [String] {
-        entries.flatMap { entry -> [String] in
-            var keys: [[Substring]] = [[]]
-            for segment in entry.segments {
-                let choices = placeholders[String(segment)].map { $0.map { Substring($0) } } ?? [segment]
-                keys = keys.flatMap { key in choices.map { key + [$0] } }
-            }
-            return keys.map { $0.joined(separator: ".") }
         }
     }
 

@@ -73,7 +73,7 @@ extension SystemTests {
     func runbookCommandsWork() async throws {
         let chromaPort = freePorts(1)[0]
         try await withSystem([
-            "signal": ["rsi": ["period": 2, "oversold": 45, "overbought": 55], "tradeNotional": "100"],
+            "signal": RunningSystem.merge(busySignals, ["tradeNotional": "100"]),
             "risk": looseRisk,
             "recall": ["chroma": ["url": "http://127.0.0.1:\(chromaPort)", "managed": true, "command": Chroma.command]],
         ]) { system in
