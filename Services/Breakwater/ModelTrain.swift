@@ -238,8 +238,10 @@ struct Show: AsyncParsableCommand {
         if let symbol {
             symbols = [symbol]
         } else {
-            symbols = ((try? FileManager.default.contentsOfDirectory(atPath: config.directory)) ?? [])
-                .filter { !$0.hasPrefix(".") }.sorted()
+            // No directory is no models; an unreadable one is an error, not an empty list.
+            let listed = FileManager.default.fileExists(atPath: config.directory)
+                ? try FileManager.default.contentsOfDirectory(atPath: config.directory) : []
+            symbols = listed.filter { !$0.hasPrefix(".") }.sorted()
         }
         guard !symbols.isEmpty else {
             print("no models under \(config.directory)")

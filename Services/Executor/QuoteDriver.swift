@@ -175,7 +175,13 @@ final class QuoteDriver: Sendable {
     }
 
     private func publishReport(_ symbol: String, plan: QuotePass, outcome: QuoteOutcome, reasons: [Reason] = []) {
-        let resting = Self.restingQuotes(of: symbol, in: (try? session.store.liveOrders()) ?? [])
+        // A report of no resting quotes would be a false one: without the ledger there is none.
+        let live: [LedgerStore.StoredOrder]
+        do { live = try session.store.liveOrders() } catch {
+            runtime.logger.error("no quote report: the ledger's live orders are unreadable", metadata: ["symbol": "\(symbol)", "error": "\(error)"])
+            return
+        }
+        let resting = Self.restingQuotes(of: symbol, in: live)
         let (budget, interval) = state.withLock { ($0.keeper.budget, $0.keeper.pacer(symbol).intervalMs) }
         let report = QuoteReport(
             pass: plan, outcome: outcome, resting: resting, budget: budget, refreshIntervalMs: interval,

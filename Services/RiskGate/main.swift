@@ -45,6 +45,9 @@ final class Gate: Sendable {
     /// The book's memory on disk and what was last written there. Its lock is taken before the
     /// core's, never after, so memories reach the disk in the order they were taken.
     private let keeper: Mutex<MemoryKeeper>
+    /// Intents read before their bar wait for it. Its lock is taken before the keeper's and the
+    /// core's, and held while the intents it releases are judged, so each symbol's keep their order.
+    private let ordering = Mutex(BarOrdering())
     let runtime: ServiceRuntime
     private let decisions: Metrics.Counter
     private let stateGauge: Gauge
@@ -52,6 +55,8 @@ final class Gate: Sendable {
     private let saves: Metrics.Counter
     private let quoteApprovals: Metrics.Counter
     private let quoteClips: Metrics.Counter
+    private let intentsWaited: Metrics.Counter
+    private let intentsWithoutBar: Metrics.Counter
     /// The book against its limits, for the alert rules (`recordBookFigures`).
     private let bookGauges: [String: Gauge]
 
@@ -83,6 +88,8 @@ final class Gate: Sendable {
         saves = Counter(label: "breakwater_risk_state_writes_total", factory: runtime.metrics)
         quoteApprovals = Counter(label: "breakwater_risk_quote_approvals_total", factory: runtime.metrics)
         quoteClips = Counter(label: "breakwater_risk_quote_clips_total", factory: runtime.metrics)
+        intentsWaited = Counter(label: "breakwater_risk_intents_waited_for_bar_total", factory: runtime.metrics)
+        intentsWithoutBar = Counter(label: "breakwater_risk_intents_judged_without_bar_total", factory: runtime.metrics)
         bookGauges = Dictionary(
             uniqueKeysWithValues: [
                 "open_positions", "max_open_positions", "daily_loss", "daily_loss_limit", "drawdown", "drawdown_lock",
@@ -243,6 +250,46 @@ final class Gate: Sendable {
         stateGauge.record(["syncing": 0, "active": 1, "reducing": 2, "halted": 3][state.rawValue] ?? -1)
     }
 
+    /// A signal goes before its intent on the signal generator's socket: it tells the intent's bar.
+    func heard(_ signal: Signal) {
+        ordering.withLock { $0.heard(signal) }
+        withCore { $0.onSignal(signal) }
+    }
+
+    /// An intent from the bus: judged now, or once the gate has heard the bar it was decided on.
+    func admit(_ intent: OrderIntent, traceId: String) {
+        ordering.withLock { ordering in
+            let ready = ordering.admit(intent, traceId: traceId, now: runtime.clock.now())
+            if ready.isEmpty {
+                intentsWaited.increment()
+                judgeWhenDue(after: ordering.maxWaitNanos)
+            }
+            judge(ready)
+        }
+    }
+
+    private func judge(_ released: [BarOrdering.Held]) {
+        for held in released {
+            if held.overdue {
+                intentsWithoutBar.increment()
+                runtime.logger.warning(
+                    "intent judged without its bar", metadata: [
+                        "intent": "\(held.intent.intentId)", "symbol": "\(held.intent.symbol ?? "")",
+                        "bar": "\(held.bar.map(String.init) ?? "")",
+                    ])
+            }
+            evaluate(held.intent, traceId: held.traceId)
+        }
+    }
+
+    private func judgeWhenDue(after nanos: Int64) {
+        Task {
+            // A millisecond over, so that the wall clock the wait was set by has passed it too.
+            try? await Task.sleep(for: .nanoseconds(nanos + 1_000_000))
+            ordering.withLock { judge($0.due(now: runtime.clock.now())) }
+        }
+    }
+
     func evaluate(_ intent: OrderIntent, traceId: String) {
         let verdict = withCore { $0.evaluate(intent, now: runtime.clock.now()) }
         send(verdict, traceId: traceId)
@@ -324,6 +371,11 @@ final class Gate: Sendable {
             "exit fired", metadata: ["path": "\(exit.path.rawValue)", "detail": "\(exit.detail)", "symbol": "\(bar.symbol ?? "")"])
         runtime.publish(exit.intent, traceId: traceId)
         evaluate(exit.intent, traceId: traceId)
+    }
+
+    /// After the bar (and the exit it fired): the intents that were read before it.
+    func release(after bar: Bar, now: EpochNanos) {
+        ordering.withLock { judge($0.heard(bar, now: now)) }
     }
 
     /// Equity and P&L, open positions, gross exposure, the daily loss and the drawdown beside their
@@ -638,14 +690,13 @@ await ServiceMain.run(
         do {
             switch raw.messageType {
             case .orderIntent:
-                gate.evaluate(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
+                gate.admit(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
             case .quoteTarget:
                 gate.approve(try raw.decode(QuoteTarget.self), traceId: raw.header.traceId)
             case .fill:
                 gate.apply(try raw.decode(Fill.self), now: now)
             case .signal:
-                let signal = try raw.decode(Signal.self)
-                gate.withCore { $0.onSignal(signal) }
+                gate.heard(try raw.decode(Signal.self))
             case .orderAck:
                 let ack = try raw.decode(OrderAck.self)
                 gate.withCore { $0.apply(ack, now: now) }
@@ -662,7 +713,9 @@ await ServiceMain.run(
                 let snapshot = try raw.decode(AccountSnapshot.self)
                 gate.apply(snapshot, now: now)
             case .bar:
-                gate.onBar(try raw.decode(Bar.self), traceId: raw.header.traceId, now: now)
+                let bar = try raw.decode(Bar.self)
+                gate.onBar(bar, traceId: raw.header.traceId, now: now)
+                gate.release(after: bar, now: now)
             case .breakerTransition:
                 let transition = try raw.decode(BreakerTransition.self)
                 gate.observeVenue(now: now) { $0.breaker(transition.dependency, transition.to, now: now) }

@@ -41,10 +41,11 @@ final class TraceWriter: @unchecked Sendable {
         database: TraceDatabase, flushInterval: Duration, maxBatch: Int, maxBacklog: Int, clock: WallClock,
         logger: Logger, metrics: any MetricsFactory, status: ServiceStatus, startingCapital: Amount,
         onWriteFailure: @escaping @Sendable (String) -> Void
-    ) {
+    ) throws {
         self.ledger = FifoLedger(startingCapital: startingCapital)
-        // The fills already there (a restart): none is written twice.
-        tracedFills = (try? database.fillIds()) ?? []
+        // The fills already there (a restart): none is written twice. Unreadable, the recorder
+        // does not start, rather than write them again.
+        tracedFills = try database.fillIds()
         self.onWriteFailure = onWriteFailure
         self.database = database
         self.flushInterval = flushInterval

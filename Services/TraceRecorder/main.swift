@@ -40,7 +40,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     try FileManager.default.createDirectory(
         atPath: (config.database as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     let database = try TraceDatabase(path: config.database)
-    let recorder = TraceWriter(
+    let recorder = try TraceWriter(
         database: database, flushInterval: .milliseconds(config.flushIntervalMs), maxBatch: config.maxBatch,
         maxBacklog: config.maxBacklog, clock: runtime.clock, logger: runtime.logger, metrics: runtime.metrics,
         status: runtime.status, startingCapital: config.startingCapital

@@ -372,23 +372,36 @@ extension ConfigCatalog {
 
     static func folded(_ key: String) -> [Unicode.Scalar] { Array(key.lowercased().unicodeScalars) }
 
-    /// The edit distance of `a` and `b`, or nil when it is over `limit`.
+    /// The edit distance of `a` and `b`, or nil when it is over `limit`. Only the band of cells within
+    /// `limit` of the diagonal is computed (a path through any other costs more than `limit`), in two
+    /// rows on the stack: a file of unknown keys compares each with every catalog key.
     static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], atMost limit: Int) -> Int? {
         guard abs(a.count - b.count) <= limit else { return nil }
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            var rowMinimum = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                rowMinimum = min(rowMinimum, current[j])
+        // Stands for every distance over the limit.
+        let over = limit + 1
+        let width = b.count + 1
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * width) { rows -> Int? in
+            var previous = UnsafeMutableBufferPointer(rebasing: rows[0..<width])
+            var current = UnsafeMutableBufferPointer(rebasing: rows[width...])
+            for j in 0..<width { previous[j] = min(j, over) }
+            for i in 1...a.count {
+                let low = max(1, i - limit)
+                let high = min(b.count, i + limit)
+                current[low - 1] = low == 1 ? min(i, over) : over
+                var rowMinimum = current[low - 1]
+                for j in low...high {
+                    let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                    current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution, over)
+                    rowMinimum = min(rowMinimum, current[j])
+                }
+                // The next row reads one cell past this row's band.
+                if high < b.count { current[high + 1] = over }
+                // A row's minimum never falls further down the table.
+                if rowMinimum > limit { return nil }
+                swap(&previous, &current)
             }
-            // A row's minimum never falls further down the table.
-            if rowMinimum > limit { return nil }
-            swap(&previous, &current)
+            return previous[b.count] <= limit ? previous[b.count] : nil
         }
-        return previous[b.count] <= limit ? previous[b.count] : nil
     }
 }

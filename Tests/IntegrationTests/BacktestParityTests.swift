@@ -24,16 +24,21 @@ extension SystemTests {
         var riskConfig = looseRisk
         if exits { riskConfig["exits"] = ["enabled": true, "hardStop": 0.002, "trailing": ["enabled": false]] }
         let system = try await withSystem([
-            // RSI(14) at bands 45/55, not `busySignals`' RSI(2): with exits on, that trades every other bar and
-            // the live run sent one order the replay did not (an open question of the backtest issue).
-            "exchangeSim": realCandles(from: from), "signal": ["tradeNotional": "1000", "rsi": ["oversold": 45, "overbought": 55]],
-            "risk": riskConfig,
+            // An order every two or three bars. Before the gate waited for an intent's bar (`BarOrdering`),
+            // about one run in ten sent an order the replay did not: the gate had read the intent before
+            // the bar and priced the entry's stop at the previous bar's close.
+            "exchangeSim": realCandles(from: from), "signal": busySignals, "risk": riskConfig,
         ]) { system in
             try await system.waitHealthy()
             try await system.waitUntil("8 fills over 60 bars", timeout: .seconds(180)) {
                 let trace = try system.trace()
                 return try trace.count(type: .fill) >= 8 && trace.count(type: .bar) >= 60
             }
+            let metrics = try await system.adminGet("risk-gate", "/metrics")
+            let waited = metricValue("breakwater_risk_intents_waited_for_bar_total", in: metrics) ?? 0
+            let withoutBar = metricValue("breakwater_risk_intents_judged_without_bar_total", in: metrics) ?? 0
+            print("parity (exits \(exits ? "on" : "off")): the gate read \(Int(waited)) intents before their bar")
+            #expect(withoutBar == 0, "intents judged without their bar")
         }
         let trace = try TraceDatabase(path: system.traceDatabase)
         let bars = try trace.messages(Bar.self).sorted { $0.body.openTime < $1.body.openTime }
@@ -48,10 +53,17 @@ extension SystemTests {
         let spec = PaperListing.listing("BTC").spec
         let rules = Instrument(symbol: "BTC", szDecimals: spec.szDecimals)
         let closes = series.candles.map { rules.roundPrice($0.close, .down) }
+        let starts = 0..<(closes.count - bars.count)
+        func matching(from start: Int) -> Int { bars.indices.prefix { closes[start + $0] == bars[$0].body.close }.count }
+        // Seen once in 20 runs on a busy machine (not yet explained; a candidate: exchange-sim playing a
+        // candle's last path point after its second was over). Which bar, for whoever reads the failure:
+        let mismatch = starts.max { matching(from: $0) < matching(from: $1) }.map { start in
+            let bar = matching(from: start)
+            return bar == bars.count ? "" : "bar \(bar) of \(bars.count) closed at \(bars[bar].body.close), its candle at \(closes[start + bar])"
+        }
         let first = try #require(
-            (0..<(closes.count - bars.count)).first { start in
-                bars.indices.allSatisfy { closes[start + $0] == bars[$0].body.close }
-            }, "the live bars are not a run of the file's candles")
+            starts.first { matching(from: $0) == bars.count },
+            "the live bars are not a run of the file's candles: \(mismatch ?? "")")
 
         // The backtest: the same config file, read by the same readers as the services.
         var settings = await Settings.load(file: system.configPath, environment: [:])

@@ -1,6 +1,7 @@
 import Foundation
 import Risk
-import ServiceKit
+import Schema
+@testable import ServiceKit
 import Testing
 import TestSupport
 
@@ -192,6 +193,33 @@ struct ConfigCatalogTests {
         #expect(catalog(["abcdefghijklmnop"]).suggestion(forKey: "abcdefghijkl") == nil)
         #expect(catalog(["ab"]).suggestion(forKey: "") == "ab")
         #expect(catalog(["strategies.*.period"]).suggestion(forKey: "strategies.ETH.perod") == "strategies.ETH.period")
+    }
+
+    @Test("the edit distance computed in the band agrees with the whole table's, for every limit")
+    func bandedDistance() {
+        func whole(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+            var previous = Array(0...b.count)
+            for i in a.indices {
+                var current = [i + 1]
+                for j in b.indices {
+                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i] == b[j] ? 0 : 1)))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        var random = SplitMix64(seed: 20261207)
+        // Few letters, so that the strings share many and the distances spread.
+        let letters: [Unicode.Scalar] = ["a", "b", "c", "."]
+        for _ in 0..<3_000 {
+            let a = (0..<Int.random(in: 0...14, using: &random)).map { _ in letters.randomElement(using: &random)! }
+            let b = (0..<Int.random(in: 0...14, using: &random)).map { _ in letters.randomElement(using: &random)! }
+            let distance = whole(a, b)
+            for limit in 0...15 {
+                let banded = ConfigCatalog.editDistance(a, b, atMost: limit)
+                #expect(banded == (distance <= limit ? distance : nil), "\(a) \(b) limit \(limit)")
+            }
+        }
     }
 }
 
