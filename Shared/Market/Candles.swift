@@ -34,15 +34,17 @@ public enum CandleFile {
         public var description: String { "line \(line): \(reason)" }
     }
 
-    public static func parse(_ text: String) throws(ParseError) -> [Candle] {
-        var candles: [Candle] = []
-        var lineNumber = 0
-        for line in text.split(whereSeparator: \.isNewline) {
-            lineNumber += 1
-            if lineNumber == 1 && line.hasPrefix("timestamp") { continue }
-            do { candles.append(try candle(line)) } catch { throw ParseError(line: lineNumber, reason: error.reason) }
+    public static func parse(_ text: String) throws(ParseError) -> [Candle] { try rows(text).map(\.candle) }
+
+    /// The candles with their lines; every line counts, a blank one too, so an error names the line
+    /// an editor shows.
+    static func rows(_ text: String) throws(ParseError) -> [(line: Int, candle: Candle)] {
+        var rows: [(line: Int, candle: Candle)] = []
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            if line.isEmpty || (index == 0 && line.hasPrefix("timestamp")) { continue }
+            do { rows.append((index + 1, try candle(line))) } catch { throw ParseError(line: index + 1, reason: error.reason) }
         }
-        return candles
+        return rows
     }
 
     /// What is wrong with a row, without its line (the reader knows it).
@@ -65,14 +67,14 @@ public enum CandleFile {
 
     /// The file's candles as bars of `symbol`, their interval taken from the first two candles.
     public static func bars(_ text: String, symbol: String) throws(ParseError) -> [Bar] {
-        let candles = try parse(text)
-        guard candles.count > 1 else { throw ParseError(line: candles.count + 1, reason: "fewer than 2 candles") }
-        let (span, overflow) = candles[1].openTime.subtractingReportingOverflow(candles[0].openTime)
+        let rows = try rows(text)
+        guard rows.count > 1 else { throw ParseError(line: (rows.last?.line ?? 0) + 1, reason: "fewer than 2 candles") }
+        let (span, overflow) = rows[1].candle.openTime.subtractingReportingOverflow(rows[0].candle.openTime)
         let interval = span / 1_000_000_000
         guard !overflow, interval > 0, interval <= 86_400 * 7 else {
-            throw ParseError(line: 3, reason: "the first two candles are not in time order one interval apart")
+            throw ParseError(line: rows[1].line, reason: "the first two candles are not in time order one interval apart")
         }
-        return candles.map { $0.bar(symbol: symbol, intervalSeconds: Int(interval)) }
+        return rows.map { $0.candle.bar(symbol: symbol, intervalSeconds: Int(interval)) }
     }
 
     /// `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with a `T`), read as UTC.

@@ -94,6 +94,17 @@ struct CandleFileBarsTests {
         #expect(throws: CandleFile.ParseError.self) { try CandleFile.bars("2022-01-01 00:00:00,1,2,0.5,1.5,10\n", symbol: "E") }
         let reversed = "2022-01-01 00:05:00,1,2,0.5,1.5,10\n2022-01-01 00:00:00,1,2,0.5,1.5,10\n"
         let error = #expect(throws: CandleFile.ParseError.self) { try CandleFile.bars(reversed, symbol: "E") }
-        #expect(error?.description == "line 3: the first two candles are not in time order one interval apart")
+        #expect(error?.description == "line 2: the first two candles are not in time order one interval apart")
+    }
+
+    @Test("a blank line counts: an error names the line an editor shows")
+    func blankLinesCount() {
+        let text = "timestamp,open,high,low,close,volume\r\n2022-01-01 00:00:00,1,2,0.5,1.5,10\r\n\r\n2022-01-01 00:01:00,1,2,x,1.5,10\n"
+        let error = #expect(throws: CandleFile.ParseError.self) { try CandleFile.parse(text) }
+        #expect(error?.description == "line 4: bad number \"x\"")
+        let reversed = "\n2022-01-01 00:05:00,1,2,0.5,1.5,10\n\n2022-01-01 00:00:00,1,2,0.5,1.5,10\n"
+        let order = #expect(throws: CandleFile.ParseError.self) { try CandleFile.bars(reversed, symbol: "E") }
+        #expect(order?.line == 4)
+        #expect(throws: Never.self) { try CandleFile.parse("2022-01-01 00:00:00,1,2,0.5,1.5,10\n\n\n") }
     }
 }
