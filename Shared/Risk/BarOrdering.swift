@@ -43,8 +43,8 @@ public struct BarOrdering: Sendable {
         let bar = origin.flatMap { $0.symbol == symbol && !isHeard(symbol, bar: $0.bar) ? $0.bar : nil }
         let queue = waiting[symbol, default: []]
         guard bar != nil || !queue.isEmpty else { return [Held(intent: intent, traceId: traceId, bar: nil, until: now)] }
-        let until = Swift.max(now + maxWaitNanos, queue.last?.until ?? now)
-        waiting[symbol] = queue + [Held(intent: intent, traceId: traceId, bar: bar, until: until)]
+        // The intents ahead were admitted earlier, so their waits run out first.
+        waiting[symbol] = queue + [Held(intent: intent, traceId: traceId, bar: bar, until: now + maxWaitNanos)]
         return []
     }
 
@@ -61,7 +61,7 @@ public struct BarOrdering: Sendable {
         waiting.keys.sorted().flatMap { release($0, now: now) }
     }
 
-    /// When the next wait runs out, for the timer.
+    /// When the next wait runs out.
     public var nextDeadline: EpochNanos? { waiting.values.compactMap { $0.first?.until }.min() }
 
     public var waitingCount: Int { waiting.values.map(\.count).reduce(0, +) }

@@ -57,13 +57,15 @@ extension SystemTests {
         func matching(from start: Int) -> Int { bars.indices.prefix { closes[start + $0] == bars[$0].body.close }.count }
         // Seen once in 20 runs on a busy machine (not yet explained; a candidate: exchange-sim playing a
         // candle's last path point after its second was over). Which bar, for whoever reads the failure:
-        let mismatch = starts.max { matching(from: $0) < matching(from: $1) }.map { start in
+        func mismatch() -> String {
+            guard let start = starts.max(by: { matching(from: $0) < matching(from: $1) }) else { return "" }
             let bar = matching(from: start)
-            return bar == bars.count ? "" : "bar \(bar) of \(bars.count) closed at \(bars[bar].body.close), its candle at \(closes[start + bar])"
+            guard bar < bars.count else { return "" }
+            return "bar \(bar) of \(bars.count) closed at \(bars[bar].body.close), its candle at \(closes[start + bar])"
         }
         let first = try #require(
             starts.first { matching(from: $0) == bars.count },
-            "the live bars are not a run of the file's candles: \(mismatch ?? "")")
+            "the live bars are not a run of the file's candles: \(mismatch())")
 
         // The backtest: the same config file, read by the same readers as the services.
         var settings = await Settings.load(file: system.configPath, environment: [:])
