@@ -37,8 +37,9 @@ public struct ConfigCatalog: Sendable {
     }
 
     public let entries: [Entry]
-    /// Positions in `entries` by first segment when it is a plain name; those starting with `*` or a
-    /// placeholder are tried for every key. A lookup goes through a handful, not the whole catalog.
+    /// Positions in `entries`, in catalog order, of those a key with this first segment may match: the
+    /// entries starting with it and those starting with `*` or a placeholder (`entriesByAnyFirstSegment`,
+    /// all a key with another first segment may match). A lookup goes through a handful, not the whole catalog.
     private let entriesByFirstSegment: [Substring: [Int]]
     private let entriesByAnyFirstSegment: [Int]
     /// `BREAKWATER_` variables that are not config keys, each with why it exists.
@@ -52,6 +53,8 @@ public struct ConfigCatalog: Sendable {
     /// Every entry with its named segments spelt out (`*` stays): the keys a variable or a misspelling is
     /// matched against.
     let concreteKeys: [String]
+    /// The concrete keys without a `*`: most reads are one of them, found without matching patterns.
+    private let plainKeys: Set<String>
     /// `concreteKeys`, sorted, split and case-folded once for `suggestion(forKey:)`: a file with many unknown
     /// keys compares each with all of them.
     private let suggestionCandidates: [SuggestionCandidate]
@@ -59,7 +62,7 @@ public struct ConfigCatalog: Sendable {
     private struct SuggestionCandidate: Sendable {
         let key: String
         let parts: [Substring]
-        let folded: [Unicode.Scalar]
+        let spelling: Spelling
         let hasWildcard: Bool
     }
 
@@ -70,8 +73,10 @@ public struct ConfigCatalog: Sendable {
         self.entries = entries
         func isName(_ segment: Substring?) -> Bool { segment.map { $0 != "*" && $0.first != "<" } ?? false }
         let named = entries.indices.filter { isName(entries[$0].segments.first) }
+        let anyFirstSegment = entries.indices.filter { !isName(entries[$0].segments.first) }
         entriesByFirstSegment = Dictionary(grouping: named) { entries[$0].segments[0] }
-        entriesByAnyFirstSegment = entries.indices.filter { !isName(entries[$0].segments.first) }
+            .mapValues { ($0 + anyFirstSegment).sorted() }
+        entriesByAnyFirstSegment = anyFirstSegment
         self.otherVariables = otherVariables
         self.placeholders = placeholders
         self.formerVariables = formerVariables
@@ -84,9 +89,10 @@ public struct ConfigCatalog: Sendable {
             }
             return keys.map { $0.joined(separator: ".") }
         }
+        plainKeys = Set(concreteKeys.filter { !$0.contains("*") })
         suggestionCandidates = concreteKeys.sorted().map { key in
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-            return SuggestionCandidate(key: key, parts: parts, folded: Self.folded(key), hasWildcard: parts.contains("*"))
+            return SuggestionCandidate(key: key, parts: parts, spelling: Spelling(key), hasWildcard: parts.contains("*"))
         }
     }
 }
@@ -215,15 +221,14 @@ extension ConfigCatalog {
     public func entry(for key: String) -> Entry? {
         let segments = key.split(separator: ".", omittingEmptySubsequences: false)
         // In catalog order: the first entry that matches decides, as it would in a scan of them all.
-        var candidates = entriesByFirstSegment[segments[0]] ?? []
-        if !entriesByAnyFirstSegment.isEmpty { candidates = (candidates + entriesByAnyFirstSegment).sorted() }
+        let candidates = entriesByFirstSegment[segments[0]] ?? entriesByAnyFirstSegment
         return candidates.lazy.map { entries[$0] }.first { entry in
             let pattern = entry.segments
             return pattern.count == segments.count && zip(segments, pattern).allSatisfy { matches($0, $1) }
         }
     }
 
-    public func contains(_ key: String) -> Bool { entry(for: key) != nil }
+    public func contains(_ key: String) -> Bool { plainKeys.contains(key) || entry(for: key) != nil }
 
     /// Whether the key is a section holding catalog keys (`risk`, `risk.exits`, `endpoints.executor`).
     func isSection(_ segments: [Substring]) -> Bool {
@@ -282,15 +287,15 @@ extension ConfigCatalog {
     /// The nearest catalog key, compared case-insensitively over the whole dotted key; nil unless close.
     public func suggestion(forKey key: String) -> String? {
         let segments = key.split(separator: ".", omittingEmptySubsequences: false)
-        let candidates = suggestionCandidates.lazy.map { candidate -> (String, [Unicode.Scalar]) in
+        let candidates = suggestionCandidates.lazy.map { candidate -> (String, Spelling) in
             // A `*` takes the key's own segment there, so `strategies.ETH.perod` can meet `strategies.ETH.period`.
             guard candidate.hasWildcard, candidate.parts.count == segments.count else {
-                return (candidate.key, candidate.folded)
+                return (candidate.key, candidate.spelling)
             }
             let spelt = zip(candidate.parts, segments).map { $0 == "*" ? $1 : $0 }.joined(separator: ".")
-            return (spelt, Self.folded(spelt))
+            return (spelt, Spelling(spelt))
         }
-        return Self.nearest(to: Self.folded(key), among: candidates)
+        return Self.nearest(to: Spelling(key), among: candidates)
     }
 
     // MARK: Environment
@@ -351,18 +356,18 @@ extension ConfigCatalog {
     /// when it is at most a quarter of the key's length (and at least 2): a close misspelling, not any key
     /// at all.
     static func nearest(to key: String, among candidates: [String]) -> String? {
-        nearest(to: folded(key), among: candidates.sorted().lazy.map { ($0, folded($0)) })
+        nearest(to: Spelling(key), among: candidates.sorted().lazy.map { ($0, Spelling($0)) })
     }
 
-    /// `candidates` in the order ties are settled, each with its folded spelling. Only distances under the
-    /// best so far are computed to the end.
-    private static func nearest(
-        to wanted: [Unicode.Scalar], among candidates: some Sequence<(String, [Unicode.Scalar])>
-    ) -> String? {
+    /// `candidates` in the order ties are settled, each with its spelling. Only distances under the best so
+    /// far are computed to the end, and only for candidates whose length and letter counts do not already rule
+    /// them out.
+    private static func nearest(to wanted: Spelling, among candidates: some Sequence<(String, Spelling)>) -> String? {
         var best: String?
-        var bound = max(2, wanted.count / 4)
-        for (candidate, folded) in candidates {
-            guard let distance = editDistance(wanted, folded, atMost: bound) else { continue }
+        var bound = max(2, wanted.scalars.count / 4)
+        for (candidate, spelling) in candidates
+        where abs(wanted.scalars.count - spelling.scalars.count) <= bound && wanted.leastDistance(to: spelling) <= bound {
+            guard let distance = editDistance(wanted.scalars, spelling.scalars, atMost: bound) else { continue }
             best = candidate
             if distance == 0 { break }
             bound = distance - 1
@@ -370,7 +375,30 @@ extension ConfigCatalog {
         return best
     }
 
-    static func folded(_ key: String) -> [Unicode.Scalar] { Array(key.lowercased().unicodeScalars) }
+    /// A key case-folded for comparing spellings, with how many of its characters fall in each of 32 classes.
+    struct Spelling: Sendable {
+        let scalars: [Unicode.Scalar]
+        let classCounts: SIMD32<Int32>
+
+        init(_ key: String) {
+            scalars = Array(key.lowercased().unicodeScalars)
+            var counts = SIMD32<Int32>()
+            for scalar in scalars { counts[Int(scalar.value & 31)] &+= 1 }
+            classCounts = counts
+        }
+
+        /// At most the edit distance, for a fraction of its cost: an insertion or a deletion changes one
+        /// class's count by one and a substitution two counts, one up and one down, so each edit brings the
+        /// larger of the surplus and the shortfall down by one at most.
+        func leastDistance(to other: Spelling) -> Int {
+            let difference = classCounts &- other.classCounts
+            // |difference| lane by lane, without a branch: the sum is surplus + shortfall, and the lengths'
+            // difference is surplus − shortfall.
+            let sign = difference &>> 31
+            let absoluteSum = Int(((difference ^ sign) &- sign).wrappedSum())
+            return (absoluteSum + abs(scalars.count - other.scalars.count)) / 2
+        }
+    }
 
     /// The edit distance of `a` and `b`, or nil when it is over `limit`. Only the band of cells within
     /// `limit` of the diagonal is computed (a path through any other costs more than `limit`), in two

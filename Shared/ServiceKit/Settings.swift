@@ -15,7 +15,11 @@ public struct Settings: Sendable {
     private var fileValues: [String: FoundKind] = [:]
     /// The kinds of the items of each array in the file, to refuse `[1, 2]` where strings are wanted.
     private var fileArrayItemKinds: [String: Set<FoundKind>] = [:]
-    private var environmentNames: Set<String> = []
+    /// Whether `fileValues` holds every key the reader's file can answer (the file parsed alike, or there is
+    /// no file): a key that is neither there nor in `settingVariables` is absent without asking the reader.
+    private var fileKeysKnown = false
+    /// The environment's `BREAKWATER_` names, upper-cased: only those can override a key.
+    private var settingVariables: Set<String> = []
     /// `$BREAKWATER_DATA_DIR` of the environment loaded from, for `sharedDataFile`.
     private var dataDirectoryVariable: String?
     /// The keys this program may read and the file may hold; nil checks nothing (hand-built settings).
@@ -42,9 +46,11 @@ public struct Settings: Sendable {
                 ).prefixKeys(with: ["breakwater"]))
         }
         var problems: [String] = []
+        var readsFile = false
         if let file {
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+                readsFile = true
             } catch {
                 problems.append("config file \(file): \(error)")
             }
@@ -59,15 +65,17 @@ public struct Settings: Sendable {
         {
             settings.fileValues = flatten(object)
             settings.fileArrayItemKinds = arrayItemKinds(object)
+            settings.fileKeysKnown = true
             if let catalog {
                 let (problems, refused) = catalog.check(file: object)
                 settings.problems += problems
                 settings.refusedKeys = refused
             }
         }
+        if !readsFile { settings.fileKeysKnown = true }
         if let catalog { settings.problems += catalog.check(environment: environment) }
         settings.catalog = catalog
-        settings.environmentNames = Set(environment.keys.map { $0.uppercased() })
+        settings.settingVariables = Set(environment.keys.map { $0.uppercased() }.filter { $0.hasPrefix("BREAKWATER_") })
         settings.dataDirectoryVariable = environment[RepositoryPaths.dataDirectoryVariable]
         return settings
     }
@@ -144,7 +152,7 @@ public struct Settings: Sendable {
             problems.append("internal: \(key) is read but not in ConfigCatalog")
         }
         guard !refusedKeys.contains(key) else { return false }
-        guard let found = fileValues[key], !environmentNames.contains(Self.environmentName(key)) else { return true }
+        guard let found = fileValues[key], !isOverridden(key) else { return true }
         guard wanted.contains(found) else {
             problems.append("\(key): expected \(name), found \(found.article) \(found.rawValue)")
             return false
@@ -164,7 +172,14 @@ public struct Settings: Sendable {
 
     public mutating func problem(_ text: String) { problems.append(text) }
 
+    /// Whether a `BREAKWATER_` variable sets `key`.
+    private func isOverridden(_ key: String) -> Bool {
+        !settingVariables.isEmpty && settingVariables.contains(Self.environmentName(key))
+    }
+
     private mutating func read<T>(_ key: String, _ fetch: (ConfigReader) throws -> T) -> T? {
+        // The reader could only say "missing", and a config read takes a hundred keys a file mostly leaves out.
+        if fileKeysKnown, fileValues[key] == nil, !isOverridden(key) { return nil }
         do {
             return try fetch(reader)
         } catch {
@@ -255,7 +270,7 @@ public struct Settings: Sendable {
     /// environment override (`BREAKWATER_SYMBOLS=BTC,ETH,SOL`). Blank items are dropped.
     public mutating func stringList(_ key: String, default value: [String]) -> [String] {
         guard checkFileType(key, [.array], "an array of strings") else { return value }
-        if !environmentNames.contains(Self.environmentName(key)),
+        if !isOverridden(key),
             let other = fileArrayItemKinds[key]?.first(where: { $0 != .string })
         {
             problems.append(

@@ -195,19 +195,22 @@ struct ConfigCatalogTests {
         #expect(catalog(["strategies.*.period"]).suggestion(forKey: "strategies.ETH.perod") == "strategies.ETH.period")
     }
 
+    /// The edit distance from the whole table.
+    static func wholeDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+        var previous = Array(0...b.count)
+        for i in a.indices {
+            var current = [i + 1]
+            for j in b.indices {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i] == b[j] ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     @Test("the edit distance computed in the band agrees with the whole table's, for every limit")
     func bandedDistance() {
-        func whole(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-            var previous = Array(0...b.count)
-            for i in a.indices {
-                var current = [i + 1]
-                for j in b.indices {
-                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (a[i] == b[j] ? 0 : 1)))
-                }
-                previous = current
-            }
-            return previous[b.count]
-        }
+        let whole = Self.wholeDistance
         var random = SplitMix64(seed: 20261207)
         // Few letters, so that the strings share many and the distances spread.
         let letters: [Unicode.Scalar] = ["a", "b", "c", "."]
@@ -220,6 +223,24 @@ struct ConfigCatalogTests {
                 #expect(banded == (distance <= limit ? distance : nil), "\(a) \(b) limit \(limit)")
             }
         }
+    }
+
+    @Test("the letter counts never rule out a key within the distance, and rule out most far ones")
+    func leastDistanceIsABound() {
+        var random = SplitMix64(seed: 20261208)
+        // `a` and `!`, `b` and `"` share a class (the same low five bits); `B` folds to `b`.
+        let letters: [Character] = ["a", "!", "b", "\"", "B", "é", "."]
+        var ruledOut = 0
+        for _ in 0..<3_000 {
+            let a = String((0..<Int.random(in: 0...14, using: &random)).map { _ in letters.randomElement(using: &random)! })
+            let b = String((0..<Int.random(in: 0...14, using: &random)).map { _ in letters.randomElement(using: &random)! })
+            let (first, second) = (ConfigCatalog.Spelling(a), ConfigCatalog.Spelling(b))
+            let distance = Self.wholeDistance(first.scalars, second.scalars)
+            let least = first.leastDistance(to: second)
+            #expect(least <= distance, "\(a) \(b): \(least) over \(distance)")
+            if least > 2 { ruledOut += 1 }
+        }
+        #expect(ruledOut > 1_000)
     }
 }
 
