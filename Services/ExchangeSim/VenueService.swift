@@ -35,6 +35,11 @@ actor VenueService {
 
     static func nowMs() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
 
+    private var clock = VenueClock()
+
+    /// The wall clock, never behind a time already stamped (a market event is stamped with its own).
+    private func stampNow() -> UInt64 { clock.stamp(Self.nowMs()) }
+
     /// Saves what changed since the last save (without a state file, only forgets it).
     func save() throws(VenueStateFailure) {
         if let stateFailure { throw stateFailure }
@@ -53,14 +58,14 @@ actor VenueService {
 
     func exchange(_ body: [UInt8]) -> HTTPReply {
         if let stateFailure { return .text(stateFailure.description, status: 503) }
-        let reply = core.handleExchange(body: body, now: Self.nowMs())
+        let reply = core.handleExchange(body: body, now: stampNow())
         do { try save() } catch { return .text(error.description, status: 500) }
         publish()
         return reply
     }
 
     func info(_ body: [UInt8]) -> (HTTPReply, weight: Int) {
-        core.handleInfo(body: body, now: Self.nowMs())
+        core.handleInfo(body: body, now: stampNow())
     }
 
     func credit(_ address: Address, amount: Amount) throws(VenueStateFailure) {
@@ -75,7 +80,7 @@ actor VenueService {
     func setMark(coin: String, px: Amount?) throws(VenueStateFailure) -> Bool {
         if let stateFailure { throw stateFailure }
         guard let asset = core.assetIndex[coin] else { return false }
-        core.setMark(asset: asset, px: px, now: Self.nowMs())
+        core.setMark(asset: asset, px: px, now: stampNow())
         try save()
         publish()
         return true
@@ -85,7 +90,7 @@ actor VenueService {
     func payFundingNow() throws(VenueStateFailure) -> Int {
         if let stateFailure { throw stateFailure }
         let before = core.accounts.values.reduce(0) { $0 + $1.fundings.count }
-        core.payFunding(now: Self.nowMs())
+        core.payFunding(now: stampNow())
         try save()
         return core.accounts.values.reduce(0) { $0 + $1.fundings.count } - before
     }
@@ -123,13 +128,8 @@ actor VenueService {
     /// resting orders, triggers, funding, liquidations), and publishes.
     func advance(now: UInt64) throws(VenueStateFailure) {
         if let stateFailure { throw stateFailure }
-        for i in players.indices {
-            for event in players[i].events(upTo: now) {
-                core.applyMarket(event, now: now)
-                marketSeen = true
-            }
-        }
-        core.tick(now: now)
+        if core.play(&players, upTo: now, clock: &clock) { marketSeen = true }
+        core.tick(now: clock.stamp(now))
         try save()
         publish()
         let mids = core.allMids().jsonString()
@@ -174,7 +174,7 @@ actor VenueService {
         for coin in books {
             let key = "l2Book:\(coin)"
             guard hub.hasSubscribers(key), let asset = core.assetIndex[coin] else { continue }
-            let book = core.l2Book(asset: asset, nSigFigs: nil, now: Self.nowMs())
+            let book = core.l2Book(asset: asset, nSigFigs: nil, now: stampNow())
             hub.publish(key: key, WireValue.object([("channel", .string("l2Book")), ("data", book)]).jsonString())
         }
     }
@@ -234,7 +234,7 @@ actor VenueService {
     }
 
     private func sendSnapshot(_ id: UUID, key: String, subscription: WireValue) {
-        let now = Self.nowMs()
+        let now = stampNow()
         if key.hasPrefix("l2Book:"), let coin = subscription["coin"]?.stringValue, let asset = core.assetIndex[coin] {
             let figures = subscription["nSigFigs"]?.int64Value.map(Int.init)
             let book = core.l2Book(asset: asset, nSigFigs: figures, now: now)

@@ -314,9 +314,10 @@ public struct MarketPlayer: Sendable {
         self.nextCandleAt = startMs
     }
 
-    /// Events due at or before `now`, in order (at most `limit`, so a long pause does not flood).
-    public mutating func events(upTo now: UInt64, limit: Int = 2_000) -> [MarketEvent] {
-        var out: [MarketEvent] = []
+    /// Events due at or before `now`, in order, each with the time it was due (at most `limit`, so a long
+    /// pause does not flood).
+    public mutating func events(upTo now: UInt64, limit: Int = 2_000) -> [(at: UInt64, event: MarketEvent)] {
+        var out: [(at: UInt64, event: MarketEvent)] = []
         switch source {
         case .script(let script):
             guard !script.steps.isEmpty, script.durationMs > 0 else { return [] }
@@ -325,7 +326,7 @@ public struct MarketPlayer: Sendable {
                 let step = script.steps[index]
                 let due = loop * script.durationMs + step.offsetMs
                 guard due <= elapsed else { break }
-                out.append(step.event)
+                out.append((startMs + UInt64(Double(due) / speed), step.event))
                 index += 1
                 if index == script.steps.count {
                     index = 0
@@ -342,12 +343,39 @@ public struct MarketPlayer: Sendable {
                     nextCandleAt += candleMs
                 }
                 guard let first = pending.first, first.0 <= now else { break }
-                out.append(first.1)
+                out.append(first)
                 pending.removeFirst()
             }
             source = .synthetic(market, candleMs: candleMs)
         }
         return out
+    }
+}
+
+/// The venue's clock for what it stamps (market events, requests, its own rules): never behind a time
+/// already stamped.
+public struct VenueClock: Sendable {
+    public private(set) var lastStamp: UInt64 = 0
+
+    public init() {}
+
+    /// `time`, or the last stamp if that is later.
+    public mutating func stamp(_ time: UInt64) -> UInt64 {
+        lastStamp = max(lastStamp, time)
+        return lastStamp
+    }
+}
+
+extension VenueCore {
+    /// Applies the players' events due by `now`, in time order, each at the time it was due: one played
+    /// late (the process was off the CPU) still falls in its own second's trades and candle, as the file
+    /// has it. Whether there was any.
+    public mutating func play(_ players: inout [MarketPlayer], upTo now: UInt64, clock: inout VenueClock) -> Bool {
+        var due: [(at: UInt64, event: MarketEvent)] = []
+        for i in players.indices { due += players[i].events(upTo: now) }
+        // Stable: a player's own events keep their order at equal times.
+        for (at, event) in due.sorted(by: { $0.at < $1.at }) { applyMarket(event, now: clock.stamp(at)) }
+        return !due.isEmpty
     }
 }
 

@@ -55,8 +55,9 @@ extension SystemTests {
         let closes = series.candles.map { rules.roundPrice($0.close, .down) }
         let starts = 0..<(closes.count - bars.count)
         func matching(from start: Int) -> Int { bars.indices.prefix { closes[start + $0] == bars[$0].body.close }.count }
-        // Seen once in 20 runs on a busy machine (not yet explained; a candidate: exchange-sim playing a
-        // candle's last path point after its second was over). Which bar, for whoever reads the failure:
+        // Seen once in 20 runs on a busy machine while exchange-sim stamped a print with the time it got to
+        // play it, not the time it was due: a candle's last print played late fell in the next second's
+        // bar. Which bar, for whoever reads a failure:
         func mismatch() -> String {
             guard let start = starts.max(by: { matching(from: $0) < matching(from: $1) }) else { return "" }
             let bar = matching(from: start)

@@ -24,8 +24,17 @@ let captureAvailable = FileManager.default.fileExists(atPath: hyperliquidCapture
 
         var player = MarketPlayer(coin: "BTC", spec: VenueConfig.defaultAssets[0], source: .script(script), startMs: 0)
         #expect(player.events(upTo: 0).count == 1)
-        #expect(player.events(upTo: script.durationMs - 1).count == 54)
-        #expect(player.events(upTo: script.durationMs).count == 1)  // the loop starts again
+        // Each with the time it was due, however late it is asked for.
+        let rest = player.events(upTo: script.durationMs - 1)
+        #expect(rest.count == 54 && rest.map(\.at) == script.steps.dropFirst().map(\.offsetMs))
+        #expect(player.events(upTo: script.durationMs + 5).map(\.at) == [script.durationMs])  // the loop starts again
+
+        // Twice as fast: due at half the offsets after the start.
+        var fast = MarketPlayer(
+            coin: "BTC", spec: VenueConfig.defaultAssets[0], source: .script(script), startMs: 1_000, speed: 2)
+        #expect(
+            fast.events(upTo: 1_000 + script.durationMs / 2).prefix(script.steps.count).map(\.at)
+                == script.steps.map { 1_000 + $0.offsetMs / 2 })
 
         var h = Harness()
         if case .book(let coin, let bids, let asks) = script.steps[0].event {
@@ -36,12 +45,51 @@ let captureAvailable = FileManager.default.fileExists(atPath: hyperliquidCapture
         #expect(h.order(true, "105100", "0.01", tif: .ioc)["filled"]?["avgPx"]?.stringValue == "105056.0")
     }
 
+    @Test("a market event played late keeps the time it was due; none goes behind a time already stamped")
+    func lateEventsKeepTheirTime() throws {
+        let listing = PaperListing.listing("BTC")
+        var market = listing.market(marketSeed: 1, ownSeed: 2, startPrice: nil)
+        // Prints at each quarter of one-second candles.
+        let script = try MarketScripts.candles(
+            [market.nextCandle(), market.nextCandle()], coin: "BTC", spec: listing.spec, candleMs: 1_000)
+        var h = Harness()
+        let start = h.now
+        var players = [MarketPlayer(coin: "BTC", spec: listing.spec, source: .script(script), startMs: start)]
+        var clock = VenueClock()
+        _ = h.core.drainEvents()
+        func printTimes() -> [UInt64] {
+            h.core.drainEvents().compactMap { event in
+                guard case .trade(_, let print) = event else { return nil }
+                return print["time"]?.int64Value.map(UInt64.init)
+            }
+        }
+        func dueTimes(_ range: ClosedRange<UInt64>) -> [UInt64] {
+            script.steps.flatMap { step -> [UInt64] in
+                guard range.contains(step.offsetMs), case .trades(_, let trades) = step.event else { return [] }
+                return trades.map { _ in start + step.offsetMs }
+            }
+        }
+        // Played 270 ms after the first candle's last print was due (the process was off the CPU): each
+        // print keeps its own time, so the last is still in the first second.
+        #expect(h.core.play(&players, upTo: start + 1_020, clock: &clock))
+        let first = printTimes()
+        #expect(first == dueTimes(0...1_020) && first.contains(start + 750) && !first.isEmpty)
+        // A request stamped at +1,300 before the print due at +1,250 is played: the print takes +1,300.
+        #expect(clock.stamp(start + 1_300) == start + 1_300)
+        #expect(h.core.play(&players, upTo: start + 1_500, clock: &clock))
+        #expect(printTimes() == dueTimes(1_021...1_500).map { max($0, start + 1_300) })
+        #expect(clock.lastStamp == start + 1_500)
+    }
+
     @Test func theSyntheticMarketNeedsNoFilesAndIsSeeded() {
         let spec = VenueConfig.defaultAssets[0]
         func run(seed: UInt64) -> [MarketEvent] {
             let market = SyntheticMarket(settings: .init(seed: seed, startPrice: 100_000, tick: 1))
             var player = MarketPlayer(coin: "BTC", spec: spec, source: .synthetic(market, candleMs: 60_000), startMs: 1_000)
-            return player.events(upTo: 1_000 + 10 * 60_000)
+            let due = player.events(upTo: 1_000 + 10 * 60_000)
+            // A book and a print at each quarter of a candle.
+            #expect(due.map(\.at) == due.indices.map { 1_000 + UInt64($0 / 2) * 15_000 })
+            return due.map(\.event)
         }
         let a = run(seed: 7)
         #expect(a.count == 10 * 8 + 2)  // the 11th candle has only started

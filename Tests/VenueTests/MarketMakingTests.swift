@@ -252,7 +252,7 @@ struct TouchQuoter {
     ) {
         while h.now < end {
             h.now += stepMs
-            for event in player.events(upTo: h.now) {
+            for (_, event) in player.events(upTo: h.now) {
                 h.core.applyMarket(event, now: h.now)
                 quoter.requote(&h.core, now: h.now)
             }
@@ -340,7 +340,7 @@ struct TouchQuoter {
             var events: [MarketEvent] = []
             while h.now < Harness.start + 60_000 {
                 h.now += 100
-                for event in player.events(upTo: h.now) {
+                for (_, event) in player.events(upTo: h.now) {
                     events.append(event)
                     h.core.applyMarket(event, now: h.now)
                     quoter.requote(&h.core, now: h.now)
