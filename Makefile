@@ -56,7 +56,8 @@ bench:
 
 # The candle backtest (the services' rules, `breakwater backtest`'s path) and L2 replay of the Binance capture
 # (book maintenance; a market maker filled through a queue model), loaded once into fixed-point events, against
-# hftbacktest on the same capture in the same run (.venv-bench).
+# hftbacktest on the same capture in the same run (.venv-bench); and the capture played through the venue with
+# the product's market maker (`breakwater backtest --market binance-l2`'s path).
 bench-backtest:
 	@.ci/deps.sh bench
 	$(SWIFT) build -c release --product backtest-bench

@@ -10,7 +10,7 @@ import ServiceKit
 /// workload run `--runs` times on one core, events per second at the median and the slowest runs,
 /// and hftbacktest on the same capture (converted by its own converter) in the same run as the baseline.
 @main
-struct BacktestBench: ParsableCommand {
+struct BacktestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backtest-bench",
         abstract: "Time the backtester on candles, and L2 replay workloads over the Binance capture against hftbacktest on the same data.")
@@ -53,7 +53,7 @@ struct BacktestBench: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         guard let root = RepositoryPaths.repositoryRoot() else { throw ValidationError("not inside a checkout: cannot find the repository") }
         guard let data = RepositoryPaths.sharedDataDirectory(configured: dataDir) else {
             throw ValidationError(RepositoryPaths.missingDataDirectory)
@@ -89,8 +89,17 @@ struct BacktestBench: ParsableCommand {
         } catch {
             throw Helper.Failure(description: "\(error) (--skip-faults leaves bad lines out and counts them)")
         }
+        // The capture as `breakwater backtest` checks it (with --skip-faults its bad lines left out).
+        let checked: CaptureCheck.Checked
+        do {
+            checked = try CaptureCheck.binanceL2(text, file: capturePath, policy: skipFaults ? .skip : .stop)
+        } catch {
+            throw Helper.Failure(description: "\(error) (--skip-faults leaves bad lines out and counts them)")
+        }
+        var makerSettings = await BenchWorkload.productMakerSettings()
+        let productMaker = try BenchWorkload.productMarketMaker(captureText: checked.text, settings: &makerSettings)
         var measured: [(BenchWorkload, Percentiles, WorkloadResult)] = []
-        for workload in try [BenchWorkload.candles(series)] + BenchWorkload.all(capture: capture, quoting: quoting) {
+        for workload in try [BenchWorkload.candles(series)] + BenchWorkload.all(capture: capture, quoting: quoting) + [productMaker] {
             let (percentiles, result) = Helper.time(workload, runs: runs)
             measured.append((workload, percentiles, result))
         }

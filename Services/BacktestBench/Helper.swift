@@ -139,6 +139,10 @@ enum Helper {
                 receive times after the exchange's (correct_local_timestamp; \(latency)):
                 its quotes answer a book its exchange has already moved past, and post-only ones that would cross are
                 rejected. Ours rest from the event that placed them, with no latency at all.
+              - the product's market maker (no hftbacktest counterpart) is `breakwater backtest --market binance-l2`'s path:
+                the venue plays the book every 100 ms of capture time and each print (its events), and every order goes
+                through the signal generator's maker, the risk gate, the executor's quote keeping and the FIFO ledger in
+                Decimal — the services' own code, not a quoting rule written for the bench.
             """)
     }
 }
