@@ -90,12 +90,7 @@ struct BacktestBench: AsyncParsableCommand {
             throw Helper.Failure(description: "\(error) (--skip-faults leaves bad lines out and counts them)")
         }
         // The capture as `breakwater backtest` checks it (with --skip-faults its bad lines left out).
-        let checked: CaptureCheck.Checked
-        do {
-            checked = try CaptureCheck.binanceL2(text, file: capturePath, policy: skipFaults ? .skip : .stop)
-        } catch {
-            throw Helper.Failure(description: "\(error) (--skip-faults leaves bad lines out and counts them)")
-        }
+        let checked = CaptureCheck.binanceL2(text, loaded: capture, file: capturePath)
         var makerSettings = await BenchWorkload.productMakerSettings()
         let productMaker = try BenchWorkload.productMarketMaker(captureText: checked.text, settings: &makerSettings)
         var measured: [(BenchWorkload, Percentiles, WorkloadResult)] = []

@@ -72,6 +72,12 @@ public enum CaptureCheck {
             located.file = file
             throw located
         }
+        return binanceL2(text, loaded: capture, file: file)
+    }
+
+    /// `text` without the lines its load (`BinanceL2Loader.load(text, …)`) left out, for whoever has
+    /// loaded it already.
+    public static func binanceL2(_ text: String, loaded capture: L2Capture, file: String) -> Checked {
         let left = Set(capture.report.leftOutLines)
         guard !left.isEmpty else { return Checked(text: text, skipped: []) }
         var kept: [Substring] = []
