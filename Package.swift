@@ -263,6 +263,7 @@ let package = Package(
                 "Venue", "Risk",
                 grdb, log, metrics,
             ],
-            path: "Tests/IntegrationTests", exclude: ["compose_engine.sh"]),
+            path: "Tests/IntegrationTests",
+            exclude: ["compose_engine.sh", "page_pixels.py", "rogue_publisher.py", "delay_proxy.py"]),
     ]
 )

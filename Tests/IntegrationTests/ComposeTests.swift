@@ -87,7 +87,7 @@ final class ComposeRig: @unchecked Sendable {
             engineStarted = true
             try await shell(Self.engineScript, ["start", directory.path, "\(getpid())"])
         }
-        try await step("base image: debootstrap of bookworm (cached), docker import") {
+        try await step("base image: the bookworm tarball (a debootstrap made once), docker import") {
             try await shell(Self.engineScript, ["base-image", directory.path, "breakwater-base:bookworm"])
         }
         let context = directory.appendingPathComponent("context")

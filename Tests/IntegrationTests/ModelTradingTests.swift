@@ -27,6 +27,7 @@ extension SystemTests {
         .enabled(if: ModelTraining.ready, "needs .venv with xgboost and ChromaDB and ../shared/data: run `make test`"))
     func modelStrategyLifecycle() async throws {
         let chromaURL = "http://127.0.0.1:\(freePorts(1)[0])"
+        // After steps 1–3 (72 s on a quiet machine; each step prints when it is done).
         let retrainSeconds = 108.0
         try await withSystem([
             // A neutral band of 0: every bar is labelled buy or sell, so the model takes a side.
@@ -42,6 +43,8 @@ extension SystemTests {
             ],
             "risk": looseRisk,
         ]) { system in
+            let began = ContinuousClock.now
+            func mark(_ step: String) { print("model lifecycle: \(step) after \(ContinuousClock.now - began)") }
             try await system.waitHealthy()
 
             // 1. A model trained by hand on the real candles is picked up while running.
@@ -57,6 +60,7 @@ extension SystemTests {
                 }
             }
 
+            mark("the hand-trained model served")
             // 2. It trades: model entries approved by the risk gate and filled on exchange-sim.
             try await system.waitUntil("a model entry filled", timeout: .seconds(120)) {
                 let trace = try system.trace()
@@ -98,6 +102,7 @@ extension SystemTests {
                     && $0.body.recall?.fallbackReason == "timeout"
             }
             #expect(timeouts.count <= 1, "\(timeouts.count) timeouts before the breaker opened")
+            mark("the recall stall")
 
             // 4. The scheduled retrain (on the bars the system recorded) swaps the model while running.
             try await system.waitUntil("a retrain served", timeout: .seconds(retrainSeconds + 90)) {
@@ -107,6 +112,7 @@ extension SystemTests {
                     $0.header.publishTime >= retrained.header.publishTime && $0.body.code == "model_loaded"
                 }
             }
+            mark("the retrain served")
             let metrics = try await system.adminGet("signal-generator", "/metrics")
             #expect(metrics.contains(#"breakwater_model_retrains_total{outcome="trained",symbol="BTC"}"#)
                 || metrics.contains(#"breakwater_model_retrains_total{symbol="BTC",outcome="trained"}"#), "\(metrics.split(separator: "\n").filter { $0.contains("retrain") })")

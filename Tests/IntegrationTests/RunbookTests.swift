@@ -98,6 +98,8 @@ extension SystemTests {
             // Placeholders (`<pid>`, `<the token>`) are the operator's to fill.
             let readOnly = commands.filter { $0.isReadOnly && $0.text.range(of: #"<[a-z ]+>"#, options: .regularExpression) == nil }
             #expect(commands.count >= 60 && readOnly.count >= 40, "\(commands.count) commands, \(readOnly.count) read-only")
+            // Four at a time: read-only, and half of them are busspy listening for its two seconds.
+            var scripts: [(command: Runbooks.Command, text: String, script: String)] = []
             for command in readOnly {
                 var text = command.text
                 for (from, to) in ports { text = text.replacingOccurrences(of: from, with: to) }
@@ -113,13 +115,30 @@ extension SystemTests {
                 let script = bounded
                     ? "timeout -s INT 2 \(text)\nstatus=${PIPESTATUS[0]}; [ $status -eq 124 ] && exit 0; exit $status"
                     : "\(text)\nexit ${PIPESTATUS[0]}"
-                let result = try await runProcess(
-                    URL(fileURLWithPath: "/bin/bash"), ["-c", script], directory: system.directory,
-                    environment: ProcessInfo.processInfo.environment.merging(
-                        ["BREAKWATER_ADMIN_TOKEN": RunningSystem.adminToken]) { $1 })
-                #expect(
-                    result.status == 0,
-                    "\(command)\n  ran: \(text)\n  exit \(result.status): \(result.errorText.suffix(400))\(result.outputText.suffix(400))")
+                scripts.append((command, text, script))
+            }
+            let environment = ProcessInfo.processInfo.environment.merging(
+                ["BREAKWATER_ADMIN_TOKEN": RunningSystem.adminToken]) { $1 }
+            let directory = system.directory
+            try await withThrowingTaskGroup(of: (Int, ProcessResult).self) { group in
+                var next = 0
+                func start() {
+                    guard next < scripts.count else { return }
+                    let index = next, script = scripts[index].script
+                    next += 1
+                    group.addTask {
+                        (index, try await runProcess(
+                            URL(fileURLWithPath: "/bin/bash"), ["-c", script], directory: directory, environment: environment))
+                    }
+                }
+                for _ in 0..<4 { start() }
+                while let (index, result) = try await group.next() {
+                    let (command, text, _) = scripts[index]
+                    #expect(
+                        result.status == 0,
+                        "\(command)\n  ran: \(text)\n  exit \(result.status): \(result.errorText.suffix(400))\(result.outputText.suffix(400))")
+                    start()
+                }
             }
         }
     }

@@ -8,6 +8,9 @@
 #                                            engines of earlier runs whose test process (OWNER_PID) is gone.
 #   compose_engine.sh base-image DIR TAG    TAG = a debootstrap of Debian bookworm with the runtime packages,
 #                                            imported with `docker import`; the tarball is cached (below).
+#   compose_engine.sh base-tarball          only make that tarball when it is not cached (`make test` runs
+#                                            this while it builds: a debootstrap waits on the network, not
+#                                            on the cores). Either command waits for a maker already at work.
 #   compose_engine.sh stop DIR              remove every container, stop both daemons and what they started,
 #                                            unmount everything under DIR, delete DIR. Safe to repeat.
 #
@@ -15,8 +18,8 @@
 # BREAKWATER_DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 
-command=${1:?usage: compose_engine.sh start|base-image|stop DIR ...}
-dir=${2:?the engine directory}
+command=${1:?usage: compose_engine.sh start|base-image|stop DIR ... | base-tarball}
+[ "$command" = base-tarball ] && dir= || dir=${2:?the engine directory}
 docker=/usr/bin/docker
 export DOCKER_HOST="unix://$dir/docker.sock"
 
@@ -108,23 +111,36 @@ EOF
     echo "$DOCKER_HOST"
 }
 
+# Unmounts what is mounted under a directory (overlay layers, a bind mount, a debootstrap's /proc): deepest first.
+unmount_under() {
+    awk -v prefix="$1" '$2 == prefix || index($2, prefix "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
+        while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount" || true; done
+}
+
+packages="libzmq5,libsqlite3-0,libcurl4,libsecp256k1-1,ca-certificates,python3,python3-venv"
+cache=${BREAKWATER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/breakwater}
+# The name carries the package list: another list makes another tarball.
+tarball="$cache/debian-bookworm-minbase-$(echo "$packages" | sha256sum | cut -c1-12).tar.gz"
+
+base_tarball() {
+    mkdir -p "$cache"
+    exec 9> "$cache/base-tarball.lock"
+    flock 9
+    [ -s "$tarball" ] && return 0
+    local mirror=${BREAKWATER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+    work=$(mktemp -d "$cache/debootstrap.XXXXXX")
+    trap 'unmount_under "$work"; rm -rf "$work"' EXIT
+    say "debootstrap of Debian bookworm from $mirror (once; cached in $tarball)"
+    debootstrap --variant=minbase --include="$packages" bookworm "$work/rootfs" "$mirror" > "$work/debootstrap.log" 2>&1 \
+        || { say "debootstrap failed:"; tail -20 "$work/debootstrap.log" >&2; exit 1; }
+    rm -rf "$work"/rootfs/var/cache/apt/archives/*.deb "$work"/rootfs/var/lib/apt/lists/*
+    tar --numeric-owner -C "$work/rootfs" -c . | gzip -1 > "$tarball.partial"
+    mv "$tarball.partial" "$tarball"
+}
+
 base_image() {
     local tag=${3:?the image tag}
-    local packages="libzmq5,libsqlite3-0,libcurl4,libsecp256k1-1,ca-certificates,python3,python3-venv"
-    local mirror=${BREAKWATER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-    local cache=${BREAKWATER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/breakwater}
-    # The name carries the package list: another list makes another tarball.
-    local tarball="$cache/debian-bookworm-minbase-$(echo "$packages" | sha256sum | cut -c1-12).tar.gz"
-    if [ ! -s "$tarball" ]; then
-        say "debootstrap of Debian bookworm from $mirror (once; cached in $tarball)"
-        mkdir -p "$cache"
-        debootstrap --variant=minbase --include="$packages" bookworm "$dir/rootfs" "$mirror" > "$dir/debootstrap.log" 2>&1 \
-            || { say "debootstrap failed:"; tail -20 "$dir/debootstrap.log" >&2; exit 1; }
-        rm -rf "$dir"/rootfs/var/cache/apt/archives/*.deb "$dir"/rootfs/var/lib/apt/lists/*
-        tar --numeric-owner -C "$dir/rootfs" -c . | gzip -1 > "$tarball.partial"
-        mv "$tarball.partial" "$tarball"
-        rm -rf "$dir/rootfs"
-    fi
+    base_tarball
     "$docker" import "$tarball" "$tag" > /dev/null
 }
 
@@ -145,9 +161,7 @@ stop() {
         process=${process#/proc/}
         stop_pid containerd-shim "${process%/cmdline}" 5
     done
-    # Overlay layers, the data root's bind mount, a debootstrap's /proc: deepest first.
-    awk -v prefix="$dir" '$2 == prefix || index($2, prefix "/") == 1 { print $2 }' /proc/self/mounts | sort -r |
-        while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount" || true; done
+    unmount_under "$dir"
     if [ -f "$dir/created-dirs" ]; then
         sort -r "$dir/created-dirs" | while read -r shared; do rmdir "$shared" 2>/dev/null || true; done
     fi
@@ -157,6 +171,7 @@ stop() {
 case "$command" in
     start) start "$@" ;;
     base-image) base_image "$@" ;;
+    base-tarball) base_tarball ;;
     stop) stop ;;
     *) echo "unknown command $command" >&2; exit 2 ;;
 esac
