@@ -14,8 +14,9 @@
 #   compose_engine.sh stop DIR              remove every container, stop both daemons and what they started,
 #                                            unmount everything under DIR, delete DIR. Safe to repeat.
 #
-# Environment: BREAKWATER_CACHE_DIR (default ~/.cache/breakwater) keeps the bookworm tarball between runs;
-# BREAKWATER_DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# Environment: COMPOSE_TEST_CACHE_DIR (default ~/.cache/breakwater) keeps the bookworm tarball between runs;
+# COMPOSE_TEST_DEBIAN_MIRROR (default http://deb.debian.org/debian). Not BREAKWATER_…: the services refuse
+# a variable of their own prefix that names no setting.
 set -euo pipefail
 
 command=${1:?usage: compose_engine.sh start|base-image|stop DIR ... | base-tarball}
@@ -118,7 +119,7 @@ unmount_under() {
 }
 
 packages="libzmq5,libsqlite3-0,libcurl4,libsecp256k1-1,ca-certificates,python3,python3-venv"
-cache=${BREAKWATER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/breakwater}
+cache=${COMPOSE_TEST_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/breakwater}
 # The name carries the package list: another list makes another tarball.
 tarball="$cache/debian-bookworm-minbase-$(echo "$packages" | sha256sum | cut -c1-12).tar.gz"
 
@@ -127,7 +128,7 @@ base_tarball() {
     exec 9> "$cache/base-tarball.lock"
     flock 9
     [ -s "$tarball" ] && return 0
-    local mirror=${BREAKWATER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+    local mirror=${COMPOSE_TEST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
     work=$(mktemp -d "$cache/debootstrap.XXXXXX")
     trap 'unmount_under "$work"; rm -rf "$work"' EXIT
     say "debootstrap of Debian bookworm from $mirror (once; cached in $tarball)"
