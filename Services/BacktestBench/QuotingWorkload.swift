@@ -44,11 +44,12 @@ extension BenchWorkload {
         }
         let spec = PaperListing.listing(symbol).spec
         let script = try MarketScripts.binanceL2(captureText, coin: symbol, spec: spec)
-        // `breakwater backtest`'s clock for a recorded capture (offsets from its first line) and its bar.
-        let startMs: UInt64 = 1_640_995_200_000
+        // `breakwater backtest`'s clock for a capture (offsets from its first line) and its bar.
+        let startMs = BacktestSetup.defaultStartMs
         let setup = BacktestSetup(
             markets: [BacktestMarket(symbol: symbol, spec: spec, script: script)], startMs: startMs,
-            startingCapital: risk.startingCapital, routing: routing, barSeconds: 60, barGraceNanos: graceNanos,
+            startingCapital: risk.startingCapital, routing: routing, barSeconds: BacktestSetup.defaultCandleSeconds,
+            barGraceNanos: graceNanos,
             snapshotIntervalNanos: snapshotNanos, quoting: quoting)
         let start = EpochNanos(startMs) * 1_000_000
         let fresh = try Backtest(

@@ -138,8 +138,8 @@ struct BacktestCommand: AsyncParsableCommand {
         var list: [BacktestMarket] = []
         var notes: [String] = []
         var skipped: [DataProblem] = []
-        var startMs: UInt64 = 1_640_995_200_000  // 2022-01-01, for a synthetic-only run
-        var candleMs = UInt64((candleSeconds ?? 60) * 1_000)
+        var startMs = BacktestSetup.defaultStartMs
+        var candleMs = UInt64((candleSeconds ?? Double(BacktestSetup.defaultCandleSeconds)) * 1_000)
         if let recorded {
             let spec = PaperListing.listing(recorded).spec
             let path = file ?? settings.sharedDataFile(Self.defaultFile(market))

@@ -53,6 +53,12 @@ public struct BacktestSetup: Sendable {
         self.makerFee = makerFee
         self.quoting = quoting
     }
+
+    /// Where a run's clock begins when its market carries no time of its own (a synthetic market, a
+    /// capture timed by offsets from its first line): 2022-01-01 00:00 UTC.
+    public static let defaultStartMs: UInt64 = 1_640_995_200_000
+    /// A synthetic market's candle, and the bar of a run whose market has no candles of its own.
+    public static let defaultCandleSeconds = 60
 }
 
 /// The services' pipeline in one process on simulated time: the venue (the same engine
