@@ -17,7 +17,8 @@ run:
 
 # Tests that start processes, servers or sockets, or wait on real answers, run one at a time: several
 # start five services or a database server each, and on two cores they would starve one another's
-# deadlines. The rest (pure computation, about 970) run in parallel. Both sets run whatever the other did.
+# deadlines. The rest (pure computation, about 970) run in parallel first; the second set runs even when
+# the first fails, so one run reports every failure.
 SERIAL_TESTS := ^(IntegrationTests|BusTests|RecallTests|HyperliquidTests|ExchangeSimTests)\.
 
 test:
