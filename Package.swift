@@ -232,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "RecallTests",
             dependencies: [
-                "Recall", "Resilience", "Schema", httpClient, log, metrics,
+                "TestSupport", "Recall", "Resilience", "Schema", httpClient, log, metrics,
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/RecallTests"),

@@ -138,7 +138,7 @@ struct FaultMatrix {
         case .kill:
             kill(Int32(pid), SIGKILL)
         case .stop:
-            kill(Int32(pid), SIGSTOP)
+            suspendProcess(Int32(pid))
             try? await Task.sleep(for: stopFor)
             kill(Int32(pid), SIGCONT)
         }

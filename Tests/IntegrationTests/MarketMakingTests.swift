@@ -69,7 +69,7 @@ import TestSupport
         var lastFlaw: [String: String] = [:]
         var largest: [String: Amount] = [:]
         let began = ContinuousClock.now
-        var look = 0
+        var sample = 0
         while ContinuousClock.now - began < .seconds(60)
             || (judged.count < symbols.count * 2 && ContinuousClock.now - began < .seconds(120))
         {
@@ -79,8 +79,8 @@ import TestSupport
                 let value = size.magnitude * (marks[coin] ?? .zero)
                 largest[coin] = max(largest[coin] ?? .zero, value)
             }
-            look += 1
-            if judged.count < symbols.count * 2 && look % 2 == 1 {
+            sample += 1
+            if judged.count < symbols.count * 2 && sample % 2 == 1 {
                 let seen = try await sdkView(system, python: python, address: account.lowercased)
                 let mids = try #require(seen["mids"] as? [String: String])
                 let orders = try #require(seen["orders"] as? [[String: Any]])

@@ -84,7 +84,7 @@ extension SystemTests {
             #expect(unasked.isEmpty, "\(unasked.count) model views decided without recall")
             let chroma = try #require(await system.entry("chromadb"))
             let chromaPid = Int32(try #require(chroma["pid"] as? Int))
-            kill(chromaPid, SIGSTOP)
+            suspendProcess(chromaPid)
             let stalledAt = wallNanos()
             try await system.waitUntil("the recall breaker open and signals going on", timeout: .seconds(30)) {
                 let trace = try system.trace()

@@ -85,7 +85,7 @@ extension SystemTests {
             let chroma = try #require(await system.entry("chromadb"))
             let pid = Int32(try #require(chroma["pid"] as? Int))
 
-            kill(pid, SIGSTOP)
+            suspendProcess(pid)
             stalledAt = wallNanos()
             try await system.waitUntil("the fallback answering with the breaker open", timeout: .seconds(60)) {
                 let trace = try system.trace()

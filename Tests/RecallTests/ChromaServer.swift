@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Recall
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -86,29 +87,7 @@ final class ChromaServer: @unchecked Sendable {
     }
 
     /// Suspends the server (SIGSTOP): it keeps its socket open and answers nothing, like a stalled Chroma.
-    /// Returns once every thread of it is stopped: the signal is delivered asynchronously, and on a busy
-    /// machine a thread still running could answer one more request.
-    func freeze() {
-        let pid = process.processIdentifier
-        kill(pid, SIGSTOP)
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(5))
-        while !Self.allThreadsStopped(pid) && clock.now < deadline { usleep(1_000) }
-    }
-
-    /// Every `/proc/<pid>/task/*/stat` in state `T` (stopped).
-    private static func allThreadsStopped(_ pid: pid_t) -> Bool {
-        let tasks = "/proc/\(pid)/task"
-        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else {
-            return false
-        }
-        return threads.allSatisfy { thread in
-            guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return true }  // a thread that has exited
-            return stat[close...].dropFirst(2).first == "T"
-        }
-    }
+    func freeze() { suspendProcess(process.processIdentifier) }
     func thaw() { kill(process.processIdentifier, SIGCONT) }
 
     /// SIGTERM, up to 5 s to exit, then SIGKILL; removes the data directory. Safe to call twice.

@@ -62,3 +62,26 @@ func runToEnd(
         output: FileManager.default.contents(atPath: outputPath) ?? Data(),
         errors: FileManager.default.contents(atPath: errorPath) ?? Data())
 }
+
+/// SIGSTOP, returning once every thread of the process is stopped (state `T` in
+/// `/proc/<pid>/task/*/stat`), at most after 5 s: the signal is delivered asynchronously, and on a
+/// busy machine a thread still running could answer one more request after `kill` returned.
+public func suspendProcess(_ pid: pid_t) {
+    kill(pid, SIGSTOP)
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .seconds(5))
+    while !allThreadsStopped(pid) && clock.now < deadline { usleep(1_000) }
+}
+
+private func allThreadsStopped(_ pid: pid_t) -> Bool {
+    let tasks = "/proc/\(pid)/task"
+    guard let threads = try? FileManager.default.contentsOfDirectory(atPath: tasks), !threads.isEmpty else {
+        return false
+    }
+    return threads.allSatisfy { thread in
+        guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }  // a thread that has exited
+        return stat[close...].dropFirst(2).first == "T"
+    }
+}
