@@ -2,8 +2,8 @@
 SWIFT ?= swift
 CONFIG ?=
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
-# Inputs per fuzz target: `make fuzz` runs the full count, `make fuzz-short` a short run of each
-# (20,000 inputs or 15 s, from a debug build with the sanitizers).
+# Inputs per fuzz target: `make fuzz` runs the full count, `make test` and `make fuzz-short` a short
+# run of each (20,000 inputs or 15 s, from a debug build with the sanitizers).
 FUZZ_RUNS ?= 10000000
 FUZZ_TEST_RUNS ?= 20000
 FUZZ_TEST_SECONDS ?= 15
@@ -15,29 +15,13 @@ run:
 	$(SWIFT) build -c release
 	.build/release/breakwater up $(CONFIG_FLAG)
 
-# Tests that start processes, servers or sockets, or wait on real answers, run one at a time: several
-# start five services or a database server each, and on two cores they would starve one another's
-# deadlines. The rest (pure computation, about 970) run in parallel first; the second set runs even when
-# the first fails, so one run reports every failure.
-SERIAL_TESTS := ^(IntegrationTests|BusTests|RecallTests|HyperliquidTests|ExchangeSimTests)\.
-
+# The build, the tests (those that only compute in parallel, then those that start processes,
+# servers or sockets one at a time) and a short sanitizer run of every fuzz target: .ci/test.sh.
 test:
 	@.ci/deps.sh test
-	@# The compose test's base image (a debootstrap: network and disk) is made while the build has the cores.
-	@if [ "$$(id -u)" -eq 0 ] && command -v debootstrap > /dev/null; then \
-		Tests/IntegrationTests/compose_engine.sh base-tarball & tarball=$$!; fi; \
-	$(SWIFT) build --build-tests; status=$$?; \
-	[ -z "$$tarball" ] || wait $$tarball || echo "the base image's debootstrap failed; the compose test tries again"; \
-	exit $$status
-	@status=0; \
-	$(SWIFT) test --skip-build --skip '$(SERIAL_TESTS)' || status=1; \
-	$(SWIFT) test --skip-build --no-parallel --filter '$(SERIAL_TESTS)' || status=1; \
-	exit $$status
-	@# Every fuzz target replays its seed corpus and past findings (an ordinary build; no sanitizers).
-	for target in fuzz-envelope fuzz-message-body fuzz-hyperliquid-rest fuzz-hyperliquid-stream fuzz-market-files fuzz-config; do \
-		.build/debug/$$target || exit 1; done
+	FUZZ_TEST_RUNS=$(FUZZ_TEST_RUNS) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) SWIFT=$(SWIFT) .ci/test.sh
 
-# A short sanitizer run of every fuzz target: the instrumented build alone takes 6+ minutes on 2 cores.
+# The short sanitizer run of every fuzz target that `make test` ends with, on its own.
 fuzz-short:
 	FUZZ_RUNS=$(FUZZ_TEST_RUNS) FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) FUZZ_CONFIGURATION=debug SWIFT=$(SWIFT) .ci/fuzz.sh
 

@@ -8,6 +8,8 @@
 # short runs); release is the default (`make fuzz`).
 # FUZZ_SECONDS bounds each target's run in time as well (`make test`: the config loader takes only
 # tens of inputs a second); a run that reaches it without a finding passes.
+# FUZZ_STEP=build only builds, FUZZ_STEP=run only runs what was built (`make test` builds in the
+# background while its other tests run); FUZZ_JOBS bounds the build's parallel jobs.
 # Usage: FUZZ_RUNS=10000000 [FUZZ_SECONDS=15] .ci/fuzz.sh [Target…]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,9 @@ configuration="${FUZZ_CONFIGURATION:-release}"
 seconds_limit="${FUZZ_SECONDS:-0}"
 swift="${SWIFT:-swift}"
 scratch="${FUZZ_SCRATCH:-.build-fuzz}"
+step="${FUZZ_STEP:-all}"
+jobs="${FUZZ_JOBS:-}"
+case "$step" in build|run|all) ;; *) echo "fuzz: FUZZ_STEP is build, run or all, not '$step'" >&2; exit 2 ;; esac
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(FuzzEnvelope FuzzMessageBody FuzzHyperliquidREST FuzzHyperliquidStream FuzzMarketFiles FuzzConfig)
 
@@ -29,17 +34,21 @@ product() { echo "$1" | sed -e 's/REST/Rest/' -e 's/\([a-z]\)\([A-Z]\)/\1-\2/g' 
 # libFuzzer instead of replaying the corpus.
 flags=(--scratch-path "$scratch" -c "$configuration" -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
     -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld)
+[ -n "$jobs" ] && flags+=(-j "$jobs")
 mkdir -p "$scratch/logs"
-build_start=$(date +%s)
-for target in "${targets[@]}"; do
-    build_log="$scratch/logs/build-$target.log"
-    if ! "$swift" build "${flags[@]}" --product "$(product "$target")" >"$build_log" 2>&1; then
-        grep -v "Cannot export local symbol" "$build_log" | grep -E "error" | head -20 >&2
-        echo "fuzz: building $target failed (log $build_log)" >&2
-        exit 1
-    fi
-done
-echo "fuzz: built ${#targets[@]} targets ($configuration, -sanitize=fuzzer,address) in $(( $(date +%s) - build_start ))s"
+if [ "$step" != run ]; then
+    build_start=$(date +%s)
+    for target in "${targets[@]}"; do
+        build_log="$scratch/logs/build-$target.log"
+        if ! "$swift" build "${flags[@]}" --product "$(product "$target")" >"$build_log" 2>&1; then
+            grep -v "Cannot export local symbol" "$build_log" | grep -E "error" | head -20 >&2
+            echo "fuzz: building $target failed (log $build_log)" >&2
+            exit 1
+        fi
+    done
+    echo "fuzz: built ${#targets[@]} targets ($configuration, -sanitize=fuzzer,address) in $(( $(date +%s) - build_start ))s"
+fi
+[ "$step" = build ] && exit 0
 
 # A trap goes to libFuzzer as a deadly signal with its stack; Swift's own backtracer would read memory
 # the address sanitizer does not let it read, and report that instead.

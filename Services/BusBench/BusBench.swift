@@ -7,6 +7,7 @@ import Histogram
 import Logging
 import Metrics
 import Schema
+import Synchronization
 
 /// One-hop latency and throughput of the bus with real envelopes, against raw libzmq
 /// with the same payload size, in one run.
@@ -20,6 +21,9 @@ struct BusBench: ParsableCommand {
 
     @Option(help: "Messages sent back to back for throughput.")
     var throughputMessages = 300_000
+
+    @Option(help: "Messages in flight at most during the throughput run (below the sockets' high-water mark, so that nothing is dropped).")
+    var window = 20_000
 
     @Option(help: "Messages sent and discarded before measuring.")
     var warmup = 2_000
@@ -36,20 +40,27 @@ struct BusBench: ParsableCommand {
         let size = sample.count
         print("libzmq \(BusContext.libzmqVersion); envelope \(size) bytes (md.bar); \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-        let raw = try RawZeroMQ(payloadSize: size)
+        let raw = try RawZeroMQ(payloadSize: size, curve: false)
         let rawLatency = try raw.latency(count: latencyMessages, warmup: warmup)
-        let rawRate = try raw.throughput(count: throughputMessages)
+        let rawRate = try raw.throughput(count: throughputMessages, window: window)
         raw.close()
+
+        // Raw libzmq with CURVE on both sockets: the same transport as the secure bus, so the secure
+        // bus's ratio to it is what the bus adds over libzmq, CURVE's own cost left out.
+        let rawSecure = try RawZeroMQ(payloadSize: size, curve: true)
+        let rawCurveLatency = try rawSecure.latency(count: latencyMessages, warmup: warmup)
+        let rawCurveRate = try rawSecure.throughput(count: throughputMessages, window: window)
+        rawSecure.close()
 
         let bus = try BusPath(bar: bar, curve: false)
         let busLatency = try bus.latency(count: latencyMessages, warmup: warmup)
-        let busRate = try bus.throughput(count: throughputMessages)
+        let busRate = try bus.throughput(count: throughputMessages, window: window)
         bus.close()
 
         // The same path with CURVE (encryption, ZAP, the sender check) on both sockets.
         let secure = try BusPath(bar: bar, curve: true)
         let curveLatency = try secure.latency(count: latencyMessages, warmup: warmup)
-        let curveRate = try secure.throughput(count: throughputMessages)
+        let curveRate = try secure.throughput(count: throughputMessages, window: window)
         secure.close()
 
         let ratio = busLatency.p50 / rawLatency.p50
@@ -57,6 +68,10 @@ struct BusBench: ParsableCommand {
             String(
                 format: "raw libzmq   one-way p50 %7.1f µs  p99 %7.1f µs  throughput %9.0f msg/s", rawLatency.p50,
                 rawLatency.p99, rawRate))
+        print(
+            String(
+                format: "raw + CURVE  one-way p50 %7.1f µs  p99 %7.1f µs  throughput %9.0f msg/s", rawCurveLatency.p50,
+                rawCurveLatency.p99, rawCurveRate))
         print(
             String(
                 format: "bus envelope one-way p50 %7.1f µs  p99 %7.1f µs  throughput %9.0f msg/s (received, decoded)",
@@ -68,11 +83,16 @@ struct BusBench: ParsableCommand {
         print(String(format: "ratio p50 bus/raw %.2f (target ≤ 1.5); throughput target ≥ 200000/s", ratio))
         print(
             String(
+                format: "ratio p50 bus + CURVE / raw + CURVE %.2f (target ≤ 1.5); bus + CURVE / raw plain %.2f",
+                curveLatency.p50 / rawCurveLatency.p50, curveLatency.p50 / rawLatency.p50))
+        print(
+            String(
                 format: "ratio CURVE/plain bus: p50 %.2f  p99 %.2f  throughput %.2f", curveLatency.p50 / busLatency.p50,
                 curveLatency.p99 / busLatency.p99, curveRate.received / max(busRate.received, 1)))
         let summary: [String: Any] = [
             "envelopeBytes": size,
             "raw": ["p50us": rawLatency.p50, "p99us": rawLatency.p99, "throughput": rawRate],
+            "rawCurve": ["p50us": rawCurveLatency.p50, "p99us": rawCurveLatency.p99, "throughput": rawCurveRate],
             "bus": [
                 "p50us": busLatency.p50, "p99us": busLatency.p99, "throughput": busRate.received,
                 "dropped": busRate.dropped,
@@ -83,6 +103,8 @@ struct BusBench: ParsableCommand {
             ],
             "ratioP50": ratio,
             "curveRatioP50": curveLatency.p50 / busLatency.p50,
+            "curveToRawCurveP50": curveLatency.p50 / rawCurveLatency.p50,
+            "curveToRawP50": curveLatency.p50 / rawLatency.p50,
             "curveRatioP99": curveLatency.p99 / busLatency.p99,
         ]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
@@ -91,19 +113,31 @@ struct BusBench: ParsableCommand {
 }
 
 /// Raw libzmq: the sender calls zmq_send itself, the receiver is a thread blocked in zmq_msg_recv.
+/// With `curve` the publisher is a CURVE server and the subscriber its client (no ZAP handler: libzmq
+/// admits the client; the handshake is outside the timed messages either way).
 final class RawZeroMQ: @unchecked Sendable {
     let context = zmq_ctx_new()!
     let publisher: UnsafeMutableRawPointer
     let subscriber: UnsafeMutableRawPointer
     let payloadSize: Int
 
-    init(payloadSize: Int) throws {
+    init(payloadSize: Int, curve: Bool) throws {
         self.payloadSize = payloadSize
         publisher = zmq_socket(context, ZMQ_PUB)
         subscriber = zmq_socket(context, ZMQ_SUB)
         var hwm: Int32 = 100_000
         zmq_setsockopt(publisher, ZMQ_SNDHWM, &hwm, 4)
         zmq_setsockopt(subscriber, ZMQ_RCVHWM, &hwm, 4)
+        if curve {
+            let server = try CurveKeyPair.generate()
+            let client = try CurveKeyPair.generate()
+            var one: Int32 = 1
+            zmq_setsockopt(publisher, ZMQ_CURVE_SERVER, &one, 4)
+            _ = server.secretKey.withCString { zmq_setsockopt(publisher, ZMQ_CURVE_SECRETKEY, $0, 40) }
+            _ = server.publicKey.withCString { zmq_setsockopt(subscriber, ZMQ_CURVE_SERVERKEY, $0, 40) }
+            _ = client.publicKey.withCString { zmq_setsockopt(subscriber, ZMQ_CURVE_PUBLICKEY, $0, 40) }
+            _ = client.secretKey.withCString { zmq_setsockopt(subscriber, ZMQ_CURVE_SECRETKEY, $0, 40) }
+        }
         let endpoint = freeEndpoint()
         guard zmq_bind(publisher, endpoint) == 0 else { throw ValidationError("bind \(endpoint)") }
         zmq_setsockopt(subscriber, ZMQ_SUBSCRIBE, "", 0)
@@ -162,15 +196,15 @@ final class RawZeroMQ: @unchecked Sendable {
         return Percentiles(histogram)
     }
 
-    func throughput(count: Int) throws -> Double {
+    func throughput(count: Int, window: Int) throws -> Double {
         let done = DispatchSemaphore(value: 0)
         let received = ResultBox()
+        let seen = InFlight()
         let receiver = Thread {
-            var seen = 0
             var timeout: Int32 = 1_000
             zmq_setsockopt(self.subscriber, ZMQ_RCVTIMEO, &timeout, 4)
             var start: Int64 = 0
-            while seen < count {
+            while seen.received < count {
                 var message = zmq_msg_t()
                 zmq_msg_init(&message)
                 let size = zmq_msg_recv(&message, self.subscriber, 0)
@@ -178,16 +212,19 @@ final class RawZeroMQ: @unchecked Sendable {
                 zmq_msg_close(&message)
                 if size < 0 { break }
                 if !more {
-                    if seen == 0 { start = monotonicNanos() }
-                    seen += 1
+                    if seen.received == 0 { start = monotonicNanos() }
+                    seen.add()
                 }
             }
-            received.count = seen
+            received.count = seen.received
             received.seconds = Double(monotonicNanos() - start) / 1e9
             done.signal()
         }
         receiver.start()
-        for _ in 0..<count { send(0) }
+        for sent in 0..<count {
+            seen.waitBelow(sent - window)
+            send(0)
+        }
         done.wait()
         return Double(received.count) / max(received.seconds, 1e-9)
     }
@@ -202,14 +239,25 @@ final class RawZeroMQ: @unchecked Sendable {
     }
 }
 
+/// Messages received so far, read by the sender to keep at most a window in flight.
+final class InFlight: Sendable {
+    private let count = Atomic<Int>(0)
+    var received: Int { count.load(ordering: .acquiring) }
+    func add() { count.add(1, ordering: .releasing) }
+    /// Yields the core until more than `sent` messages arrived (a sleep would cost more than a message).
+    func waitBelow(_ sent: Int) {
+        while received <= sent { sched_yield() }
+    }
+}
+
 final class ResultBox: @unchecked Sendable {
     var histogram: Histogram<UInt64>?
     var count = 0
     var seconds = 0.0
 }
 
-/// The bus as services use it: `Publisher.publish` (encode, sequence, hand-off to the
-/// socket thread) and a `Subscriber` whose callback parses the header and decodes the body.
+/// The bus as services use it: `Publisher.publish` (encode, sequence, send) and a `Subscriber`
+/// whose callback, on its socket thread, parses the header and decodes the body.
 final class BusPath: @unchecked Sendable {
     let context = BusContext()
     let endpoint = freeEndpoint()
@@ -263,23 +311,24 @@ final class BusPath: @unchecked Sendable {
         return Percentiles(box.histogram!)
     }
 
-    func throughput(count: Int) throws -> (received: Double, dropped: UInt64) {
+    func throughput(count: Int, window: Int) throws -> (received: Double, dropped: UInt64) {
         let box = ResultBox()
+        let seen = InFlight()
         let done = DispatchSemaphore(value: 0)
-        var start: Int64 = 0
         let subscriber = try subscribe { raw in
             guard (try? raw.decode(Bar.self)) != nil else { return }
-            if box.count == 0 { box.seconds = Double(monotonicNanos()) }
-            box.count += 1
-            if box.count == count { done.signal() }
+            if seen.received == 0 { box.seconds = Double(monotonicNanos()) }
+            seen.add()
+            if seen.received == count { done.signal() }
         }
-        start = monotonicNanos()
-        _ = start
-        for _ in 0..<count { try publisher.publish(bar, traceId: "b") }
+        for sent in 0..<count {
+            seen.waitBelow(sent - window)
+            try publisher.publish(bar, traceId: "b")
+        }
         _ = done.wait(timeout: .now() + 30)
         let elapsed = (Double(monotonicNanos()) - box.seconds) / 1e9
         subscriber.close()
-        return (Double(box.count) / max(elapsed, 1e-9), publisher.counters.snapshot.dropped)
+        return (Double(seen.received) / max(elapsed, 1e-9), publisher.counters.snapshot.dropped)
     }
 
     func close() {

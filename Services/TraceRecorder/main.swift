@@ -54,13 +54,7 @@ await ServiceMain.run(.traceRecorder, readConfig: RecorderConfig.read) { runtime
     }
     runtime.status.setFact("database", config.database)
     runtime.status.addDetail("recorder") { recorder.statistics }
-    let subscriber = try Subscriber(
-        context: runtime.context, peers: runtime.peers(ServiceName.allCases), security: runtime.security,
-        counters: runtime.subscriberCounters, logger: runtime.logger
-    ) { event in
-        recorder.accept(event)
-    }
-    runtime.adopt(subscriber, upstreams: ServiceName.allCases)
+    let subscriber = try runtime.subscribe(to: ServiceName.allCases) { event in recorder.accept(event) }
     runtime.status.setReady()
     // Fills published while this recorder was down never reach it over the bus: the ledger has
     // them (written before published), so they are written from there, once.

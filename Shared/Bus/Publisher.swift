@@ -14,24 +14,26 @@ public struct PublisherIdentity: Sendable, Equatable {
     }
 }
 
-/// A bound PUB socket owned by one thread. `publish` may be called from any task: it
-/// encodes, stamps the sequence and hands the frames to the socket thread.
+/// A bound PUB socket. `publish` may be called from any task: it encodes the body, then stamps the
+/// sequence and sends under one lock, so the wire order is the sequence order and the socket is used
+/// by one thread at a time (libzmq allows a socket to move between threads across a full memory
+/// barrier, which the lock is). Sending never blocks: a PUB socket drops at its high-water mark, and
+/// the publish then throws. No hand-off to a socket thread of its own: one thread wake-up less per
+/// message (see the README's bus hop).
 public final class Publisher: Sendable {
     public let identity: PublisherIdentity
     public let endpoint: String
     public let counters: BusCounters
 
-    private let outbox: Outbox
+    private let state: Mutex<SocketState>
     private let clock: @Sendable () -> EpochNanos
-    private let sequence = Mutex<UInt64>(0)
-    private let done = DispatchSemaphore(value: 0)
     private let logger: Logger
 
     /// Whether subscribers must authenticate (CURVE); false on a plain-text bus.
     public let isSecure: Bool
 
-    /// Binds on the socket's own thread; throws if the endpoint cannot be bound. With `security` the
-    /// socket is a CURVE server and the context's ZAP handler admits only the keyring's keys.
+    /// Binds; throws if the endpoint cannot be bound. With `security` the socket is a CURVE server and
+    /// the context's ZAP handler admits only the keyring's keys.
     public init(
         context: BusContext, endpoint: String, identity: PublisherIdentity, options: SocketOptions = .publisher,
         security: BusSecurity? = nil, counters: BusCounters, clock: @escaping @Sendable () -> EpochNanos,
@@ -44,46 +46,19 @@ public final class Publisher: Sendable {
         self.counters = counters
         self.clock = clock
         self.logger = logger
-        let outbox = Outbox(limit: options.outboundQueueLimit)
-        self.outbox = outbox
-        let done = self.done
-        let bindResult: Result<Void, BusError> = SocketThread.start(name: "bus-pub \(endpoint)") { started in
-            guard let socket = zmq_socket(context.handle, ZMQ_PUB) else {
-                started(.failure(.last("socket", endpoint)))
-                done.signal()
-                return
-            }
-            ZMQ.apply(options, to: socket, isPublisher: true)
-            if let security, !ZMQ.applyServer(security, to: socket) {
-                started(.failure(.last("curve server", endpoint)))
-                zmq_close(socket)
-                done.signal()
-                return
-            }
-            guard zmq_bind(socket, endpoint) == 0 else {
-                started(.failure(.last("bind", endpoint)))
-                zmq_close(socket)
-                done.signal()
-                return
-            }
-            started(.success(()))
-            Publisher.run(socket: socket, outbox: outbox, counters: counters)
+        guard let socket = zmq_socket(context.handle, ZMQ_PUB) else { throw BusError.last("socket", endpoint) }
+        ZMQ.apply(options, to: socket, isPublisher: true)
+        if let security, !ZMQ.applyServer(security, to: socket) {
+            let error = BusError.last("curve server", endpoint)
             zmq_close(socket)
-            done.signal()
+            throw error
         }
-        try bindResult.get()
-    }
-
-    private static func run(socket: UnsafeMutableRawPointer, outbox: Outbox, counters: BusCounters) {
-        while let batch = outbox.takeAll() {
-            for frames in batch {
-                if ZMQ.sendPair(socket, topic: frames.topic, payload: frames.envelope) {
-                    counters.add(.sent)
-                } else {
-                    counters.add(.dropped)
-                }
-            }
+        guard zmq_bind(socket, endpoint) == 0 else {
+            let error = BusError.last("bind", endpoint)
+            zmq_close(socket)
+            throw error
         }
+        state = Mutex(SocketState(socket: socket))
     }
 
     /// Publishes one message; returns the header it went out with.
@@ -92,73 +67,42 @@ public final class Publisher: Sendable {
         let bodyBytes = try EnvelopeCodec.encodeBody(body)
         let topic = Array(body.topic.utf8)
         let symbol = body.symbol
-        // Sequence and enqueue under one lock, so the wire order is the sequence order.
-        return try sequence.withLock { last in
+        return try state.withLock { state in
+            guard let socket = state.socket else {
+                counters.add(.dropped)
+                throw BusError(operation: "publish", endpoint: endpoint, message: "publisher closed")
+            }
             let header = EnvelopeHeader(
                 type: M.messageType.rawValue, source: identity.service, instance: identity.instance,
-                sequence: last + 1, publishTime: clock(), traceId: traceId, symbol: symbol)
+                sequence: state.sequence + 1, publishTime: clock(), traceId: traceId, symbol: symbol)
             let envelope = EnvelopeCodec.encode(header: header, body: bodyBytes)
-            guard outbox.put(Frames(topic: topic, envelope: envelope)) else {
+            guard ZMQ.sendPair(socket, topic: topic, payload: envelope) else {
                 counters.add(.dropped)
-                throw BusError(operation: "publish", endpoint: endpoint, message: "outbound queue full or closed")
+                throw BusError(
+                    operation: "publish", endpoint: endpoint,
+                    message: "not sent (\(String(cString: zmq_strerror(zmq_errno()))))")
             }
-            last += 1
+            counters.add(.sent)
+            state.sequence += 1
             return header
         }
     }
 
-    /// Sends what is queued (within the linger) and closes the socket. Idempotent.
+    /// Closes the socket; libzmq still sends what is queued within the linger, and the context's
+    /// `terminate` waits for that. Idempotent.
     public func close() {
-        if outbox.close() {
-            done.wait()
+        state.withLock { state in
+            if let socket = state.socket { zmq_close(socket) }
+            state.socket = nil
         }
     }
 
     deinit { close() }
 }
 
-struct Frames: Sendable {
-    var topic: [UInt8]
-    var envelope: [UInt8]
-}
-
-/// The hand-off between publishing tasks and the socket thread.
-final class Outbox: @unchecked Sendable {
-    // Guarded by `condition`.
-    private var queue: [Frames] = []
-    private var closed = false
-    private let condition = NSCondition()
-    private let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    func put(_ frames: Frames) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed, queue.count < limit else { return false }
-        queue.append(frames)
-        if queue.count == 1 { condition.signal() }
-        return true
-    }
-
-    /// Waits for work; nil once closed and drained.
-    func takeAll() -> [Frames]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty && !closed { condition.wait() }
-        if queue.isEmpty { return nil }
-        let batch = queue
-        queue.removeAll(keepingCapacity: true)
-        return batch
-    }
-
-    /// True the first time.
-    func close() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if closed { return false }
-        closed = true
-        condition.signal()
-        return true
-    }
+/// The socket and its sequence, guarded together.
+private struct SocketState: @unchecked Sendable {
+    // Only touched under the publisher's lock.
+    var socket: UnsafeMutableRawPointer?
+    var sequence: UInt64 = 0
 }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// One libzmq context per process, made in `main` and passed down.
 public final class BusContext: @unchecked Sendable {
-    // libzmq contexts are thread-safe; sockets are not and never leave their thread.
+    // libzmq contexts are thread-safe; sockets are not: a subscriber's never leaves its thread, a
+    // publisher's is used under its lock.
     let handle: UnsafeMutableRawPointer
     /// The ZAP handler of this context's CURVE publishers, once one exists.
     private let authenticator = Mutex<Authenticator?>(nil)
@@ -47,8 +48,6 @@ public struct SocketOptions: Sendable, Equatable {
     public var lingerMilliseconds: Int32 = 1_000
     public var reconnectMilliseconds: Int32 = 100
     public var reconnectMaxMilliseconds: Int32 = 500
-    /// Messages held in process between a publishing task and the socket thread.
-    public var outboundQueueLimit: Int = 100_000
 
     public init() {}
 
@@ -215,7 +214,7 @@ final class Authenticator: Sendable {
     }
 }
 
-/// Thin, socket-thread-only helpers over the C API.
+/// Thin helpers over the C API, for whichever thread owns the socket at the time.
 enum ZMQ {
     static func setInt(_ socket: UnsafeMutableRawPointer, _ option: Int32, _ value: Int32) {
         var value = value

@@ -107,6 +107,22 @@ public final class ServiceRuntime: Sendable {
         return stream
     }
 
+    /// The callback form of `subscribe(to:topics:readiness:)`: `handler` runs on the subscriber's socket
+    /// thread, one event at a time, with no hop into the cooperative pool (one thread wake-up less per
+    /// message). It may block — on a disk write, say — but never await; events wait in libzmq meanwhile.
+    /// The subscription ends at graceful shutdown.
+    public func subscribe(
+        to services: [ServiceName], topics: [String] = [""], readiness: Bool = true,
+        handler: @escaping @Sendable (BusEvent) -> Void
+    ) throws -> Subscriber {
+        let subscriber = try Subscriber(
+            context: context, peers: peers(services), security: security, topics: topics,
+            counters: subscriberCounters, logger: logger, handler: handler)
+        keep(subscriber)
+        if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
+        return subscriber
+    }
+
     /// Registers a subscriber; one made after graceful shutdown began is ended at once.
     private func keep(_ subscriber: Subscriber) {
         let ended = subscribers.withLock { subscribers in
@@ -126,12 +142,6 @@ public final class ServiceRuntime: Sendable {
             return subscribers.all
         }
         for subscriber in all { subscriber.close() }
-    }
-
-    /// Registers a subscriber made directly (callback form), so readiness and shutdown know it.
-    public func adopt(_ subscriber: Subscriber, upstreams services: [ServiceName]) {
-        keep(subscriber)
-        upstreams.withLock { $0.formUnion(services.map(\.rawValue)) }
     }
 
     /// Upstreams heard recently (every service heartbeats once a second), and the silent ones.
