@@ -22,9 +22,11 @@ if [ "$(id -u)" -eq 0 ] && command -v debootstrap > /dev/null; then
     background+=("$tarball")
 fi
 # The fuzz targets' sanitizer build is a second build of all they use: at the lowest priority on one
-# core, it takes what the build and the tests leave idle.
+# core, it takes what the build and the tests leave idle. A new session is a new scheduling group
+# where the kernel groups by session (autogroup), which would void `nice`: the group is niced too.
 mkdir -p .build-fuzz/logs
-setsid nice -n 19 env FUZZ_STEP=build FUZZ_CONFIGURATION=debug FUZZ_JOBS=1 SWIFT="$swift" .ci/fuzz.sh \
+setsid bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; exec nice -n 19 "$@"' fuzz-build \
+    env FUZZ_STEP=build FUZZ_CONFIGURATION=debug FUZZ_JOBS=1 SWIFT="$swift" .ci/fuzz.sh \
     > .build-fuzz/logs/make-test-build.log 2>&1 & fuzz_build=$!
 background+=("$fuzz_build")
 
