@@ -493,52 +493,6 @@ final class Gate: Sendable {
             return detail
         }
     }
-
-    /// One message from the bus, on the subscriber's socket thread.
-    func handle(_ raw: RawEnvelope) {
-        let now = runtime.clock.now()
-        do {
-            switch raw.messageType {
-            case .orderIntent:
-                admit(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
-            case .quoteTarget:
-                approve(try raw.decode(QuoteTarget.self), traceId: raw.header.traceId)
-            case .fill:
-                apply(try raw.decode(Fill.self), now: now)
-            case .signal:
-                heard(try raw.decode(Signal.self))
-            case .orderAck:
-                let ack = try raw.decode(OrderAck.self)
-                withCore { $0.apply(ack, now: now) }
-                commit([])
-            case .orderReject:
-                let reject = try raw.decode(OrderReject.self)
-                withCore { $0.apply(reject, now: now) }
-                commit([])
-            case .orderCanceled:
-                let cancel = try raw.decode(OrderCanceled.self)
-                withCore { $0.apply(cancel, now: now) }
-                commit([])
-            case .accountSnapshot:
-                apply(try raw.decode(AccountSnapshot.self), now: now)
-            case .bar:
-                let bar = try raw.decode(Bar.self)
-                onBar(bar, traceId: raw.header.traceId, now: now)
-                release(after: bar, now: now)
-            case .breakerTransition:
-                let transition = try raw.decode(BreakerTransition.self)
-                observeVenue(now: now) { $0.breaker(transition.dependency, transition.to, now: now) }
-            case .heartbeat:
-                let beat = try raw.decode(Heartbeat.self)
-                observeVenue(now: now) { $0.heartbeat(beat, now: now) }
-            default:
-                return
-            }
-        } catch {
-            runtime.logger.warning(
-                "skipped a message that does not decode", metadata: ["type": "\(raw.header.type)", "error": "\(error)"])
-        }
-    }
 }
 
 /// The operator's routes. Each wants the bearer token; a call without it is refused (401) and
@@ -707,15 +661,9 @@ await ServiceMain.run(
     }
     // What must survive a restart comes back before anything is heard.
     gate.restoreMemory()
-    // Each message is handled on the subscriber's socket thread as it arrives: the gate only computes
-    // and writes its state file, so it need not hop into the cooperative pool first.
-    let subscriber = try runtime.subscribe(
+    let stream = try runtime.subscribe(
         to: [.signalGenerator, .executor, .feedHandler],
-        topics: ["intent.", "sig.", "exec.", "acct.", "md.bar.", "svc.breaker.executor", "svc.hb.executor"]
-    ) { event in
-        guard case .envelope(let raw) = event else { return }
-        gate.handle(raw)
-    }
+        topics: ["intent.", "sig.", "exec.", "acct.", "md.bar.", "svc.breaker.executor", "svc.hb.executor"])
     let housekeeping = Task {
         var ticks = 0
         while !Task.isCancelled {
@@ -735,6 +683,51 @@ await ServiceMain.run(
     }
     defer { housekeeping.cancel() }
     runtime.status.setReady()
-    try? await gracefulShutdown()
-    subscriber.close()
+    // The stream ends at graceful shutdown (ServiceRuntime ends every subscription).
+    for await event in stream {
+        guard case .envelope(let raw) = event else { continue }
+        let now = runtime.clock.now()
+        do {
+            switch raw.messageType {
+            case .orderIntent:
+                gate.admit(try raw.decode(OrderIntent.self), traceId: raw.header.traceId)
+            case .quoteTarget:
+                gate.approve(try raw.decode(QuoteTarget.self), traceId: raw.header.traceId)
+            case .fill:
+                gate.apply(try raw.decode(Fill.self), now: now)
+            case .signal:
+                gate.heard(try raw.decode(Signal.self))
+            case .orderAck:
+                let ack = try raw.decode(OrderAck.self)
+                gate.withCore { $0.apply(ack, now: now) }
+                gate.commit([])
+            case .orderReject:
+                let reject = try raw.decode(OrderReject.self)
+                gate.withCore { $0.apply(reject, now: now) }
+                gate.commit([])
+            case .orderCanceled:
+                let cancel = try raw.decode(OrderCanceled.self)
+                gate.withCore { $0.apply(cancel, now: now) }
+                gate.commit([])
+            case .accountSnapshot:
+                let snapshot = try raw.decode(AccountSnapshot.self)
+                gate.apply(snapshot, now: now)
+            case .bar:
+                let bar = try raw.decode(Bar.self)
+                gate.onBar(bar, traceId: raw.header.traceId, now: now)
+                gate.release(after: bar, now: now)
+            case .breakerTransition:
+                let transition = try raw.decode(BreakerTransition.self)
+                gate.observeVenue(now: now) { $0.breaker(transition.dependency, transition.to, now: now) }
+            case .heartbeat:
+                let beat = try raw.decode(Heartbeat.self)
+                gate.observeVenue(now: now) { $0.heartbeat(beat, now: now) }
+            default:
+                continue
+            }
+        } catch {
+            runtime.logger.warning(
+                "skipped a message that does not decode", metadata: ["type": "\(raw.header.type)", "error": "\(error)"])
+        }
+    }
 }
