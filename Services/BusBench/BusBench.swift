@@ -19,7 +19,7 @@ struct BusBench: ParsableCommand {
     @Option(help: "Messages timed one at a time for latency.")
     var latencyMessages = 20_000
 
-    @Option(help: "Messages sent back to back for throughput.")
+    @Option(help: "Messages sent as fast as the window allows for throughput.")
     var throughputMessages = 300_000
 
     @Option(help: "Messages in flight at most during the throughput run (below the sockets' high-water mark, so that nothing is dropped).")
@@ -244,9 +244,11 @@ final class InFlight: Sendable {
     private let count = Atomic<Int>(0)
     var received: Int { count.load(ordering: .acquiring) }
     func add() { count.add(1, ordering: .releasing) }
-    /// Yields the core until more than `sent` messages arrived (a sleep would cost more than a message).
+    /// Yields the core until more than `sent` messages arrived (a sleep would cost more than a message),
+    /// or 10 s passed (a receiver that gave up must not hang the bench).
     func waitBelow(_ sent: Int) {
-        while received <= sent { sched_yield() }
+        let deadline = monotonicNanos() + 10_000_000_000
+        while received <= sent && monotonicNanos() < deadline { sched_yield() }
     }
 }
 
