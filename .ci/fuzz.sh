@@ -6,8 +6,8 @@
 # in .build-fuzz/findings/<target>/.
 # FUZZ_CONFIGURATION=debug builds faster and runs several times fewer inputs a second (`make test`'s
 # short runs); release is the default (`make fuzz`).
-# FUZZ_SECONDS bounds each target's run in time as well (`make test`: the config loader takes only
-# tens of inputs a second); a run that reaches it without a finding passes.
+# FUZZ_SECONDS bounds each target's run in time as well (`make test`: the config loader's debug build
+# takes hundreds of inputs a second); a run that reaches it without a finding passes.
 # FUZZ_STEP=build only builds, FUZZ_STEP=run only runs what was built (`make test` builds in the
 # background while its other tests run); FUZZ_JOBS bounds the build's parallel jobs.
 # Usage: FUZZ_RUNS=10000000 [FUZZ_SECONDS=15] .ci/fuzz.sh [Target…]
