@@ -78,9 +78,7 @@ public final class Publisher: Sendable {
             let envelope = EnvelopeCodec.encode(header: header, body: bodyBytes)
             guard ZMQ.sendPair(socket, topic: topic, payload: envelope) else {
                 counters.add(.dropped)
-                throw BusError(
-                    operation: "publish", endpoint: endpoint,
-                    message: "not sent (\(String(cString: zmq_strerror(zmq_errno()))))")
+                throw BusError.last("publish", endpoint)
             }
             counters.add(.sent)
             state.sequence += 1

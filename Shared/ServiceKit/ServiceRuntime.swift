@@ -102,8 +102,7 @@ public final class ServiceRuntime: Sendable {
         let (subscriber, stream) = try Subscriber.stream(
             context: context, peers: peers(services), security: security, topics: topics,
             counters: subscriberCounters, logger: logger)
-        keep(subscriber)
-        if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
+        keep(subscriber, upstreams: services, readiness: readiness)
         return stream
     }
 
@@ -118,18 +117,19 @@ public final class ServiceRuntime: Sendable {
         let subscriber = try Subscriber(
             context: context, peers: peers(services), security: security, topics: topics,
             counters: subscriberCounters, logger: logger, handler: handler)
-        keep(subscriber)
-        if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
+        keep(subscriber, upstreams: services, readiness: readiness)
         return subscriber
     }
 
-    /// Registers a subscriber; one made after graceful shutdown began is ended at once.
-    private func keep(_ subscriber: Subscriber) {
+    /// Registers a subscriber (one made after graceful shutdown began is ended at once) and, unless
+    /// `readiness` is false, its publishers as upstreams the service must hear.
+    private func keep(_ subscriber: Subscriber, upstreams services: [ServiceName], readiness: Bool) {
         let ended = subscribers.withLock { subscribers in
             subscribers.all.append(subscriber)
             return subscribers.ended
         }
         if ended { subscriber.close() }
+        if readiness { upstreams.withLock { $0.formUnion(services.map(\.rawValue)) } }
     }
 
     /// Ends every subscription's stream, so that a service's `for await` over its bus events ends at
