@@ -85,7 +85,7 @@ struct PipelineBench: AsyncParsableCommand {
         let listener = try Subscriber(
             context: context, peers: BusAuthentication.peers([.feedHandler, .signalGenerator, .riskGate], in: topology),
             security: authentication.security(rejections: rejections),
-            topics: ["md.bar.", "sig.", "risk.decision.", "order."],
+            topics: ["md.bar.", "sig.", "intent.", "risk.decision.", "order."],
             counters: BusCounters(factory: NOOPMetricsHandler.instance, role: "bench"), logger: logger
         ) { event in
             if case .envelope(let raw) = event { cycles.record(raw.header, topic: raw.topic) }
@@ -124,6 +124,12 @@ struct PipelineBench: AsyncParsableCommand {
         print("stage                         count     p50 µs     p99 µs  p50/hop  p99/hop")
         for (name, nanos) in stages { print(line(name, nanos)) }
         print(line("bare bus hop", hop.samples()))
+        let transport = cycles.transport()
+        print("the transport alone: publish → this bench's socket thread, a subscriber of the same publishers among the same fan-out")
+        print(line("bar hop, feed → bench", transport.bar))
+        print(line("intent hop, signals → bench", transport.intent))
+        print(line("both hops (per order)", transport.twoHops))
+        print(line("tick to order − both hops", transport.services))
         let orders = stages.first { $0.name.hasPrefix("bar → order") }?.nanos.count ?? 0
         print(
             String(
@@ -131,6 +137,21 @@ struct PipelineBench: AsyncParsableCommand {
                 cycles.measuredBars, orders, cycles.measuredBars > 0 ? 100 * Double(orders) / Double(cycles.measuredBars) : 0))
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
         print("load after the run: \(load?.joined(separator: " ") ?? "?")")
+        func figures(_ nanos: [Int64]) -> [String: Any] {
+            let (p50, p99) = percentiles(nanos)
+            return ["count": nanos.count, "p50Micros": p50, "p99Micros": p99]
+        }
+        var summary: [String: Any] = [
+            "bench": "pipeline", "curve": !plain, "rate": rate, "seconds": seconds, "bars": cycles.measuredBars,
+            "orders": orders, "bareHop": figures(hop.samples()),
+            "transport": [
+                "bar": figures(transport.bar), "intent": figures(transport.intent),
+                "bothHops": figures(transport.twoHops), "tickToOrderLessBothHops": figures(transport.services),
+            ],
+        ]
+        summary["stages"] = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, figures($0.nanos)) })
+        let json = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
     }
 }
 
@@ -143,31 +164,44 @@ func percentiles(_ nanos: [Int64]) -> (p50: Double, p99: Double) {
     return (percentiles.p50, percentiles.p99)
 }
 
-/// Publish times per trace: the bar, its first signal, its first risk decision and its first order command.
+/// Publish times per trace — the bar, its first signal, intent, risk decision and order command — and when
+/// the bar and the intent reached this bench. The bench subscribes to the same publishers as the services
+/// on the path, over the same CURVE sockets and among the same fan-out, so a message's way to its socket
+/// thread is the transport's share of a hop with no service behind it.
 final class CycleBook: Sendable {
     private struct Cycle {
         var bar: EpochNanos
         var measured: Bool
+        var barArrival: EpochNanos
         var signal: EpochNanos?
+        var intent: EpochNanos?
+        var intentArrival: EpochNanos?
         var decision: EpochNanos?
         var order: EpochNanos?
     }
     private let state = Mutex((cycles: [String: Cycle](), measuring: false, bars: 0))
+    private let clock = WallClock.system.now
 
     var bars: Int { state.withLock { $0.bars } }
     var measuredBars: Int { state.withLock { $0.cycles.values.filter(\.measured).count } }
     func startMeasuring() { state.withLock { $0.measuring = true } }
     func stopMeasuring() { state.withLock { $0.measuring = false } }
 
+    /// On the listener's socket thread, as each envelope arrives.
     func record(_ header: EnvelopeHeader, topic: String) {
+        let arrival = clock()
         state.withLock { state in
             if topic.hasPrefix("md.bar.") {
                 state.bars += 1
-                state.cycles[header.traceId] = Cycle(bar: header.publishTime, measured: state.measuring)
+                state.cycles[header.traceId] = Cycle(bar: header.publishTime, measured: state.measuring, barArrival: arrival)
                 return
             }
             guard var cycle = state.cycles[header.traceId] else { return }
             if topic.hasPrefix("sig."), cycle.signal == nil { cycle.signal = header.publishTime }
+            if topic.hasPrefix("intent."), cycle.intent == nil {
+                cycle.intent = header.publishTime
+                cycle.intentArrival = arrival
+            }
             if topic.hasPrefix("risk.decision."), cycle.decision == nil { cycle.decision = header.publishTime }
             if topic.hasPrefix("order."), header.type == MessageType.orderCommand.rawValue, cycle.order == nil {
                 cycle.order = header.publishTime
@@ -184,10 +218,31 @@ final class CycleBook: Sendable {
         }
         return [
             ("bar → signal", span(\.bar, \.signal)),
-            ("signal → risk decision", span(\.signal, \.decision)),
+            ("signal → intent", span(\.signal, \.intent)),
+            ("intent → risk decision", span(\.intent, \.decision)),
             ("risk decision → order", span(\.decision, \.order)),
             ("bar → order (tick to order)", span(\.bar, \.order)),
         ]
+    }
+
+    /// The transport's share: each message's publish to this bench's socket thread, and per cycle with an
+    /// order the bar's and the intent's together (the two hops tick to order crosses), in ns.
+    func transport() -> (bar: [Int64], intent: [Int64], twoHops: [Int64], services: [Int64]) {
+        let cycles = state.withLock { $0.cycles.values.filter(\.measured) }
+        var bar: [Int64] = []
+        var intent: [Int64] = []
+        var twoHops: [Int64] = []
+        var services: [Int64] = []
+        for cycle in cycles {
+            bar.append(cycle.barArrival - cycle.bar)
+            guard let published = cycle.intent, let arrived = cycle.intentArrival else { continue }
+            intent.append(arrived - published)
+            guard let order = cycle.order else { continue }
+            let hops = (cycle.barArrival - cycle.bar) + (arrived - published)
+            twoHops.append(hops)
+            services.append(order - cycle.bar - hops)
+        }
+        return (bar, intent, twoHops, services)
     }
 }
 
