@@ -60,7 +60,8 @@ bench-backtest:
 	.build/release/backtest-bench $(BENCH_ARGS)
 
 # The live order path: `breakwater up` (paper, the feed replaying candles) and busspy as child processes,
-# bar → signal → risk decision → order command timed on the bus against a bare bus hop in the same run.
+# bar → signal → intent → risk decision → order command timed on the bus, with the transport's share of the
+# two hops and a bare bus hop in the same run.
 bench-pipeline:
 	$(SWIFT) build -c release
 	.build/release/pipeline-bench $(BENCH_ARGS)

@@ -13,14 +13,15 @@ import TestSupport
 /// The live order path, measured on the running services: `breakwater up` in paper mode (exchange-sim playing
 /// the shared one-minute candle file, one candle every 1/rate s; the feed building bars from its trades; the
 /// signal generator's RSI; the risk gate; the executor; the trace recorder) and busspy, all as child processes
-/// on free loopback ports. It listens on the
-/// bus and times each bar's trace from publish to publish: bar → signal → risk decision → order command. A bare
-/// bus hop (a publisher and a subscriber in this process, same CURVE setting, same rate) runs alongside.
+/// on free loopback ports. It listens on the bus and times each bar's trace from publish to publish: bar → signal
+/// → intent → risk decision → order command; and the bar's and the intent's arrival here, the transport's share
+/// of the two hops. A bare bus hop (a publisher and a subscriber in this process, same CURVE setting, same rate)
+/// runs alongside.
 @main
 struct PipelineBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline-bench",
-        abstract: "Bar → signal → risk decision → order command latencies on the running services, against a bare bus hop.")
+        abstract: "Bar → signal → intent → risk decision → order command latencies on the running services, the transport's share of them, and a bare bus hop.")
 
     @Option(help: "Bars per second (at most 1: the feed builds bars of at least a second from the exchange's trades).")
     var rate = 1.0
