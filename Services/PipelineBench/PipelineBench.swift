@@ -235,13 +235,14 @@ final class CycleBook: Sendable {
         var twoHops: [Int64] = []
         var services: [Int64] = []
         for cycle in cycles {
-            bar.append(cycle.barArrival - cycle.bar)
+            let barHop = cycle.barArrival - cycle.bar
+            bar.append(barHop)
             guard let published = cycle.intent, let arrived = cycle.intentArrival else { continue }
-            intent.append(arrived - published)
+            let intentHop = arrived - published
+            intent.append(intentHop)
             guard let order = cycle.order else { continue }
-            let hops = (cycle.barArrival - cycle.bar) + (arrived - published)
-            twoHops.append(hops)
-            services.append(order - cycle.bar - hops)
+            twoHops.append(barHop + intentHop)
+            services.append(order - cycle.bar - barHop - intentHop)
         }
         return (bar, intent, twoHops, services)
     }
